@@ -1,0 +1,65 @@
+#include "alerts/transitions.h"
+
+#include <algorithm>
+
+#include "rules/civil_time.h"
+
+namespace fristvagt::alerts {
+
+namespace {
+
+int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
+
+bool ReminderSent(const v1::ObligationRecord& record, absl::Time at) {
+  const auto& sent = record.reminders_sent_micros();
+  return std::find(sent.begin(), sent.end(), Micros(at)) != sent.end();
+}
+
+// Only the latest passed reminder is sent: after a late registration one reminder is
+// useful, a burst of stale ones is noise.
+void AddReminder(const rules::ObligationView& view, absl::Time now, v1::ObligationRecord* record,
+                 std::vector<Transition>* out) {
+  const absl::Time* latest = nullptr;
+  for (const absl::Time& at : view.reminders) {
+    if (at > now || at >= view.due_at || ReminderSent(*record, at)) continue;
+    record->add_reminders_sent_micros(Micros(at));
+    latest = &at;
+  }
+  if (latest != nullptr) out->push_back({v1::REMINDER, *latest});
+}
+
+}  // namespace
+
+std::vector<Transition> Diff(const rules::ObligationView* view, absl::Time now,
+                             v1::ObligationRecord* record) {
+  std::vector<Transition> out;
+  const v1::ObligationStatus status = view == nullptr ? v1::WAIVED : view->status;
+  const bool is_check = view != nullptr && view->rule->kind == rules::RuleKind::kCheck;
+  if (status == v1::BREACHED && !record->breach_outstanding()) {
+    out.push_back({is_check ? v1::MISSING : v1::BREACH, view->due_at});
+    record->set_breach_outstanding(true);
+    record->set_breach_was_missing(is_check);
+  } else if (status == v1::MET_LATE && record->breach_outstanding()) {
+    out.push_back({v1::RESOLVED, now});
+    record->set_breach_outstanding(false);
+  } else if (status != v1::BREACHED && status != v1::MET_LATE && record->breach_outstanding()) {
+    out.push_back({v1::RETRACTED, now});
+    record->set_breach_outstanding(false);
+  }
+  if (status == v1::OPEN && view != nullptr) AddReminder(*view, now, record, &out);
+  record->set_status(status);
+  if (view != nullptr) {
+    record->set_rule_id(view->rule_id);
+    record->set_instance(view->instance);
+    record->set_regime(view->regime->id);
+    record->set_deadline(rules::FormatIsoDate(view->deadline));
+    record->set_legal_ref(view->rule->legal_ref);
+    record->set_severity(view->rule->severity == rules::SeverityLevel::kLegal ? v1::LEGAL
+                                                                              : v1::INTENT);
+    record->clear_cause_event_ids();
+    for (const auto& id : view->cause_event_ids) record->add_cause_event_ids(id);
+  }
+  return out;
+}
+
+}  // namespace fristvagt::alerts

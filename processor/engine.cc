@@ -1,0 +1,314 @@
+#include "processor/engine.h"
+
+#include <algorithm>
+#include <set>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "processor/event_decoder.h"
+#include "rules/course.h"
+
+namespace fristvagt::processor {
+
+namespace {
+
+constexpr char kParkedTimerPrefix[] = "parked:";
+constexpr char kOutboxSeqProgress[] = "outbox_seq";
+
+int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
+
+bool Contains(const google::protobuf::RepeatedPtrField<std::string>& list, const std::string& s) {
+  return std::find(list.begin(), list.end(), s) != list.end();
+}
+
+bool HasCourse(const v1::PersonState& person) {
+  return std::any_of(person.facts().begin(), person.facts().end(),
+                     [](const v1::CaseEvent& e) { return e.has_first_contact(); });
+}
+
+}  // namespace
+
+Engine::Engine(const rules::Catalog& catalog, state::StateStore* store, EngineOptions options)
+    : catalog_(catalog), store_(store), options_(options) {}
+
+absl::StatusOr<v1::PersonState*> Engine::LoadPerson(const std::string& key) {
+  if (auto it = cache_.find(key); it != cache_.end()) return &it->second;
+  v1::PersonState& person = cache_[key];
+  auto erased = batch_.persons.find(key);
+  if (erased == batch_.persons.end() || erased->second.has_value()) {
+    absl::StatusOr<std::optional<v1::PersonState>> stored = store_->GetPerson(key);
+    if (!stored.ok()) {
+      cache_.erase(key);
+      return stored.status();
+    }
+    if (stored->has_value()) person = std::move(**stored);
+  }
+  person.set_person_key(key);
+  return &person;
+}
+
+absl::Status Engine::ApplyEvent(const v1::CaseEvent& event, absl::Time now,
+                                const std::string& source_position) {
+  absl::StatusOr<v1::PersonState*> loaded = LoadPerson(event.person_key());
+  if (!loaded.ok()) return loaded.status();
+  v1::PersonState* person = *loaded;
+  if (event.has_person_erased()) {
+    Erase(event.person_key());
+    ++counters_.events_applied;
+    return absl::OkStatus();
+  }
+  if (Contains(person->seen_event_ids(), event.event_id())) {
+    ++counters_.events_redelivered;
+    return absl::OkStatus();
+  }
+  person->add_seen_event_ids(event.event_id());
+  person->set_municipality_code(event.municipality_code());
+  if (!event.caseworker_id().empty()) person->set_caseworker_id(event.caseworker_id());
+  ++counters_.events_applied;
+
+  if (event.has_registration_voided()) {
+    const std::string& voided = event.registration_voided().voided_event_id();
+    if (!Contains(person->seen_event_ids(), voided)) person->add_seen_event_ids(voided);
+    auto* facts = person->mutable_facts();
+    facts->erase(std::remove_if(facts->begin(), facts->end(),
+                                [&](const v1::CaseEvent& e) { return e.event_id() == voided; }),
+                 facts->end());
+    auto* parked = person->mutable_parked();
+    for (int i = parked->size() - 1; i >= 0; --i) {
+      if (parked->Get(i).event().event_id() != voided) continue;
+      batch_.RemoveTimer({parked->Get(i).expires_micros(), person->person_key(),
+                          absl::StrCat(kParkedTimerPrefix, voided)});
+      parked->DeleteSubrange(i, 1);
+    }
+    return Reevaluate(person, now);
+  }
+  if (!event.has_first_contact() && !HasCourse(*person)) {
+    Park(person, event, now, source_position);
+    return absl::OkStatus();
+  }
+  *person->add_facts() = event;
+  if (event.has_first_contact()) {
+    for (const v1::ParkedEvent& parked : person->parked()) {
+      *person->add_facts() = parked.event();
+      batch_.RemoveTimer({parked.expires_micros(), person->person_key(),
+                          absl::StrCat(kParkedTimerPrefix, parked.event().event_id())});
+    }
+    person->clear_parked();
+  }
+  return Reevaluate(person, now);
+}
+
+void Engine::Park(v1::PersonState* person, const v1::CaseEvent& event, absl::Time now,
+                  const std::string& source_position) {
+  v1::ParkedEvent* parked = person->add_parked();
+  *parked->mutable_event() = event;
+  parked->set_expires_micros(Micros(now + options_.late_course_window));
+  parked->set_source_position(source_position);
+  batch_.AddTimer({parked->expires_micros(), person->person_key(),
+                   absl::StrCat(kParkedTimerPrefix, event.event_id())});
+  ++counters_.events_parked;
+}
+
+void Engine::ExpireParked(v1::PersonState* person, absl::Time now) {
+  auto* parked = person->mutable_parked();
+  for (int i = parked->size() - 1; i >= 0; --i) {
+    const v1::ParkedEvent& entry = parked->Get(i);
+    if (entry.expires_micros() > Micros(now)) continue;
+    batch_.RemoveTimer({entry.expires_micros(), person->person_key(),
+                        absl::StrCat(kParkedTimerPrefix, entry.event().event_id())});
+    DeadLetter(EventToJson(entry.event()), "NO_COURSE",
+               "no first_contact for this person arrived within late_course_window",
+               entry.source_position());
+    parked->DeleteSubrange(i, 1);
+  }
+}
+
+void Engine::Erase(const std::string& key) {
+  v1::PersonState& person = cache_[key];
+  for (const v1::ObligationRecord& record : person.obligations()) {
+    if (record.next_timer_micros() != 0) {
+      batch_.RemoveTimer({record.next_timer_micros(), key, record.obligation_id()});
+    }
+  }
+  for (const v1::ParkedEvent& parked : person.parked()) {
+    batch_.RemoveTimer({parked.expires_micros(), key,
+                        absl::StrCat(kParkedTimerPrefix, parked.event().event_id())});
+  }
+  cache_.erase(key);
+  batch_.persons[key] = std::nullopt;
+  // Pending alerts about the person leave with them: in this batch and in the stored outbox.
+  auto& added = batch_.outbox_added;
+  added.erase(std::remove_if(added.begin(), added.end(),
+                             [&](const auto& entry) { return entry.second.person_key() == key; }),
+              added.end());
+  std::vector<std::pair<uint64_t, v1::OutboxEntry>> stored;
+  if (store_->ScanOutbox(SIZE_MAX, &stored).ok()) {
+    for (const auto& [seq, entry] : stored) {
+      if (entry.person_key() == key) batch_.outbox_removed.push_back(seq);
+    }
+  }
+}
+
+absl::Status Engine::Reevaluate(v1::PersonState* person, absl::Time now) {
+  std::vector<const v1::CaseEvent*> facts;
+  facts.reserve(person->facts_size());
+  for (const v1::CaseEvent& event : person->facts()) facts.push_back(&event);
+  const std::vector<rules::ObligationView> views =
+      rules::Evaluate(person->person_key(), facts, catalog_, now);
+  std::map<std::string, int> index;
+  for (int i = 0; i < person->obligations_size(); ++i) {
+    index[person->obligations(i).obligation_id()] = i;
+  }
+  std::set<std::string> present;
+  for (const rules::ObligationView& view : views) {
+    present.insert(view.obligation_id);
+    v1::ObligationRecord* record;
+    if (auto it = index.find(view.obligation_id); it != index.end()) {
+      record = person->mutable_obligations(it->second);
+    } else {
+      record = person->add_obligations();
+      record->set_obligation_id(view.obligation_id);
+    }
+    ApplyView(person, &view, record, now);
+  }
+  for (v1::ObligationRecord& record : *person->mutable_obligations()) {
+    if (present.count(record.obligation_id()) > 0) continue;
+    if (record.status() == v1::WAIVED && !record.breach_outstanding() &&
+        record.next_timer_micros() == 0) {
+      continue;
+    }
+    ApplyView(person, nullptr, &record, now);
+  }
+  return absl::OkStatus();
+}
+
+void Engine::ApplyView(v1::PersonState* person, const rules::ObligationView* view,
+                       v1::ObligationRecord* record, absl::Time now) {
+  const v1::ObligationStatus before = record->status();
+  const std::vector<alerts::Transition> transitions = alerts::Diff(view, now, record);
+  const rules::RuleSpec* rule =
+      view != nullptr ? view->rule : FindRule(record->regime(), record->rule_id());
+  for (const alerts::Transition& transition : transitions) {
+    alerts::AlertInput input{transition, *record, *person, rule,
+                             view != nullptr ? view->missing : "", now};
+    const v1::Alert alert = alerts::BuildAlert(input, options_.language);
+    record->set_alert_seq(record->alert_seq() + 1);
+    Enqueue(kAlertsTopic, person->person_key(), alert.SerializeAsString(), person->person_key(),
+            {{"fristvagt.municipality", alert.municipality_code()},
+             {"fristvagt.caseworker", alert.caseworker_id()},
+             {"fristvagt.rule", alert.rule_id()},
+             {"fristvagt.kind", v1::AlertKind_Name(alert.kind())}});
+    ++counters_.alerts_raised;
+  }
+  if (options_.emit_obligation_records && (before != record->status() || !transitions.empty())) {
+    const v1::Obligation ob = alerts::BuildObligation(*record, *person, rule, options_.language);
+    Enqueue(kObligationsTopic, record->obligation_id(), ob.SerializeAsString(),
+            person->person_key());
+  }
+  ArmTimer(person, record,
+           view != nullptr ? rules::NextMoment(*view, now) : absl::InfiniteFuture());
+}
+
+void Engine::ArmTimer(v1::PersonState* person, v1::ObligationRecord* record, absl::Time next) {
+  const int64_t micros = next == absl::InfiniteFuture() ? 0 : Micros(next);
+  if (record->next_timer_micros() == micros) return;
+  if (record->next_timer_micros() != 0) {
+    batch_.RemoveTimer(
+        {record->next_timer_micros(), person->person_key(), record->obligation_id()});
+  }
+  if (micros != 0) batch_.AddTimer({micros, person->person_key(), record->obligation_id()});
+  record->set_next_timer_micros(micros);
+}
+
+absl::Status Engine::FireTimersUpTo(absl::Time until) {
+  const int64_t until_micros = Micros(until);
+  // Fast path: most clock moves pass no timer, and must not cost a commit.
+  const bool batch_has_due =
+      !batch_.timers_added.empty() && batch_.timers_added.begin()->due_micros <= until_micros;
+  if (!batch_has_due) {
+    absl::StatusOr<std::optional<state::TimerKey>> first = store_->FirstTimer();
+    if (!first.ok()) return first.status();
+    if (!first->has_value() || (*first)->due_micros > until_micros) return absl::OkStatus();
+  }
+  std::vector<state::TimerKey> due;
+  while (true) {
+    if (absl::Status s = Flush(); !s.ok()) return s;
+    if (absl::Status s = store_->ScanTimers(until_micros, 256, &due); !s.ok()) return s;
+    if (due.empty()) return absl::OkStatus();
+    for (const state::TimerKey& key : due) {
+      // A timer armed during this chunk that falls before this one must fire first.
+      if (!batch_.timers_added.empty() && batch_.timers_added.begin()->due_micros < key.due_micros) {
+        break;
+      }
+      if (batch_.timers_removed.count(key) > 0) continue;  // handled with an earlier timer
+      absl::StatusOr<v1::PersonState*> loaded = LoadPerson(key.person_key);
+      if (!loaded.ok()) return loaded.status();
+      v1::PersonState* person = *loaded;
+      const absl::Time at = absl::FromUnixMicros(key.due_micros);
+      batch_.RemoveTimer(key);
+      ++counters_.timers_fired;
+      if (absl::StartsWith(key.obligation_id, kParkedTimerPrefix)) {
+        ExpireParked(person, at);
+        continue;
+      }
+      for (v1::ObligationRecord& record : *person->mutable_obligations()) {
+        if (record.obligation_id() == key.obligation_id) record.set_next_timer_micros(0);
+      }
+      if (absl::Status s = Reevaluate(person, at); !s.ok()) return s;
+    }
+  }
+}
+
+void Engine::DeadLetter(const std::string& raw, const std::string& code,
+                        const std::string& message, const std::string& source_position) {
+  ++counters_.dead_letters;
+  Enqueue(kDeadLetterTopic, "", raw, "",
+          {{"fristvagt.error.code", code},
+           {"fristvagt.error.message", message},
+           {"fristvagt.source.position", source_position}});
+}
+
+void Engine::SetProgress(const std::string& name, const std::string& value) {
+  batch_.progress[name] = value;
+}
+
+void Engine::Enqueue(const std::string& topic, const std::string& key, const std::string& value,
+                     const std::string& person_key, std::map<std::string, std::string> headers) {
+  if (!outbox_seq_loaded_) {
+    absl::StatusOr<std::optional<std::string>> stored = store_->GetProgress(kOutboxSeqProgress);
+    uint64_t seq = 0;
+    if (stored.ok() && stored->has_value() && absl::SimpleAtoi(**stored, &seq)) {
+      next_outbox_seq_ = seq;
+    }
+    outbox_seq_loaded_ = true;
+  }
+  v1::OutboxEntry entry;
+  entry.set_topic(topic);
+  entry.set_key(key);
+  entry.set_value(value);
+  entry.set_person_key(person_key);
+  for (auto& [name, header] : headers) (*entry.mutable_headers())[name] = header;
+  batch_.outbox_added.emplace_back(next_outbox_seq_++, std::move(entry));
+  batch_.progress[kOutboxSeqProgress] = std::to_string(next_outbox_seq_);
+}
+
+absl::Status Engine::Flush() {
+  for (auto& [key, person] : cache_) batch_.persons[key] = std::move(person);
+  cache_.clear();
+  if (batch_.empty()) return absl::OkStatus();
+  absl::Status status = store_->Commit(batch_);
+  batch_ = state::Batch();
+  return status;
+}
+
+const rules::RuleSpec* Engine::FindRule(const std::string& regime,
+                                        const std::string& rule_id) const {
+  for (const rules::Regime& r : catalog_.regimes) {
+    if (r.id == regime) return rules::Catalog::FindRule(r, rule_id);
+  }
+  return nullptr;
+}
+
+}  // namespace fristvagt::processor

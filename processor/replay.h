@@ -1,0 +1,29 @@
+#pragma once
+// `fristvagt replay`: the engine over a JSON-lines file with the event-driven clock of
+// rules.md §1 (the clock moves to each event's recorded_at, never backwards, firing due timers
+// first; at the end it moves to --until). Alerts are written as JSON lines.
+
+#include <optional>
+#include <string>
+
+#include "absl/time/time.h"
+#include "alerts/alert_factory.h"
+
+namespace fristvagt::processor {
+
+struct ReplayOptions {
+  std::string events_path;
+  std::optional<absl::Time> until;
+  std::string out_path;      // empty: stdout
+  std::string rejects_path;  // empty: a summary on stderr
+  std::string state_dir;     // empty: in-memory state
+  std::string rules_dir;
+  alerts::Language language = alerts::Language::kDanish;
+};
+
+// Returns the process exit code: 0 when the input was processed (rejected lines included),
+// 1 when the run itself failed (unreadable file, invalid rules, state error), with a message
+// on stderr saying what.
+int RunReplay(const ReplayOptions& options);
+
+}  // namespace fristvagt::processor

@@ -1,0 +1,111 @@
+#include "rules/conditions.h"
+
+#include <functional>
+#include <map>
+
+#include "rules/civil_time.h"
+#include "rules/matcher.h"
+
+namespace fristvagt::rules {
+
+namespace {
+
+using Predicate = std::function<bool(const ConditionContext&)>;
+
+bool HasPaalaeg(const ConditionContext& ctx) { return ctx.course.HasEvent("education_order_issued"); }
+
+bool NotInJobDirectedEffort(const ConditionContext& ctx) {
+  return !ctx.course.InJobDirectedEffort(ctx.trigger.occurred);
+}
+
+// LAB: the test is for those without youth education and without a recent valid test.
+bool TestTargetGroup(const ConditionContext& ctx) {
+  const v1::FirstContact& contact = ctx.course.first_contact();
+  if (contact.has_youth_education()) return false;
+  if (!contact.has_last_valid_test_at()) return true;
+  const int max_age = Param(ctx, "valid_test_max_age_months", 24);
+  const absl::CivilDay tested = LocalDate(ToAbslTime(contact.last_valid_test_at()));
+  return tested < AddMonths(ctx.course.start().date, -max_age);
+}
+
+bool OnFirstMeetingDate(const ConditionContext& ctx) {
+  const Fact* meeting = ctx.course.FirstMeeting();
+  return meeting != nullptr && meeting->date == ctx.trigger.date;
+}
+
+bool WithinMonthsOfEducationStart(const ConditionContext& ctx) {
+  const Fact* start = ctx.course.EducationStart();
+  if (start == nullptr || start->occurred > ctx.trigger.occurred) return false;
+  return ctx.trigger.date <= AddMonths(start->date, Param(ctx, "months_after_start", 6));
+}
+
+// At an offer_ended: is any other offer still running?
+bool NoOtherOfferRunning(const ConditionContext& ctx) {
+  std::map<std::string, bool> running;
+  for (const Fact& fact : ctx.course.facts()) {
+    if (fact.occurred > ctx.trigger.occurred) break;
+    if (fact.payload == "offer_started") running[fact.event->offer_started().offer_id()] = true;
+    if (fact.payload == "offer_ended") running[fact.event->offer_ended().offer_id()] = false;
+  }
+  for (const auto& [id, is_running] : running) {
+    if (is_running) return false;
+  }
+  return true;
+}
+
+// The trigger is the n-th unexplained move of the same step, n > the allowed number.
+bool UnexplainedPostponementsOverLimit(const ConditionContext& ctx) {
+  const auto step = ctx.trigger.event->education_order_deadline_changed().step();
+  int count = 0;
+  for (const Fact& fact : ctx.course.facts()) {
+    if (fact.payload != "education_order_deadline_changed") continue;
+    const auto& change = fact.event->education_order_deadline_changed();
+    if (change.step() == step && !change.reason_documented()) ++count;
+    if (fact.event == ctx.trigger.event) break;
+  }
+  return count > Param(ctx, "max_unexplained_postponements", 1);
+}
+
+bool TestTaken(const ConditionContext& ctx) { return ctx.course.HasEvent("test_completed"); }
+
+bool HasActiveMentor(const ConditionContext& ctx) {
+  bool active = false;
+  for (const Fact& fact : ctx.course.facts()) {
+    if (fact.occurred > ctx.now) break;
+    if (fact.payload == "mentor_granted") active = true;
+    if (fact.payload == "mentor_ended") active = false;
+  }
+  return active;
+}
+
+const std::map<std::string, Predicate, std::less<>>& Predicates() {
+  static const auto* predicates = new std::map<std::string, Predicate, std::less<>>{
+      {"in_scope", [](const ConditionContext& ctx) { return ctx.course.InScope(); }},
+      {"has_paalaeg", HasPaalaeg},
+      {"not_in_job_directed_effort", NotInJobDirectedEffort},
+      {"test_target_group", TestTargetGroup},
+      {"on_first_meeting_date", OnFirstMeetingDate},
+      {"within_months_of_education_start", WithinMonthsOfEducationStart},
+      {"no_other_offer_running", NoOtherOfferRunning},
+      {"unexplained_postponements_over_limit", UnexplainedPostponementsOverLimit},
+      {"test_taken", TestTaken},
+      {"has_active_mentor", HasActiveMentor},
+  };
+  return *predicates;
+}
+
+}  // namespace
+
+int Param(const ConditionContext& ctx, const std::string& name, int fallback) {
+  if (auto it = ctx.rule.params.find(name); it != ctx.rule.params.end()) return it->second;
+  if (auto it = ctx.regime.params.find(name); it != ctx.regime.params.end()) return it->second;
+  return fallback;
+}
+
+bool NamedConditionHolds(std::string_view name, const ConditionContext& ctx) {
+  const auto& predicates = Predicates();
+  auto it = predicates.find(name);
+  return it != predicates.end() && it->second(ctx);
+}
+
+}  // namespace fristvagt::rules

@@ -1,0 +1,30 @@
+#pragma once
+// Decides whether one event satisfies an EventMatcher's payload conditions, through protobuf
+// reflection, so a regime file can name any payload field without new code. Timing relative
+// to the trigger (`EventMatcher::when`) is the evaluator's business, not this file's.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "rules/course.h"
+#include "rules/regime.h"
+
+namespace fristvagt::rules {
+
+// `trigger` may be null (when matching the trigger itself); `instance` is the obligation's
+// instance key for "$instance" conditions.
+bool MatchesPayload(const EventMatcher& matcher, const Fact& candidate, const Fact* trigger,
+                    std::string_view instance);
+
+// A payload field rendered as text (bools "true"/"false", enums by name, numbers in decimal);
+// nullopt when the event has no such field.
+std::optional<std::string> FieldText(const v1::CaseEvent& event, std::string_view field);
+
+// A Timestamp field of the payload (start_at, period_end), when set.
+std::optional<absl::Time> FieldTime(const v1::CaseEvent& event, std::string_view field);
+
+// True when a bool field of the payload is set to true.
+bool FieldIsTrue(const v1::CaseEvent& event, std::string_view field);
+
+}  // namespace fristvagt::rules

@@ -1,0 +1,75 @@
+#pragma once
+// The durable state of one input partition (architecture.md "Design we expect" 2-3): person
+// facts and obligation records, the timer index, the outbox and progress markers. Every change
+// of a batch is applied by one atomic Commit, so a crash leaves either all of it or none.
+// Implementations: MemoryStore (tests, plain replay) and RocksDbStore (state/rocksdb_store.h).
+// Not thread-safe: one store is owned by the one thread that processes its partition.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "proto/state.pb.h"
+
+namespace fristvagt::state {
+
+// One armed timer: due moment (µs since the epoch), person and obligation. Ordered by due
+// moment first, which is also the order of its big-endian on-disk key.
+struct TimerKey {
+  int64_t due_micros = 0;
+  std::string person_key;
+  std::string obligation_id;
+  auto operator<=>(const TimerKey&) const = default;
+};
+
+// Everything one batch changes; applied atomically by StateStore::Commit.
+struct Batch {
+  std::map<std::string, std::optional<v1::PersonState>> persons;  // nullopt = erase
+  std::set<TimerKey> timers_removed;  // armed in the store, to delete
+  std::set<TimerKey> timers_added;
+  std::vector<std::pair<uint64_t, v1::OutboxEntry>> outbox_added;
+  std::vector<uint64_t> outbox_removed;
+  std::map<std::string, std::string> progress;
+
+  // Netting keeps a timer armed and disarmed within one batch from reaching the store.
+  void AddTimer(const TimerKey& key) {
+    if (timers_removed.erase(key) == 0) timers_added.insert(key);
+  }
+  void RemoveTimer(const TimerKey& key) {
+    if (timers_added.erase(key) == 0) timers_removed.insert(key);
+  }
+
+  bool empty() const {
+    return persons.empty() && timers_removed.empty() && timers_added.empty() &&
+           outbox_added.empty() && outbox_removed.empty() && progress.empty();
+  }
+};
+
+class StateStore {
+ public:
+  virtual ~StateStore() = default;
+
+  virtual absl::StatusOr<std::optional<v1::PersonState>> GetPerson(std::string_view key) = 0;
+  // Timers due at or before `up_to_micros`, ascending, at most `limit`.
+  virtual absl::Status ScanTimers(int64_t up_to_micros, size_t limit,
+                                  std::vector<TimerKey>* out) = 0;
+  // The earliest armed timer, if any.
+  virtual absl::StatusOr<std::optional<TimerKey>> FirstTimer() = 0;
+  // Outbox entries in sequence order, at most `limit`.
+  virtual absl::Status ScanOutbox(size_t limit,
+                                  std::vector<std::pair<uint64_t, v1::OutboxEntry>>* out) = 0;
+  virtual absl::StatusOr<std::optional<std::string>> GetProgress(std::string_view name) = 0;
+  virtual absl::Status Commit(const Batch& batch) = 0;
+};
+
+std::unique_ptr<StateStore> NewMemoryStore();
+
+}  // namespace fristvagt::state
