@@ -34,7 +34,7 @@ std::vector<Transition> Diff(const rules::ObligationView* view, absl::Time now,
                              v1::ObligationRecord* record) {
   std::vector<Transition> out;
   const v1::ObligationStatus status = view == nullptr ? v1::WAIVED : view->status;
-  const bool is_check = view != nullptr && view->rule->kind == rules::RuleKind::kCheck;
+  const bool is_check = view != nullptr && view->reports_missing;
   if (status == v1::BREACHED && !record->breach_outstanding()) {
     out.push_back({is_check ? v1::MISSING : v1::BREACH, view->due_at});
     record->set_breach_outstanding(true);

@@ -66,6 +66,17 @@ bool UnexplainedPostponementsOverLimit(const ConditionContext& ctx) {
   return count > Param(ctx, "max_unexplained_postponements", 1);
 }
 
+// A pålæg issued before the trigger and not yet ended by an education start.
+bool PaalaegActive(const ConditionContext& ctx) {
+  bool active = false;
+  for (const Fact& fact : ctx.course.facts()) {
+    if (fact.occurred >= ctx.trigger.occurred) break;
+    if (fact.payload == "education_order_issued") active = true;
+    if (fact.payload == "education_started") active = false;
+  }
+  return active;
+}
+
 bool TestTaken(const ConditionContext& ctx) { return ctx.course.HasEvent("test_completed"); }
 
 bool HasActiveMentor(const ConditionContext& ctx) {
@@ -82,6 +93,7 @@ const std::map<std::string, Predicate, std::less<>>& Predicates() {
   static const auto* predicates = new std::map<std::string, Predicate, std::less<>>{
       {"in_scope", [](const ConditionContext& ctx) { return ctx.course.InScope(); }},
       {"has_paalaeg", HasPaalaeg},
+      {"paalaeg_active", PaalaegActive},
       {"not_in_job_directed_effort", NotInJobDirectedEffort},
       {"test_target_group", TestTargetGroup},
       {"on_first_meeting_date", OnFirstMeetingDate},
@@ -95,6 +107,15 @@ const std::map<std::string, Predicate, std::less<>>& Predicates() {
 }
 
 }  // namespace
+
+const std::set<std::string>& ConditionNames() {
+  static const auto* names = [] {
+    auto* set = new std::set<std::string>;
+    for (const auto& [name, predicate] : Predicates()) set->insert(name);
+    return set;
+  }();
+  return *names;
+}
 
 int Param(const ConditionContext& ctx, const std::string& name, int fallback) {
   if (auto it = ctx.rule.params.find(name); it != ctx.rule.params.end()) return it->second;

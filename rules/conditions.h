@@ -3,6 +3,7 @@
 // answers one legal question about a course at a trigger; the list of names is shared with
 // the loader (KnownConditionNames) so check-rules rejects unknown ones.
 
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,9 @@ struct ConditionContext {
 
 // A parameter from the rule, else the regime, else `fallback`.
 int Param(const ConditionContext& ctx, const std::string& name, int fallback);
+
+// Every name NamedConditionHolds knows; the loader rejects any other.
+const std::set<std::string>& ConditionNames();
 
 // Evaluates the named predicate; an unknown name is false (check-rules prevents it).
 bool NamedConditionHolds(std::string_view name, const ConditionContext& ctx);

@@ -197,7 +197,7 @@ CheckResult EvaluateRequirements(const InstanceContext& ctx) {
     if (NamedConditionHolds(predicate, cc)) required.push_back(field);
   }
   for (const std::string& field : required) {
-    if (!FieldIsTrue(*ctx.trigger.event, field)) result.missing.push_back(field);
+    if (!FieldIsPresent(*ctx.trigger.event, field)) result.missing.push_back(field);
   }
   if (required.empty()) return result;
   if (result.missing.empty()) {
@@ -207,7 +207,7 @@ CheckResult EvaluateRequirements(const InstanceContext& ctx) {
   for (const Fact& fact : ctx.course.facts()) {
     if (fact.payload != ctx.trigger.payload || fact.occurred <= ctx.trigger.occurred) continue;
     const bool complete = std::all_of(required.begin(), required.end(), [&](const auto& f) {
-      return FieldIsTrue(*fact.event, f);
+      return FieldIsPresent(*fact.event, f);
     });
     if (complete) {
       result.met = &fact;
@@ -275,6 +275,7 @@ std::optional<ObligationView> EvaluateInstance(const InstanceContext& ctx,
       return std::nullopt;
     }
   }
+  ob.reports_missing = ctx.rule.kind == RuleKind::kCheck;
   ob.reminders = ReminderMoments(ctx, ob.deadline, ob.due_at);
   ob.cause_event_ids.push_back(ctx.trigger.id());
 
@@ -387,6 +388,26 @@ void EvaluatePaalaegSteps(InstanceContext ctx, std::vector<ObligationView>* out)
   }
 }
 
+// A window rule may cap how far its period reaches past the education start (mentor support:
+// 6 + 6 months). A grant beyond the cap is a MISSING on its own instance; it stands until the
+// grant is voided or corrected.
+void EvaluateWindowLimit(const InstanceContext& ctx, const ObligationView& window,
+                         std::vector<ObligationView>* out) {
+  const auto limit = ctx.rule.params.find("limit_months_after_education_start");
+  if (limit == ctx.rule.params.end()) return;
+  const Fact* start = ctx.course.EducationStart();
+  if (start == nullptr || window.deadline <= AddMonths(start->date, limit->second)) return;
+  ObligationView ob = window;
+  ob.instance = ctx.instance + ":limit";
+  ob.obligation_id = StableId({ctx.person_key, ctx.course.id(), ctx.rule.id, ob.instance});
+  ob.due_at = BreachMoment(ctx.trigger.date, CheckGrace(ctx));
+  ob.reminders.clear();
+  ob.reports_missing = true;
+  ob.status = ctx.now >= ob.due_at ? v1::BREACHED : v1::OPEN;
+  ob.cause_event_ids = {ctx.trigger.id(), start->id()};
+  out->push_back(std::move(ob));
+}
+
 void EvaluateRule(const std::string& person_key, const Catalog& catalog, const Course& course,
                   const Regime& regime, const RuleSpec& rule, absl::Time now,
                   std::vector<ObligationView>* out) {
@@ -406,6 +427,7 @@ void EvaluateRule(const std::string& person_key, const Catalog& catalog, const C
     } else if (rule.kind == RuleKind::kRecurring) {
       EvaluateRecurring(ctx, out);
     } else if (std::optional<ObligationView> ob = EvaluateInstance(ctx, std::nullopt)) {
+      if (rule.kind == RuleKind::kWindow) EvaluateWindowLimit(ctx, *ob, out);
       out->push_back(std::move(*ob));
     }
   }

@@ -28,6 +28,7 @@ struct ObligationView {
   v1::ObligationStatus status = v1::OPEN;
   std::vector<std::string> cause_event_ids;  // trigger first, then what met or waived it
   std::string missing;  // a check: the documentation that is missing, comma separated
+  bool reports_missing = false;  // a breach is reported as MISSING (checks, window limits)
 };
 
 // Every obligation of the person's facts at `now`. `facts` are the active (not voided, not

@@ -108,9 +108,16 @@ std::optional<absl::Time> FieldTime(const v1::CaseEvent& event, std::string_view
   return ToAbslTime(ts);
 }
 
-bool FieldIsTrue(const v1::CaseEvent& event, std::string_view field) {
-  const std::optional<std::string> text = FieldText(event, field);
-  return text.has_value() && *text == "true";
+bool FieldIsPresent(const v1::CaseEvent& event, std::string_view name) {
+  const Message* payload = PayloadOf(event);
+  if (payload == nullptr) return false;
+  const FieldDescriptor* field = FindField(*payload, name);
+  if (field == nullptr || field->is_repeated()) return false;
+  if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+    return payload->GetReflection()->HasField(*payload, field);
+  }
+  const std::string text = ScalarText(*payload, field, 0);
+  return !text.empty() && text != "false" && text != "0";
 }
 
 }  // namespace fristvagt::rules

@@ -24,7 +24,7 @@ std::optional<std::string> FieldText(const v1::CaseEvent& event, std::string_vie
 // A Timestamp field of the payload (start_at, period_end), when set.
 std::optional<absl::Time> FieldTime(const v1::CaseEvent& event, std::string_view field);
 
-// True when a bool field of the payload is set to true.
-bool FieldIsTrue(const v1::CaseEvent& event, std::string_view field);
+// Documentation is present: a bool field is true, a string non-empty, a message set.
+bool FieldIsPresent(const v1::CaseEvent& event, std::string_view field);
 
 }  // namespace fristvagt::rules
