@@ -55,7 +55,14 @@ absl::Status Engine::ApplyEvent(const v1::CaseEvent& event, absl::Time now,
   if (!loaded.ok()) return loaded.status();
   v1::PersonState* person = *loaded;
   if (event.has_person_erased()) {
+    // Pending messages about the person already committed leave too; an outbox that cannot
+    // be read fails the erasure rather than leaving them behind.
+    std::vector<std::pair<uint64_t, v1::OutboxEntry>> stored;
+    if (absl::Status s = store_->ScanOutbox(SIZE_MAX, &stored); !s.ok()) return s;
     Erase(event.person_key());
+    for (const auto& [seq, entry] : stored) {
+      if (entry.person_key() == event.person_key()) batch_.outbox_removed.push_back(seq);
+    }
     ++counters_.events_applied;
     return absl::OkStatus();
   }
@@ -121,6 +128,8 @@ void Engine::ExpireParked(v1::PersonState* person, absl::Time now) {
     DeadLetter(EventToJson(entry.event()), "NO_COURSE",
                "no first_contact for this person arrived within late_course_window",
                entry.source_position());
+    // The dead letter carries the person's event: person_erased must find it in the outbox.
+    batch_.outbox_added.back().second.set_person_key(person->person_key());
     parked->DeleteSubrange(i, 1);
   }
 }
@@ -138,17 +147,12 @@ void Engine::Erase(const std::string& key) {
   }
   cache_.erase(key);
   batch_.persons[key] = std::nullopt;
-  // Pending alerts about the person leave with them: in this batch and in the stored outbox.
+  // Pending messages about the person leave with them (this batch's; ApplyEvent removes the
+  // stored outbox's).
   auto& added = batch_.outbox_added;
   added.erase(std::remove_if(added.begin(), added.end(),
                              [&](const auto& entry) { return entry.second.person_key() == key; }),
               added.end());
-  std::vector<std::pair<uint64_t, v1::OutboxEntry>> stored;
-  if (store_->ScanOutbox(SIZE_MAX, &stored).ok()) {
-    for (const auto& [seq, entry] : stored) {
-      if (entry.person_key() == key) batch_.outbox_removed.push_back(seq);
-    }
-  }
 }
 
 absl::Status Engine::Reevaluate(v1::PersonState* person, absl::Time now) {
@@ -262,12 +266,43 @@ absl::Status Engine::FireTimersUpTo(absl::Time until) {
 }
 
 void Engine::DeadLetter(const std::string& raw, const std::string& code,
-                        const std::string& message, const std::string& source_position) {
+                        const std::string& message, const std::string& source_position,
+                        const std::string& key,
+                        const std::map<std::string, std::string>& extra_headers) {
   ++counters_.dead_letters;
-  Enqueue(kDeadLetterTopic, "", raw, "",
-          {{"fristvagt.error.code", code},
-           {"fristvagt.error.message", message},
-           {"fristvagt.source.position", source_position}});
+  std::map<std::string, std::string> headers = extra_headers;
+  headers["fristvagt.error.code"] = code;
+  headers["fristvagt.error.message"] = message;
+  headers["fristvagt.source.position"] = source_position;
+  Enqueue(kDeadLetterTopic, key, raw, "", std::move(headers));
+}
+
+std::vector<state::TimerKey> Engine::ArmedTimers(const v1::PersonState& person) {
+  std::vector<state::TimerKey> timers;
+  for (const v1::ObligationRecord& record : person.obligations()) {
+    if (record.next_timer_micros() != 0) {
+      timers.push_back({record.next_timer_micros(), person.person_key(), record.obligation_id()});
+    }
+  }
+  for (const v1::ParkedEvent& parked : person.parked()) {
+    timers.push_back({parked.expires_micros(), person.person_key(),
+                      absl::StrCat(kParkedTimerPrefix, parked.event().event_id())});
+  }
+  return timers;
+}
+
+// The changelog carries every person written by the batch (a tombstone for an erased one) and
+// the batch's progress markers, so another instance can rebuild this partition's store.
+void Engine::EnqueueChangelog() {
+  for (const auto& [key, person] : batch_.persons) {
+    Enqueue(kChangelogTopic, key, person.has_value() ? person->SerializeAsString() : "",
+            person.has_value() ? key : "", {}, /*to_input_partition=*/true);
+  }
+  for (const auto& [name, value] : batch_.progress) {
+    if (name == kOutboxSeqProgress) continue;
+    Enqueue(kChangelogTopic, std::string(1, kChangelogProgressPrefix) + name, value, "", {},
+            /*to_input_partition=*/true);
+  }
 }
 
 void Engine::SetProgress(const std::string& name, const std::string& value) {
@@ -275,7 +310,8 @@ void Engine::SetProgress(const std::string& name, const std::string& value) {
 }
 
 void Engine::Enqueue(const std::string& topic, const std::string& key, const std::string& value,
-                     const std::string& person_key, std::map<std::string, std::string> headers) {
+                     const std::string& person_key, std::map<std::string, std::string> headers,
+                     bool to_input_partition) {
   if (!outbox_seq_loaded_) {
     absl::StatusOr<std::optional<std::string>> stored = store_->GetProgress(kOutboxSeqProgress);
     uint64_t seq = 0;
@@ -289,6 +325,7 @@ void Engine::Enqueue(const std::string& topic, const std::string& key, const std
   entry.set_key(key);
   entry.set_value(value);
   entry.set_person_key(person_key);
+  entry.set_to_input_partition(to_input_partition);
   for (auto& [name, header] : headers) (*entry.mutable_headers())[name] = header;
   batch_.outbox_added.emplace_back(next_outbox_seq_++, std::move(entry));
   batch_.progress[kOutboxSeqProgress] = std::to_string(next_outbox_seq_);
@@ -298,6 +335,7 @@ absl::Status Engine::Flush() {
   for (auto& [key, person] : cache_) batch_.persons[key] = std::move(person);
   cache_.clear();
   if (batch_.empty()) return absl::OkStatus();
+  if (options_.emit_changelog) EnqueueChangelog();
   absl::Status status = store_->Commit(batch_);
   batch_ = state::Batch();
   return status;

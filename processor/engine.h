@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -23,11 +24,15 @@ namespace fristvagt::processor {
 inline constexpr char kAlertsTopic[] = "alerts";
 inline constexpr char kObligationsTopic[] = "obligations";
 inline constexpr char kDeadLetterTopic[] = "dlq";
+inline constexpr char kChangelogTopic[] = "changelog";
+// Changelog keys for progress markers start with a NUL byte, which no person key can contain.
+inline constexpr char kChangelogProgressPrefix = '\0';
 
 struct EngineOptions {
   alerts::Language language = alerts::Language::kDanish;
   absl::Duration late_course_window = absl::Hours(24 * 7);
   bool emit_obligation_records = false;  // the obligations topic (Kafka), not replay output
+  bool emit_changelog = false;           // state changes for the compacted changelog (Kafka)
   size_t max_batch_persons = 4096;       // commit when the batch touches this many persons
 };
 
@@ -52,13 +57,18 @@ class Engine {
   absl::Status FireTimersUpTo(absl::Time until);
   // Queues a dead letter (bad input found by the decoder) in the outbox of this batch.
   void DeadLetter(const std::string& raw, const std::string& code, const std::string& message,
-                  const std::string& source_position);
+                  const std::string& source_position, const std::string& key = "",
+                  const std::map<std::string, std::string>& extra_headers = {});
   // Records a progress marker (input position, clock) in the current batch.
   void SetProgress(const std::string& name, const std::string& value);
   // Commits the current batch atomically.
   absl::Status Flush();
 
   const EngineCounters& counters() const { return counters_; }
+
+  // The timers a stored person has armed; restoring a store from the changelog re-creates
+  // the timer index from the person records with this.
+  static std::vector<state::TimerKey> ArmedTimers(const v1::PersonState& person);
   state::StateStore* store() { return store_; }
 
  private:
@@ -71,7 +81,9 @@ class Engine {
             const std::string& source_position);
   void ExpireParked(v1::PersonState* person, absl::Time now);
   void Enqueue(const std::string& topic, const std::string& key, const std::string& value,
-               const std::string& person_key, std::map<std::string, std::string> headers = {});
+               const std::string& person_key, std::map<std::string, std::string> headers = {},
+               bool to_input_partition = false);
+  void EnqueueChangelog();
   void ArmTimer(v1::PersonState* person, v1::ObligationRecord* record, absl::Time next);
   const rules::RuleSpec* FindRule(const std::string& regime, const std::string& rule_id) const;
 

@@ -8,9 +8,12 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "processor/cohort_commands.h"
 #include "processor/replay.h"
+#include "processor/run_commands.h"
 #include "rules/regime_loader.h"
 #include "rules/rules_doc.h"
+#include "state/rocksdb_store.h"
 
 #ifndef FRISTVAGT_DEFAULT_RULES_DIR
 #define FRISTVAGT_DEFAULT_RULES_DIR "rules/regimes"
@@ -21,6 +24,14 @@ namespace {
 constexpr char kUsage[] = R"(usage: fristvagt COMMAND [options]
 
 commands:
+  demo [--persons N] [--seed S] [--language da|en]
+      the whole system in a minute: an embedded Kafka broker, a synthetic cohort
+      of case events, the processor, and the alerts as they happen
+  run [--config FILE]
+      the processor; without kafka."bootstrap.servers" it starts an embedded
+      Kafka-protocol broker and prints its address (docs/configuration.md)
+  broker [--partitions N] [--brokers N] [--port-file FILE]
+      the embedded broker alone, until SIGINT/SIGTERM
   replay --events FILE.jsonl [--until RFC3339] [--out FILE] [--rejects FILE]
          [--state-dir DIR] [--language da|en] [--rules DIR]
       run the rules over a file of case events with the event-driven clock and
@@ -29,6 +40,13 @@ commands:
       validate regime files; prints file:line: key: problem for each error
   rules-doc [DIR]
       print docs/rules.md generated from the regime files
+  simulate --persons N [--municipalities 25] [--seed 1] [--start 2019-01-01]
+           [--months 12] [--out FILE] [--truth FILE]
+      a synthetic cohort calibrated to STAR's fokusrevision: case events as JSON
+      lines (by recorded_at) and the ground truth per obligation (CSV)
+  report --alerts FILE --truth FILE [--html FILE] [--csv FILE]
+      share of obligations met in time per kontrolpunkt, group and municipality,
+      beside the fokusrevision's figures; --html writes charts and caseworker sheets
 
 The rules directory defaults to $FRISTVAGT_RULES or )" FRISTVAGT_DEFAULT_RULES_DIR "\n";
 
@@ -127,6 +145,22 @@ int RulesDoc(const std::vector<std::string>& args) {
   return 0;
 }
 
+// Hidden (not in the usage text): every record of a state dir, for tests and debugging. The
+// dump holds person keys in clear text, so it is for a developer's own data only.
+int DebugDumpState(const std::vector<std::string>& args) {
+  std::map<std::string, std::string> flags;
+  std::string problem;
+  if (!ParseFlags(args, {"state-dir"}, &flags, &problem)) {
+    return Usage("debug-dump-state: " + problem);
+  }
+  if (!flags.count("state-dir")) return Usage("debug-dump-state: --state-dir DIR is required");
+  if (absl::Status s = fristvagt::state::DumpStore(flags["state-dir"], &std::cout); !s.ok()) {
+    std::cerr << "fristvagt debug-dump-state: " << s.message() << '\n';
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -134,8 +168,14 @@ int main(int argc, char** argv) {
   const std::string command = argv[1];
   const std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "replay") return Replay(args);
+  if (command == "run") return fristvagt::processor::RunProcessor(args, DefaultRulesDir());
+  if (command == "demo") return fristvagt::processor::RunDemo(args, DefaultRulesDir());
+  if (command == "broker") return fristvagt::processor::RunBroker(args);
+  if (command == "simulate") return fristvagt::processor::RunSimulate(args);
+  if (command == "report") return fristvagt::processor::RunReport(args);
   if (command == "check-rules") return CheckRules(args);
   if (command == "rules-doc") return RulesDoc(args);
+  if (command == "debug-dump-state") return DebugDumpState(args);
   if (command == "--help" || command == "help" || command == "-h") {
     std::cout << kUsage;
     return 0;

@@ -12,10 +12,39 @@ namespace {
 
 using Predicate = std::function<bool(const ConditionContext&)>;
 
-bool HasPaalaeg(const ConditionContext& ctx) { return ctx.course.HasEvent("education_order_issued"); }
+// A pålæg issued at or before the trigger (an admission "of a person with a pålæg").
+bool HasPaalaeg(const ConditionContext& ctx) {
+  for (const Fact& fact : ctx.course.facts()) {
+    if (fact.occurred > ctx.trigger.occurred) break;
+    if (fact.payload == "education_order_issued") return true;
+  }
+  return false;
+}
 
+// A pålæg issued on or before the deadline: one given after it cannot make the requirement
+// due in the past.
+bool PaalaegByDeadline(const ConditionContext& ctx) {
+  for (const Fact& fact : ctx.course.facts()) {
+    if (fact.payload == "education_order_issued" && fact.date <= ctx.deadline) return true;
+  }
+  return false;
+}
+
+// Jobrettet indsats exists from the date in the regime parameter job_directed_effort_from
+// (YYYYMMDD); one registered before that date exempts nothing.
 bool NotInJobDirectedEffort(const ConditionContext& ctx) {
-  return !ctx.course.InJobDirectedEffort(ctx.trigger.occurred);
+  const int from = Param(ctx, "job_directed_effort_from", 0);
+  if (from == 0) return true;
+  const absl::CivilDay start(from / 10000, from / 100 % 100, from % 100);
+  if (ctx.trigger.date < start) return true;
+  bool active = false;
+  for (const Fact& fact : ctx.course.facts()) {
+    if (fact.occurred > ctx.trigger.occurred) break;
+    if (fact.date < start) continue;
+    if (fact.payload == "job_directed_effort_started") active = true;
+    if (fact.payload == "job_directed_effort_ended") active = false;
+  }
+  return !active;
 }
 
 // LAB: the test is for those without youth education and without a recent valid test.
@@ -34,8 +63,8 @@ bool OnFirstMeetingDate(const ConditionContext& ctx) {
 }
 
 bool WithinMonthsOfEducationStart(const ConditionContext& ctx) {
-  const Fact* start = ctx.course.EducationStart();
-  if (start == nullptr || start->occurred > ctx.trigger.occurred) return false;
+  const Fact* start = ctx.course.EducationStartAt(ctx.trigger.occurred);
+  if (start == nullptr) return false;
   return ctx.trigger.date <= AddMonths(start->date, Param(ctx, "months_after_start", 6));
 }
 
@@ -77,7 +106,15 @@ bool PaalaegActive(const ConditionContext& ctx) {
   return active;
 }
 
-bool TestTaken(const ConditionContext& ctx) { return ctx.course.HasEvent("test_completed"); }
+// A test taken at or before the trigger (a later test cannot make earlier information
+// incomplete).
+bool TestTaken(const ConditionContext& ctx) {
+  for (const Fact& fact : ctx.course.facts()) {
+    if (fact.occurred > ctx.trigger.occurred) break;
+    if (fact.payload == "test_completed") return true;
+  }
+  return false;
+}
 
 bool HasActiveMentor(const ConditionContext& ctx) {
   bool active = false;
@@ -93,6 +130,7 @@ const std::map<std::string, Predicate, std::less<>>& Predicates() {
   static const auto* predicates = new std::map<std::string, Predicate, std::less<>>{
       {"in_scope", [](const ConditionContext& ctx) { return ctx.course.InScope(); }},
       {"has_paalaeg", HasPaalaeg},
+      {"paalaeg_by_deadline", PaalaegByDeadline},
       {"paalaeg_active", PaalaegActive},
       {"not_in_job_directed_effort", NotInJobDirectedEffort},
       {"test_target_group", TestTargetGroup},

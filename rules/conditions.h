@@ -19,6 +19,7 @@ struct ConditionContext {
   const Regime& regime;
   const RuleSpec& rule;
   absl::Time now;
+  absl::CivilDay deadline;  // the obligation's deadline, before pauses
 };
 
 // A parameter from the rule, else the regime, else `fallback`.

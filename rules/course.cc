@@ -96,11 +96,13 @@ const Fact* Course::BenefitEnd() const {
   return nullptr;
 }
 
-const Fact* Course::EducationStart() const {
+const Fact* Course::EducationStartAt(absl::Time t) const {
+  const Fact* latest = nullptr;
   for (const Fact& fact : facts_) {
-    if (fact.payload == "education_started") return &fact;
+    if (fact.occurred > t) break;
+    if (fact.payload == "education_started") latest = &fact;
   }
-  return nullptr;
+  return latest;
 }
 
 const Fact* Course::FirstMeeting() const {

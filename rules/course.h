@@ -43,8 +43,9 @@ class Course {
   v1::VisitationGroup GroupAt(absl::Time t) const;
   // The benefit_ended that ends the course, if any.
   const Fact* BenefitEnd() const;
-  // The first education_started of the course, if any.
-  const Fact* EducationStart() const;
+  // The latest education_started at or before `t`, if any (a course may restart education
+  // after a dropout).
+  const Fact* EducationStartAt(absl::Time t) const;
   // The first meeting_held on or after the course start.
   const Fact* FirstMeeting() const;
   bool HasEvent(std::string_view payload) const;

@@ -25,7 +25,23 @@ struct InstanceContext {
   std::string instance;
   absl::Time now;
   std::string match_key = {};  // what "$instance" conditions compare with (a pålæg step)
+  // When the obligation opened, if not at the trigger (a pålæg deadline moved after its breach
+  // opens a new obligation when the move is recorded).
+  absl::Time opened_at = absl::InfinitePast();
+  absl::Time OpenedAt() const {
+    return opened_at == absl::InfinitePast() ? trigger.occurred : opened_at;
+  }
 };
+
+// The latest event of the trigger's kind before the trigger.
+const Fact* PreviousOfKind(const Course& course, const Fact& trigger) {
+  const Fact* previous = nullptr;
+  for (const Fact& fact : course.facts()) {
+    if (fact.occurred >= trigger.occurred || fact.event == trigger.event) break;
+    if (fact.payload == trigger.payload) previous = &fact;
+  }
+  return previous;
+}
 
 const Fact* LastNoShowBefore(const Course& course, absl::Time t) {
   const Fact* last = nullptr;
@@ -48,6 +64,10 @@ bool TimingHolds(EventMatcher::When when, const Fact& candidate, const InstanceC
       return candidate.occurred > trigger.occurred;
     case EventMatcher::When::kBeforeTrigger:
       return candidate.occurred < trigger.occurred;
+    case EventMatcher::When::kSincePreviousTrigger: {
+      const Fact* previous = PreviousOfKind(ctx.course, trigger);
+      return previous == nullptr || candidate.occurred > previous->occurred;
+    }
     case EventMatcher::When::kSinceLastNoShow: {
       const Fact* no_show = LastNoShowBefore(ctx.course, trigger.occurred);
       return no_show != nullptr && candidate.occurred >= no_show->occurred &&
@@ -97,7 +117,7 @@ std::optional<absl::CivilDay> CourseEndWaiver(const Course& course, const RuleSp
   for (const Fact& fact : course.facts()) {
     bool waives = false;
     if (fact.payload == "benefit_ended") {
-      waives = rule.category == Category::kContact ||
+      waives = rule.category != Category::kEducation ||
                fact.event->benefit_ended().reason() != v1::EDUCATION;
     } else if (fact.payload == "education_started") {
       waives = rule.category == Category::kContact;
@@ -168,14 +188,18 @@ std::vector<absl::Time> ReminderMoments(const InstanceContext& ctx, absl::CivilD
                                         absl::Time due_at) {
   std::vector<absl::Time> moments;
   if (ctx.rule.kind == RuleKind::kCheck) return moments;
-  if (ctx.rule.reminder_at_start) moments.push_back(ctx.trigger.occurred);
+  if (ctx.rule.reminder_at_start) moments.push_back(ctx.OpenedAt());
   const std::vector<int>& leads = ctx.rule.reminder_leads_days.empty()
                                       ? ctx.regime.defaults.reminder_leads_days
                                       : ctx.rule.reminder_leads_days;
   const int hour = ctx.rule.reminder_hour.value_or(ctx.regime.defaults.reminder_hour);
+  if (!ctx.rule.reminder_if.empty()) {
+    const ConditionContext cc{ctx.course, ctx.trigger, ctx.regime, ctx.rule, ctx.now, deadline};
+    if (!NamedConditionHolds(ctx.rule.reminder_if, cc)) return moments;
+  }
   for (int lead : leads) {
     const absl::Time at = LocalMoment(deadline - lead, hour);
-    if (at >= ctx.trigger.occurred && at < due_at) moments.push_back(at);
+    if (at >= ctx.OpenedAt() && at < due_at) moments.push_back(at);
   }
   std::sort(moments.begin(), moments.end());
   moments.erase(std::unique(moments.begin(), moments.end()), moments.end());
@@ -189,11 +213,28 @@ struct CheckResult {
   const Fact* met = nullptr;
 };
 
+// A later registration corrects the trigger only if it is about the same thing: every *_id
+// field (offer_id, institution_id) is equal, except the ones the check requires (a missing
+// institution number is corrected by registering it).
+bool SameIdentity(const Fact& a, const Fact& b, const std::vector<std::string>& required) {
+  const google::protobuf::Message* payload = PayloadOf(*a.event);
+  if (payload == nullptr) return false;
+  const auto* descriptor = payload->GetDescriptor();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const std::string& name = descriptor->field(i)->name();
+    if (name.size() < 3 || name.compare(name.size() - 3, 3, "_id") != 0) continue;
+    if (std::find(required.begin(), required.end(), name) != required.end()) continue;
+    if (FieldText(*a.event, name) != FieldText(*b.event, name)) return false;
+  }
+  return true;
+}
+
 CheckResult EvaluateRequirements(const InstanceContext& ctx) {
   CheckResult result;
   std::vector<std::string> required = ctx.rule.require;
   for (const auto& [field, predicate] : ctx.rule.require_if) {
-    ConditionContext cc{ctx.course, ctx.trigger, ctx.regime, ctx.rule, ctx.now};
+    ConditionContext cc{ctx.course, ctx.trigger, ctx.regime, ctx.rule, ctx.now,
+                        ctx.trigger.date};
     if (NamedConditionHolds(predicate, cc)) required.push_back(field);
   }
   for (const std::string& field : required) {
@@ -206,6 +247,7 @@ CheckResult EvaluateRequirements(const InstanceContext& ctx) {
   }
   for (const Fact& fact : ctx.course.facts()) {
     if (fact.payload != ctx.trigger.payload || fact.occurred <= ctx.trigger.occurred) continue;
+    if (!SameIdentity(fact, ctx.trigger, required)) continue;
     const bool complete = std::all_of(required.begin(), required.end(), [&](const auto& f) {
       return FieldIsPresent(*fact.event, f);
     });
@@ -235,13 +277,18 @@ const Fact* CountMet(const InstanceContext& ctx, absl::CivilDay deadline) {
 v1::ObligationStatus StatusAt(const InstanceContext& ctx, const ObligationView& ob,
                               const Fact* met, std::optional<absl::CivilDay> waived_on) {
   const bool is_window = ctx.rule.kind == RuleKind::kWindow;
-  if (met != nullptr && met->date <= ob.deadline &&
+  // A check counts as met in time when documented within its grace days.
+  const absl::CivilDay on_time =
+      ctx.rule.kind == RuleKind::kCheck ? ob.deadline + CheckGrace(ctx) : ob.deadline;
+  if (met != nullptr && met->date <= on_time &&
       (!waived_on.has_value() || met->date <= *waived_on)) {
     return v1::MET;
   }
   if (waived_on.has_value() && *waived_on <= ob.deadline) return v1::WAIVED;
   if (is_window) return ctx.now >= ob.due_at ? v1::MET : v1::OPEN;
-  if (met != nullptr) return ctx.rule.resolvable ? v1::MET_LATE : v1::BREACHED;
+  if (met != nullptr && met->date > on_time) {
+    return ctx.rule.resolvable ? v1::MET_LATE : v1::BREACHED;
+  }
   return ctx.now >= ob.due_at ? v1::BREACHED : v1::OPEN;
 }
 
@@ -250,13 +297,17 @@ std::optional<ObligationView> EvaluateInstance(const InstanceContext& ctx,
   std::optional<absl::CivilDay> base =
       deadline_override.has_value() ? deadline_override : BaseDeadline(ctx);
   if (!base.has_value()) return std::nullopt;
+  ConditionContext cc{ctx.course, ctx.trigger, ctx.regime, ctx.rule, ctx.now, *base};
+  for (const std::string& name : ctx.rule.conditions) {
+    if (!NamedConditionHolds(name, cc)) return std::nullopt;
+  }
   ObligationView ob;
   ob.rule_id = ctx.rule.id;
   ob.instance = ctx.instance;
   ob.regime = &ctx.regime;
   ob.rule = &ctx.rule;
   ob.obligation_id = StableId({ctx.person_key, ctx.course.id(), ctx.rule.id, ctx.instance});
-  ob.opened_at = ctx.trigger.occurred;
+  ob.opened_at = ctx.OpenedAt();
   ob.deadline = *base;
   if (ctx.rule.pausable) {
     ob.deadline = ApplyPauses(ctx.course, ctx.trigger.date, *base, LocalDate(ctx.now));
@@ -298,8 +349,10 @@ std::optional<ObligationView> EvaluateInstance(const InstanceContext& ctx,
     waived_on = end;
     waiver = end_waiver;
   }
+  // A repeal waives what is still open on its first day, not before: reminders until then.
   if (auto repeal = RepealDate(ctx.catalog, ctx.regime, ctx.rule.id);
-      repeal.has_value() && (!waived_on.has_value() || *repeal < *waived_on)) {
+      repeal.has_value() && ctx.now >= StartOfDay(*repeal) &&
+      (!waived_on.has_value() || *repeal < *waived_on)) {
     waived_on = repeal;
     waiver = nullptr;
   }
@@ -317,7 +370,7 @@ bool TriggerAfterCourseEnd(const Course& course, const RuleSpec& rule, const Fac
   for (const Fact& fact : course.facts()) {
     if (fact.occurred >= trigger.occurred) break;
     if (fact.payload != "benefit_ended") continue;
-    if (rule.category == Category::kContact) return true;
+    if (rule.category != Category::kEducation) return true;
     if (fact.event->benefit_ended().reason() != v1::EDUCATION) return true;
   }
   return false;
@@ -328,6 +381,8 @@ bool TriggerAfterCourseEnd(const Course& course, const RuleSpec& rule, const Fac
 void EvaluateRecurring(InstanceContext ctx, std::vector<ObligationView>* out) {
   const Fact* anchor = &ctx.trigger;
   for (int link = 0; link < 1000; ++link) {
+    // Each link belongs to the regime in force on its anchor's date (rules.md §2).
+    if (ctx.catalog.RegimeOn(anchor->date) != &ctx.regime) return;
     InstanceContext link_ctx{ctx.person_key, ctx.catalog, ctx.course, ctx.regime, ctx.rule,
                              *anchor, anchor->id(), ctx.now, ""};
     std::optional<ObligationView> ob = EvaluateInstance(link_ctx, std::nullopt);
@@ -355,10 +410,19 @@ void EvaluatePaalaegSteps(InstanceContext ctx, std::vector<ObligationView>* out)
       {"APPLICATION", order.has_application_deadline() ? &order.application_deadline() : nullptr}};
   for (const auto& [step, first_deadline] : steps) {
     if (first_deadline == nullptr) continue;
+    // A move belongs to the pålæg in force when it was made: the latest one before it.
+    const Fact* next_order = nullptr;
+    for (const Fact& fact : ctx.course.facts()) {
+      if (fact.payload == "education_order_issued" && fact.occurred > ctx.trigger.occurred) {
+        next_order = &fact;
+        break;
+      }
+    }
     std::vector<const Fact*> changes;
     for (const Fact& fact : ctx.course.facts()) {
       if (fact.payload == "education_order_deadline_changed" &&
           fact.occurred >= ctx.trigger.occurred &&
+          (next_order == nullptr || fact.occurred < next_order->occurred) &&
           v1::EducationOrderStep_Name(fact.event->education_order_deadline_changed().step()) ==
               step) {
         changes.push_back(&fact);
@@ -380,6 +444,7 @@ void EvaluatePaalaegSteps(InstanceContext ctx, std::vector<ObligationView>* out)
         out->push_back(std::move(*ob));
       }
       ctx.instance = ctx.trigger.id() + ":" + step + ":" + change->id();
+      ctx.opened_at = change->recorded;
       deadline = moved_to;
     }
     if (std::optional<ObligationView> ob = EvaluateInstance(ctx, deadline)) {
@@ -395,7 +460,7 @@ void EvaluateWindowLimit(const InstanceContext& ctx, const ObligationView& windo
                          std::vector<ObligationView>* out) {
   const auto limit = ctx.rule.params.find("limit_months_after_education_start");
   if (limit == ctx.rule.params.end()) return;
-  const Fact* start = ctx.course.EducationStart();
+  const Fact* start = ctx.course.EducationStartAt(StartOfDay(window.deadline + 1));
   if (start == nullptr || window.deadline <= AddMonths(start->date, limit->second)) return;
   ObligationView ob = window;
   ob.instance = ctx.instance + ":limit";
@@ -416,11 +481,6 @@ void EvaluateRule(const std::string& person_key, const Catalog& catalog, const C
     if (catalog.RegimeOn(trigger->date) != &regime) continue;
     if (rule.effective_from.has_value() && trigger->date < *rule.effective_from) continue;
     if (TriggerAfterCourseEnd(course, rule, *trigger)) continue;
-    ConditionContext cc{course, *trigger, regime, rule, now};
-    const bool conditions_hold =
-        std::all_of(rule.conditions.begin(), rule.conditions.end(),
-                    [&](const std::string& name) { return NamedConditionHolds(name, cc); });
-    if (!conditions_hold) continue;
     InstanceContext ctx{person_key, catalog, course, regime, rule, *trigger, trigger->id(), now};
     if (rule.instances == "paalaeg_steps") {
       EvaluatePaalaegSteps(ctx, out);

@@ -16,7 +16,9 @@ enum class RuleKind { kDeadline, kCount, kRecurring, kCheck, kWindow };
 
 // §3: an education start (or benefit end for EDUCATION) waives contact clocks (meetings,
 // offers, tests, CV) but not the clocks about the education itself.
-enum class Category { kContact, kEducation };
+// A course-level rule (visitation, pålæg, sanction) survives an education start and ends only
+// with the benefit.
+enum class Category { kContact, kCase, kEducation };
 
 enum class SeverityLevel { kLegal, kIntent };
 
@@ -46,6 +48,8 @@ struct EventMatcher {
     kAfterTrigger,          // strictly after the trigger moment
     kBeforeTrigger,         // before the trigger moment
     kSinceLastNoShow,       // between the latest no_show before the trigger and the trigger
+    kSincePreviousTrigger,  // after the previous event of the trigger's kind (an earlier
+                            // admission's assessment does not count for a new admission)
   };
   std::string event;  // payload name from events.md, e.g. "meeting_held"
   std::vector<FieldCondition> where;
@@ -88,6 +92,7 @@ struct RuleSpec {
   bool pausable = false;     // BARSEL absence moves the deadline (meeting and offer clocks)
   bool resolvable = true;    // false: a period that has passed cannot be made good later
   bool reminder_at_start = false;  // window: a REMINDER when the window opens
+  std::string reminder_if;  // named predicate that must hold for the lead reminders (empty: always)
   std::vector<int> reminder_leads_days;  // empty = the regime default
   std::optional<int> reminder_hour;
   std::optional<int> check_grace_days;

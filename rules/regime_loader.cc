@@ -230,7 +230,7 @@ class TableReader {
     std::map<std::string, int> out;
     for (const auto& [key, node] : table) {
       std::optional<int> v =
-          IntValue(node, absl::StrCat(path, ".", Sv(key.str())), -1000000, 1000000);
+          IntValue(node, absl::StrCat(path, ".", Sv(key.str())), -100000000, 100000000);
       if (v.has_value()) out[std::string(key.str())] = *v;
     }
     return out;
@@ -441,6 +441,7 @@ class RegimeParser {
                  "pausable",
                  "resolvable",
                  "reminder_at_start",
+                 "reminder_if",
                  "reminder_leads_days",
                  "reminder_hour",
                  "check_grace_days",
@@ -491,7 +492,9 @@ class RegimeParser {
     // start waive an education clock (rules.md §3).
     rule.category =
         Lookup<Category>(r, "category",
-                         {{"contact", Category::kContact}, {"education", Category::kEducation}},
+                         {{"contact", Category::kContact},
+                          {"case", Category::kCase},
+                          {"education", Category::kEducation}},
                          /*required=*/true)
             .value_or(Category::kContact);
     rule.severity =
@@ -591,7 +594,8 @@ class RegimeParser {
                          {"any_time", When::kAnyTime},
                          {"after_trigger", When::kAfterTrigger},
                          {"before_trigger", When::kBeforeTrigger},
-                         {"since_last_no_show", When::kSinceLastNoShow}},
+                         {"since_last_no_show", When::kSinceLastNoShow},
+                         {"since_previous_trigger", When::kSincePreviousTrigger}},
                         false)
         .value_or(When::kOnOrAfterTriggerDate);
   }
@@ -872,6 +876,13 @@ class RegimeParser {
     rule.pausable = r.Bool("pausable").value_or(false);
     rule.resolvable = r.Bool("resolvable").value_or(true);
     rule.reminder_at_start = r.Bool("reminder_at_start").value_or(false);
+    if (std::optional<std::string> name = r.String("reminder_if", false)) {
+      if (!KnownConditionNames().contains(*name)) {
+        sink_.Add(*r.Find("reminder_if"), r.Key("reminder_if"),
+                  UnknownName("condition", *name, KnownConditionNames()));
+      }
+      rule.reminder_if = *name;
+    }
     rule.reminder_leads_days = r.IntArray("reminder_leads_days", 0, 366);
     rule.reminder_hour = r.Int("reminder_hour", false, 0, 23);
     rule.check_grace_days = r.Int("check_grace_days", false, 0, 366);

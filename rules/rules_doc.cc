@@ -96,6 +96,8 @@ std::string_view WhenText(EventMatcher::When when) {
       return "after the trigger";
     case EventMatcher::When::kBeforeTrigger:
       return "before the trigger";
+    case EventMatcher::When::kSincePreviousTrigger:
+      return "after the previous event of the trigger's kind";
     case EventMatcher::When::kSinceLastNoShow:
       return "between the last no-show and the trigger";
   }

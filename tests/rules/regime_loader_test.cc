@@ -427,7 +427,7 @@ TEST(ParseRegimeErrorTest, UnknownEnumeratedValues) {
   ExpectOnlyError(With("kind = \"count\"", "kind = \"tally\""), "kind = \"tally\"",
                   "rule[meetings_first_6_months].kind", "unknown value \"tally\"");
   ExpectOnlyError(With("category = \"contact\"", "category = \"kontakt\""), "kontakt",
-                  "rule[first_meeting].category", "expected one of: contact, education");
+                  "rule[first_meeting].category", "expected one of: contact, case, education");
   ExpectOnlyError(With("severity = \"INTENT\"", "severity = \"SHOULD\""), "SHOULD",
                   "rule[visitation_justified].severity", "unknown value");
   ExpectOnlyError(With("select = \"first\" }\ndue = { weeks", "select = \"last\" }\ndue = { weeks"),

@@ -1,0 +1,392 @@
+// replay_bench: how fast the engine runs over the RocksDB store, against what RocksDB alone
+// can do, how much memory millions of open obligations take, and how fast a million deadlines
+// that fall due at once are fired. A plain program, not a test (conventions.md); figures and
+// commands in docs/benchmarks.md.
+//
+//   replay_bench [--persons N] [--fire-persons N] [--dir DIR] [--rules DIR]
+//
+// Phase A pushes N synthetic persons' events (first contact, a meeting after three days, a
+// test need assessment after ten; first contacts spread over 60 days) through Engine +
+// RocksDbStore the way `replay --state-dir` does: due timers fired before each event, one
+// commit per 1000 events, the outbox drained after each commit. Phase B is the raw baseline:
+// one Get and one Put per event, same keys in the same order, values of the mean size the
+// engine wrote, one WriteBatch per 1000 events, same options. Phase C reports peak RSS after
+// phase A and counts the open obligations then held. Phase D gives M persons the same first
+// contact moment and times FireTimersUpTo over the moment their first timers fall due.
+
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <queue>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "processor/engine.h"
+#include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
+#include "rules/regime_loader.h"
+#include "state/rocksdb_options.h"
+#include "state/rocksdb_store.h"
+#include "state/store.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+namespace v1 = fristvagt::v1;
+
+double Seconds(Clock::time_point since) {
+  return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+void Check(const absl::Status& status, const char* what) {
+  if (status.ok()) return;
+  std::cerr << "replay_bench: " << what << ": " << status << '\n';
+  std::exit(1);
+}
+
+void Check(const rocksdb::Status& status, const char* what) {
+  if (status.ok()) return;
+  std::cerr << "replay_bench: " << what << ": " << status.ToString() << '\n';
+  std::exit(1);
+}
+
+// kB of VmHWM / VmRSS from /proc/self/status.
+long ProcStatusKb(const std::string& field) {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind(field + ":", 0) == 0) return std::atol(line.c_str() + field.size() + 1);
+  }
+  return -1;
+}
+
+std::string PersonKey(uint64_t i) {  // pseudonymised keys arrive in no particular order
+  uint64_t z = i + 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return absl::StrCat("p-", absl::Hex(z ^ (z >> 31), absl::kZeroPad16));
+}
+
+enum class Kind { kFirstContact, kMeeting, kTestNeed };
+
+struct Pending {
+  absl::Time at;
+  uint64_t person;
+  Kind kind;
+  bool operator>(const Pending& o) const { return at > o.at || (at == o.at && person > o.person); }
+};
+
+void SetTime(absl::Time t, google::protobuf::Timestamp* ts) {
+  const int64_t micros = absl::ToUnixMicros(t);
+  ts->set_seconds(micros / 1000000);
+  ts->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
+}
+
+v1::CaseEvent MakeEvent(const Pending& p) {
+  v1::CaseEvent event;
+  event.set_person_key(PersonKey(p.person));
+  event.set_event_id(absl::StrCat("e-", p.person, "-", static_cast<int>(p.kind)));
+  event.set_municipality_code("851");
+  event.set_caseworker_id(absl::StrCat("cw-", p.person % 97));
+  event.set_source_system("bench");
+  SetTime(p.at, event.mutable_occurred_at());
+  SetTime(p.at, event.mutable_recorded_at());
+  switch (p.kind) {
+    case Kind::kFirstContact: {
+      v1::FirstContact* fc = event.mutable_first_contact();
+      fc->set_age_years(18 + static_cast<int>(p.person % 11));
+      fc->set_benefit(v1::UDDANNELSESHJAELP);
+      break;
+    }
+    case Kind::kMeeting:
+      event.mutable_meeting_held()->set_channel(v1::IN_PERSON);
+      break;
+    case Kind::kTestNeed:
+      event.mutable_test_need_assessed()->set_outcome(v1::NOT_NEEDED_YOUTH_EDUCATION);
+      break;
+  }
+  return event;
+}
+
+// Yields the cohort's events in recorded_at order without holding them all: first contacts
+// are spread evenly over 60 days, follow-ups wait in a heap.
+class Cohort {
+ public:
+  Cohort(uint64_t persons, absl::Time start)
+      : persons_(persons), start_(start), spacing_(absl::Hours(24 * 60) / persons) {}
+
+  bool Next(Pending* out) {
+    const bool have_contact = next_person_ < persons_;
+    const absl::Time contact_at = start_ + spacing_ * static_cast<double>(next_person_);
+    if (!followups_.empty() && (!have_contact || followups_.top().at <= contact_at)) {
+      *out = followups_.top();
+      followups_.pop();
+      return true;
+    }
+    if (!have_contact) return false;
+    *out = {contact_at, next_person_++, Kind::kFirstContact};
+    followups_.push({contact_at + absl::Hours(24 * 3), out->person, Kind::kMeeting});
+    followups_.push({contact_at + absl::Hours(24 * 10), out->person, Kind::kTestNeed});
+    return true;
+  }
+
+ private:
+  uint64_t persons_;
+  uint64_t next_person_ = 0;
+  absl::Time start_;
+  absl::Duration spacing_;
+  std::priority_queue<Pending, std::vector<Pending>, std::greater<>> followups_;
+};
+
+// Forwards to the real store and notes the size of every person record written, so the
+// baseline writes values of the same size.
+class MeasuringStore : public fristvagt::state::StateStore {
+ public:
+  explicit MeasuringStore(fristvagt::state::StateStore* inner) : inner_(inner) {}
+  absl::StatusOr<std::optional<v1::PersonState>> GetPerson(std::string_view key) override {
+    return inner_->GetPerson(key);
+  }
+  absl::Status ScanTimers(int64_t up_to, size_t limit,
+                          std::vector<fristvagt::state::TimerKey>* out) override {
+    return inner_->ScanTimers(up_to, limit, out);
+  }
+  absl::StatusOr<std::optional<fristvagt::state::TimerKey>> FirstTimer() override {
+    return inner_->FirstTimer();
+  }
+  absl::Status ScanOutbox(size_t limit,
+                          std::vector<std::pair<uint64_t, v1::OutboxEntry>>* out) override {
+    return inner_->ScanOutbox(limit, out);
+  }
+  absl::StatusOr<std::optional<std::string>> GetProgress(std::string_view name) override {
+    return inner_->GetProgress(name);
+  }
+  absl::Status Commit(const fristvagt::state::Batch& batch) override {
+    for (const auto& [key, person] : batch.persons) {
+      if (!person.has_value()) continue;
+      person_bytes_ += person->ByteSizeLong();
+      ++person_writes_;
+    }
+    return inner_->Commit(batch);
+  }
+  uint64_t MeanPersonBytes() const { return person_writes_ ? person_bytes_ / person_writes_ : 0; }
+
+ private:
+  fristvagt::state::StateStore* inner_;
+  uint64_t person_bytes_ = 0;
+  uint64_t person_writes_ = 0;
+};
+
+constexpr size_t kEventsPerBatch = 1000;  // as `replay`
+
+void Drain(fristvagt::state::StateStore* store, uint64_t* sent) {
+  std::vector<std::pair<uint64_t, v1::OutboxEntry>> entries;
+  while (true) {
+    Check(store->ScanOutbox(4096, &entries), "scanning the outbox");
+    if (entries.empty()) return;
+    fristvagt::state::Batch done;
+    for (const auto& [seq, entry] : entries) done.outbox_removed.push_back(seq);
+    *sent += entries.size();
+    Check(store->Commit(done), "removing sent entries");
+  }
+}
+
+struct PhaseA {
+  uint64_t events = 0;
+  double seconds = 0;
+  uint64_t mean_person_bytes = 0;
+  absl::Time clock;
+};
+
+PhaseA RunEngine(const fristvagt::rules::Catalog& catalog, const std::string& dir,
+                 uint64_t persons, absl::Time start) {
+  auto opened = fristvagt::state::OpenRocksDbStore(dir, {"bench", 0});
+  Check(opened.status(), "opening the store");
+  MeasuringStore store(opened->get());
+  fristvagt::processor::Engine engine(catalog, &store, {});
+  Cohort cohort(persons, start);
+  PhaseA result;
+  uint64_t sent = 0;
+  absl::Time clock = absl::InfinitePast();
+  const Clock::time_point began = Clock::now();
+  Pending next;
+  size_t in_batch = 0;
+  while (cohort.Next(&next)) {
+    const v1::CaseEvent event = MakeEvent(next);
+    if (next.at > clock) {
+      Check(engine.FireTimersUpTo(next.at), "firing timers");
+      clock = next.at;
+    }
+    Check(engine.ApplyEvent(event, clock, "bench"), "applying an event");
+    ++result.events;
+    if (++in_batch >= kEventsPerBatch) {
+      in_batch = 0;
+      Check(engine.Flush(), "committing");
+      Drain(&store, &sent);
+    }
+    if (result.events % 500000 == 0) {
+      std::cerr << "  " << result.events << " events, " << Seconds(began) << " s, RSS "
+                << ProcStatusKb("VmRSS") / 1024 << " MiB\n";
+    }
+  }
+  Check(engine.Flush(), "committing");
+  Drain(&store, &sent);
+  result.seconds = Seconds(began);
+  result.mean_person_bytes = store.MeanPersonBytes();
+  result.clock = clock;
+  const auto& c = engine.counters();
+  std::cout << "A engine+RocksDB: " << result.events << " events in " << result.seconds
+            << " s = " << static_cast<uint64_t>(result.events / result.seconds)
+            << " events/s (timers fired " << c.timers_fired << ", alerts " << c.alerts_raised
+            << ", outbox entries sent " << sent << ", mean person record "
+            << result.mean_person_bytes << " B)\n";
+  return result;
+}
+
+double RunBaseline(const std::string& dir, uint64_t persons, absl::Time start,
+                   uint64_t value_bytes) {
+  const auto& shared = fristvagt::state::GetSharedResources();
+  rocksdb::DBOptions db_options = fristvagt::state::MakeDbOptions(shared);
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+      {fristvagt::state::kPersonsFamily, fristvagt::state::PersonsFamilyOptions(shared)}};
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  Check(rocksdb::DB::Open(db_options, dir, families, &handles, &raw), "opening the baseline");
+  std::unique_ptr<rocksdb::DB> db(raw);
+  Cohort cohort(persons, start);
+  const std::string value(value_bytes, 'v');
+  std::string read;
+  rocksdb::WriteBatch batch;
+  uint64_t events = 0;
+  const Clock::time_point began = Clock::now();
+  Pending next;
+  while (cohort.Next(&next)) {
+    const std::string key = PersonKey(next.person);
+    const rocksdb::Status got = db->Get(rocksdb::ReadOptions(), handles[1], key, &read);
+    if (!got.ok() && !got.IsNotFound()) Check(got, "baseline get");
+    Check(batch.Put(handles[1], key, value), "baseline put");
+    if (++events % kEventsPerBatch == 0) {
+      Check(db->Write(rocksdb::WriteOptions(), &batch), "baseline write");
+      batch.Clear();
+    }
+  }
+  Check(db->Write(rocksdb::WriteOptions(), &batch), "baseline write");
+  const double seconds = Seconds(began);
+  std::cout << "B raw RocksDB Get+Put: " << events << " events in " << seconds << " s = "
+            << static_cast<uint64_t>(events / seconds) << " events/s (" << value_bytes
+            << " B values)\n";
+  for (auto* handle : handles) Check(db->DestroyColumnFamilyHandle(handle), "closing");
+  return events / seconds;
+}
+
+// Streams the closed store's persons and timers with plain RocksDB reads.
+void CountOpen(const std::string& dir) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  std::vector<std::string> names;
+  Check(rocksdb::DB::ListColumnFamilies(rocksdb::Options(), dir, &names), "listing");
+  for (const auto& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  Check(rocksdb::DB::OpenForReadOnly(rocksdb::Options(), dir, families, &handles, &raw),
+        "opening for the count");
+  std::unique_ptr<rocksdb::DB> db(raw);
+  uint64_t persons = 0, open = 0, timers = 0;
+  for (auto* handle : handles) {
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handle));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (handle->GetName() == fristvagt::state::kTimersFamily) ++timers;
+      if (handle->GetName() != fristvagt::state::kPersonsFamily) continue;
+      v1::PersonState person;
+      person.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()));
+      ++persons;
+      for (const auto& ob : person.obligations()) open += ob.status() == v1::OPEN;
+    }
+  }
+  std::cout << "C state after A: " << persons << " persons, " << open
+            << " open obligations, " << timers << " armed timers\n";
+  for (auto* handle : handles) Check(db->DestroyColumnFamilyHandle(handle), "closing");
+}
+
+void RunFiring(const fristvagt::rules::Catalog& catalog, const std::string& dir,
+               uint64_t persons, absl::Time at) {
+  auto store = fristvagt::state::OpenRocksDbStore(dir, {"bench", 1});
+  Check(store.status(), "opening the firing store");
+  fristvagt::processor::Engine engine(catalog, store->get(), {});
+  for (uint64_t i = 0; i < persons; ++i) {
+    Check(engine.ApplyEvent(MakeEvent({at, i, Kind::kFirstContact}), at, "bench"), "apply");
+    if ((i + 1) % kEventsPerBatch == 0) {
+      Check(engine.Flush(), "committing");
+      uint64_t sent = 0;
+      Drain(store->get(), &sent);
+    }
+  }
+  Check(engine.Flush(), "committing");
+  auto first = (*store)->FirstTimer();
+  Check(first.status(), "first timer");
+  const absl::Time due = absl::FromUnixMicros((*first)->due_micros);
+  const uint64_t before = engine.counters().timers_fired;
+  const Clock::time_point began = Clock::now();
+  Check(engine.FireTimersUpTo(due), "firing");
+  Check(engine.Flush(), "committing");
+  const double seconds = Seconds(began);
+  const uint64_t fired = engine.counters().timers_fired - before;
+  std::cout << "D firing: " << fired << " timers due at " << absl::FormatTime(due) << " fired in "
+            << seconds << " s = " << static_cast<uint64_t>(fired / seconds) << " timers/s\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  uint64_t persons = 1000000;
+  uint64_t fire_persons = 1000000;
+  std::string dir = (fs::temp_directory_path() / "fristvagt-bench").string();
+  std::string rules_dir = FRISTVAGT_BENCH_RULES_DIR;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    const std::string value = argv[i + 1];
+    if (flag == "--persons" && absl::SimpleAtoi(value, &persons)) continue;
+    if (flag == "--fire-persons" && absl::SimpleAtoi(value, &fire_persons)) continue;
+    if (flag == "--dir") {
+      dir = value;
+      continue;
+    }
+    if (flag == "--rules") {
+      rules_dir = value;
+      continue;
+    }
+    std::cerr << "usage: replay_bench [--persons N] [--fire-persons N] [--dir DIR] "
+                 "[--rules DIR]\n";
+    return 2;
+  }
+  std::vector<fristvagt::rules::RuleFileError> errors;
+  auto catalog = fristvagt::rules::LoadCatalog(rules_dir, &errors);
+  Check(catalog.status(), "loading rules");
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  absl::Time start;
+  std::string error;
+  absl::ParseTime(absl::RFC3339_full, "2024-01-01T08:00:00+01:00", &start, &error);
+
+  const PhaseA a = RunEngine(*catalog, dir + "/engine", persons, start);
+  const long peak_kb = ProcStatusKb("VmHWM");
+  std::cout << "C peak RSS after A (VmHWM): " << peak_kb / 1024 << " MiB, VmRSS "
+            << ProcStatusKb("VmRSS") / 1024 << " MiB\n";
+  CountOpen(dir + "/engine");
+  const double baseline = RunBaseline(dir + "/baseline", persons, start, a.mean_person_bytes);
+  std::cout << "ratio engine/baseline: " << (a.events / a.seconds) / baseline << '\n';
+  if (fire_persons > 0) RunFiring(*catalog, dir + "/firing", fire_persons, start);
+  fs::remove_all(dir);
+  return 0;
+}

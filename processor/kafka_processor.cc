@@ -1,0 +1,589 @@
+#include "processor/kafka_processor.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <variant>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "processor/logging.h"
+#include "rules/course.h"
+#include "state/rocksdb_store.h"
+
+namespace fristvagt::processor {
+
+namespace {
+
+constexpr char kInputOffsetProgress[] = "input_offset";
+constexpr char kChangelogOffsetProgress[] = "changelog_offset";
+constexpr char kClockProgress[] = "clock_micros";
+constexpr int kFlushTimeoutMs = 30000;
+
+// Filled in by librdkafka's delivery report for one produced message.
+struct Delivery {
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__IN_PROGRESS;
+  int64_t offset = -1;
+};
+
+void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void*) {
+  auto* delivery = static_cast<Delivery*>(message->_private);
+  if (delivery == nullptr) return;
+  delivery->err = message->err;
+  delivery->offset = message->offset;
+}
+
+int64_t ProgressInt(state::StateStore* store, const char* name, int64_t fallback) {
+  absl::StatusOr<std::optional<std::string>> value = store->GetProgress(name);
+  int64_t parsed = fallback;
+  if (value.ok() && value->has_value() && absl::SimpleAtoi(**value, &parsed)) return parsed;
+  return fallback;
+}
+
+}  // namespace
+
+KafkaProcessor::KafkaProcessor(const Config& config, const rules::Catalog& catalog,
+                               Metrics* metrics)
+    : config_(config), catalog_(catalog), metrics_(metrics), decoder_(config.decode) {}
+
+KafkaProcessor::~KafkaProcessor() = default;
+
+absl::Status KafkaProcessor::Start(const std::string& bootstrap) {
+  bootstrap_ = bootstrap;
+  std::map<std::string, std::string> common = {{"bootstrap.servers", bootstrap},
+                                               {"log_level", "4"}};
+  std::map<std::string, std::string> consumer_props = common;
+  consumer_props["group.id"] = config_.group_id;
+  consumer_props["partition.assignment.strategy"] = "cooperative-sticky";
+  consumer_props["enable.auto.commit"] = "false";
+  consumer_props["enable.auto.offset.store"] = "false";
+  consumer_props["auto.offset.reset"] = "earliest";
+  consumer_props["isolation.level"] = "read_committed";
+  std::map<std::string, std::string> producer_props = common;
+  producer_props["enable.idempotence"] = "true";
+  producer_props["linger.ms"] = "5";
+  transactional_ = config_.guarantee == ProcessingGuarantee::kExactlyOnce;
+  if (transactional_) {
+    char host[256] = "fristvagt";
+    gethostname(host, sizeof(host) - 1);
+    producer_props["transactional.id"] = absl::StrCat(config_.group_id, "-", host, "-", getpid());
+  }
+  for (const auto& [name, value] : config_.kafka) {
+    consumer_props[name] = value;
+    producer_props[name] = value;
+  }
+
+  absl::StatusOr<rd_kafka_conf_t*> conf = MakeConf(consumer_props);
+  if (!conf.ok()) return conf.status();
+  rd_kafka_conf_set_rebalance_cb(*conf, &KafkaProcessor::OnRebalance);
+  rd_kafka_conf_set_opaque(*conf, this);
+  absl::StatusOr<KafkaHandle> consumer = NewClient(RD_KAFKA_CONSUMER, *conf);
+  if (!consumer.ok()) return consumer.status();
+  consumer_ = std::move(*consumer);
+  rd_kafka_poll_set_consumer(consumer_.get());
+
+  conf = MakeConf(producer_props);
+  if (!conf.ok()) return conf.status();
+  rd_kafka_conf_set_dr_msg_cb(*conf, &OnDelivery);
+  absl::StatusOr<KafkaHandle> producer = NewClient(RD_KAFKA_PRODUCER, *conf);
+  if (!producer.ok()) return producer.status();
+  producer_ = std::move(*producer);
+  if (transactional_) {
+    if (rd_kafka_error_t* error = rd_kafka_init_transactions(producer_.get(), 60000)) {
+      const std::string message = rd_kafka_error_string(error);
+      rd_kafka_error_destroy(error);
+      return absl::UnavailableError("cannot initialise Kafka transactions: " + message);
+    }
+  }
+
+  PartitionList topics(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(topics.get(), config_.topics.input.c_str(),
+                                    RD_KAFKA_PARTITION_UA);
+  if (rd_kafka_resp_err_t err = rd_kafka_subscribe(consumer_.get(), topics.get())) {
+    return absl::InternalError(absl::StrCat("cannot subscribe to ", config_.topics.input, ": ",
+                                            rd_kafka_err2str(err)));
+  }
+  Logger("processor")->info("consuming {} as group {} from {}", config_.topics.input,
+                            config_.group_id, bootstrap);
+  return absl::OkStatus();
+}
+
+void KafkaProcessor::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                                 rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+  auto* self = static_cast<KafkaProcessor*>(opaque);
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    self->Assign(partitions);
+  } else {
+    self->Revoke(partitions, rd_kafka_assignment_lost(rk));
+  }
+}
+
+void KafkaProcessor::Assign(rd_kafka_topic_partition_list_t* partitions) {
+  metrics_->ready = false;
+  for (int i = 0; i < partitions->cnt; ++i) {
+    rd_kafka_topic_partition_t& tp = partitions->elems[i];
+    Partition& partition = partitions_[tp.partition];
+    partition.id = tp.partition;
+    if (absl::Status s = OpenPartition(tp.partition, &partition); !s.ok()) {
+      // Without its state a partition must not be consumed: fail loudly rather than reset.
+      Logger("processor")->critical("partition {}: {}", tp.partition, std::string(s.message()));
+      std::abort();
+    }
+    tp.offset = partition.next_offset >= 0 ? partition.next_offset : RD_KAFKA_OFFSET_INVALID;
+    Logger("processor")->info("partition {} assigned, resuming at offset {}", tp.partition,
+                              partition.next_offset);
+  }
+  if (std::string(rd_kafka_rebalance_protocol(consumer_.get())) == "COOPERATIVE") {
+    if (rd_kafka_error_t* error = rd_kafka_incremental_assign(consumer_.get(), partitions)) {
+      Logger("processor")->error("incremental assign: {}", rd_kafka_error_string(error));
+      rd_kafka_error_destroy(error);
+    }
+  } else {
+    rd_kafka_assign(consumer_.get(), partitions);
+  }
+  metrics_->ready = true;
+}
+
+void KafkaProcessor::Revoke(rd_kafka_topic_partition_list_t* partitions, bool lost) {
+  for (int i = 0; i < partitions->cnt; ++i) {
+    const int32_t id = partitions->elems[i].partition;
+    auto it = partitions_.find(id);
+    if (it == partitions_.end()) continue;
+    if (!lost) {
+      if (absl::Status s = Flush(&it->second); !s.ok()) {
+        Logger("processor")->warn("partition {}: flush on revoke: {}", id, std::string(s.message()));
+      }
+    }
+    partitions_.erase(it);
+    metrics_->ForgetPartition(id);
+    Logger("processor")->info("partition {} {}", id, lost ? "lost" : "revoked");
+  }
+  if (std::string(rd_kafka_rebalance_protocol(consumer_.get())) == "COOPERATIVE") {
+    if (rd_kafka_error_t* error = rd_kafka_incremental_unassign(consumer_.get(), partitions)) {
+      rd_kafka_error_destroy(error);
+    }
+  } else {
+    rd_kafka_assign(consumer_.get(), nullptr);
+  }
+}
+
+// Opens the partition's local store; when the changelog holds records this copy has not seen
+// (the partition was processed elsewhere meanwhile, or this disk is new), rebuilds it from the
+// changelog first. Only then is the partition consumed.
+absl::Status KafkaProcessor::OpenPartition(int32_t id, Partition* partition) {
+  const std::string dir =
+      absl::StrCat(config_.state_dir, "/", config_.topics.input, "-", id);
+  std::error_code ec;
+  std::filesystem::create_directories(config_.state_dir, ec);
+  const state::StoreIdentity identity{config_.topics.input, id};
+  absl::StatusOr<std::unique_ptr<state::StateStore>> store =
+      state::OpenRocksDbStore(dir, identity);
+  if (!store.ok()) return store.status();
+  int64_t low = 0;
+  int64_t high = 0;
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+  for (int attempt = 0; attempt < 12 && err != RD_KAFKA_RESP_ERR_NO_ERROR; ++attempt) {
+    err = rd_kafka_query_watermark_offsets(producer_.get(), config_.topics.changelog.c_str(), id,
+                                           &low, &high, 10000);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      Logger("processor")->warn("partition {}: changelog {} not reachable yet: {}", id,
+                                config_.topics.changelog, rd_kafka_err2str(err));
+    }
+  }
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::UnavailableError(absl::StrCat("cannot read the changelog offsets of ",
+                                               config_.topics.changelog, "/", id));
+  }
+  const int64_t seen = ProgressInt(store->get(), kChangelogOffsetProgress, 0);
+  // A committed transaction ends with a control record, so with exactly-once the high
+  // watermark is one past the last record this copy wrote.
+  const int64_t slack = transactional_ ? 1 : 0;
+  if (high > seen + slack || high < seen) {
+    if (high < seen) {
+      Logger("processor")->warn(
+          "partition {}: the changelog ends at {} but this state dir has seen {}: the broker "
+          "is new or the topic was recreated; rebuilding the state from the broker", id, high,
+          seen);
+    }
+    Logger("processor")->info("partition {}: restoring from {} [{}, {})", id,
+                              config_.topics.changelog, low, high);
+    store->reset();
+    std::filesystem::remove_all(dir, ec);
+    store = state::OpenRocksDbStore(dir, identity);
+    if (!store.ok()) return store.status();
+    if (absl::Status s = RestoreFromChangelog(id, low, high, store->get()); !s.ok()) return s;
+  }
+  partition->next_offset = ProgressInt(store->get(), kInputOffsetProgress, -1);
+  const int64_t clock = ProgressInt(store->get(), kClockProgress, INT64_MIN);
+  partition->clock = clock == INT64_MIN ? absl::InfinitePast() : absl::FromUnixMicros(clock);
+  partition->store = std::move(*store);
+  EngineOptions options;
+  options.language = config_.language;
+  options.late_course_window = config_.late_course_window;
+  options.emit_obligation_records = true;
+  options.emit_changelog = true;
+  partition->engine = std::make_unique<Engine>(catalog_, partition->store.get(), options);
+  return ProduceOutbox(partition);  // whatever a crash left unsent
+}
+
+void KafkaProcessor::Apply(const rd_kafka_message_t* message, absl::Time now) {
+  if (message->err) {
+    if (message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      Logger("kafka")->warn("consumer: {}", rd_kafka_message_errstr(message));
+    }
+    return;
+  }
+  auto it = partitions_.find(message->partition);
+  if (it == partitions_.end()) return;
+  Partition& partition = it->second;
+  if (partition.next_offset >= 0 && message->offset < partition.next_offset) return;
+  metrics_->events_consumed.fetch_add(1);
+  const std::string raw(static_cast<const char*>(message->payload), message->len);
+  std::optional<std::string_view> key;
+  if (message->key != nullptr) key = std::string_view(static_cast<const char*>(message->key),
+                                                      message->key_len);
+  const std::string topic = rd_kafka_topic_name(message->rkt);
+  const std::string position = absl::StrCat(topic, "/", message->partition, "@", message->offset);
+  // Protobuf is the contract; a JSON line is accepted too, so kcat users can type events.
+  DecodeResult decoded = !raw.empty() && raw[0] == '{' ? decoder_.FromJson(raw)
+                                                       : decoder_.FromProtobuf(raw, key);
+  if (auto* event = std::get_if<v1::CaseEvent>(&decoded);
+      event != nullptr && key.has_value() && *key != event->person_key()) {
+    decoded = Rejection{RejectCode::kKeyMismatch, "the Kafka key differs from person_key"};
+  }
+  if (auto* rejection = std::get_if<Rejection>(&decoded)) {
+    partition.engine->DeadLetter(
+        raw, std::string(RejectCodeName(rejection->code)), rejection->message, position,
+        key.has_value() ? std::string(*key) : "",
+        {{"fristvagt.source.topic", topic},
+         {"fristvagt.source.partition", std::to_string(message->partition)},
+         {"fristvagt.source.offset", std::to_string(message->offset)}});
+    metrics_->dead_letters.fetch_add(1);
+  } else {
+    const v1::CaseEvent& event = std::get<v1::CaseEvent>(decoded);
+    AdvanceClock(&partition, std::min(now, rules::ToAbslTime(event.recorded_at())));
+    absl::Status s = partition.engine->ApplyEvent(event, partition.clock, position);
+    if (!s.ok()) {
+      Logger("processor")->critical("partition {}: state store failed: {}", partition.id,
+                                    std::string(s.message()));
+      std::abort();  // never skip an event: a restart resumes from the last committed batch
+    }
+  }
+  partition.next_offset = message->offset + 1;
+  partition.dirty = true;
+}
+
+void KafkaProcessor::AdvanceClock(Partition* partition, absl::Time to) {
+  if (to <= partition->clock) return;
+  if (absl::Status s = partition->engine->FireTimersUpTo(to); !s.ok()) {
+    Logger("processor")->critical("partition {}: firing timers: {}", partition->id,
+                                  std::string(s.message()));
+    std::abort();
+  }
+  partition->clock = to;
+}
+
+absl::Status KafkaProcessor::Flush(Partition* partition) {
+  if (partition->clock != absl::InfinitePast()) {
+    partition->engine->SetProgress(kClockProgress,
+                                   std::to_string(absl::ToUnixMicros(partition->clock)));
+  }
+  if (partition->next_offset >= 0) {
+    partition->engine->SetProgress(kInputOffsetProgress, std::to_string(partition->next_offset));
+  }
+  const EngineCounters before = partition->engine->counters();
+  if (absl::Status s = partition->engine->Flush(); !s.ok()) return s;
+  (void)before;
+  return ProduceOutbox(partition);
+}
+
+absl::Status KafkaProcessor::ProduceOutbox(Partition* partition) {
+  std::vector<std::pair<uint64_t, v1::OutboxEntry>> entries;
+  if (absl::Status s = partition->store->ScanOutbox(SIZE_MAX, &entries); !s.ok()) return s;
+  if (entries.empty()) return absl::OkStatus();
+  if (transactional_) {
+    if (rd_kafka_error_t* error = rd_kafka_begin_transaction(producer_.get())) {
+      const std::string message = rd_kafka_error_string(error);
+      rd_kafka_error_destroy(error);
+      return absl::UnavailableError("begin transaction: " + message);
+    }
+  }
+  std::vector<Delivery> deliveries(entries.size());
+  auto produce_phase = [&](bool changelog) -> bool {
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const v1::OutboxEntry& entry = entries[i].second;
+      if ((entry.topic() == kChangelogTopic) != changelog) continue;
+      const std::string& topic = entry.topic() == kAlertsTopic        ? config_.topics.alerts
+                                 : entry.topic() == kObligationsTopic ? config_.topics.obligations
+                                 : entry.topic() == kDeadLetterTopic  ? config_.topics.dead_letter
+                                                                      : config_.topics.changelog;
+      rd_kafka_headers_t* headers = rd_kafka_headers_new(entry.headers_size());
+      for (const auto& [name, value] : entry.headers()) {
+        rd_kafka_header_add(headers, name.c_str(), -1, value.data(), value.size());
+      }
+      const bool tombstone = changelog && entry.value().empty();
+      rd_kafka_resp_err_t err;
+      do {
+        err = rd_kafka_producev(
+            producer_.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+            RD_KAFKA_V_PARTITION(entry.to_input_partition() ? partition->id
+                                                            : RD_KAFKA_PARTITION_UA),
+            RD_KAFKA_V_KEY(entry.key().empty() ? nullptr : entry.key().data(), entry.key().size()),
+            RD_KAFKA_V_VALUE(tombstone ? nullptr : const_cast<char*>(entry.value().data()),
+                             tombstone ? 0 : entry.value().size()),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
+            RD_KAFKA_V_OPAQUE(&deliveries[i]), RD_KAFKA_V_END);
+        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) rd_kafka_poll(producer_.get(), 100);
+      } while (err == RD_KAFKA_RESP_ERR__QUEUE_FULL);
+      if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_headers_destroy(headers);
+        deliveries[i].err = err;
+      }
+    }
+    rd_kafka_flush(producer_.get(), kFlushTimeoutMs);
+    bool all_ok = true;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if ((entries[i].second.topic() == kChangelogTopic) != changelog) continue;
+      if (deliveries[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        all_ok = false;
+        metrics_->produce_failures.fetch_add(1);
+      }
+    }
+    return all_ok;
+  };
+  // Alerts, obligations and dead letters first, the changelog after: a changelog that has a
+  // batch implies its alerts reached the broker, so a restore never skips unsent alerts.
+  bool ok = produce_phase(false) && produce_phase(true);
+  if (transactional_) {
+    if (ok) {
+      PartitionList offsets(rd_kafka_topic_partition_list_new(1));
+      rd_kafka_topic_partition_list_add(offsets.get(), config_.topics.input.c_str(),
+                                        partition->id)
+          ->offset = partition->next_offset;
+      rd_kafka_consumer_group_metadata_t* group =
+          rd_kafka_consumer_group_metadata(consumer_.get());
+      rd_kafka_error_t* error =
+          rd_kafka_send_offsets_to_transaction(producer_.get(), offsets.get(), group, 30000);
+      rd_kafka_consumer_group_metadata_destroy(group);
+      if (error == nullptr) error = rd_kafka_commit_transaction(producer_.get(), 30000);
+      if (error != nullptr) {
+        Logger("kafka")->warn("transaction failed, will retry: {}", rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+        ok = false;
+      }
+    }
+    if (!ok) {
+      if (rd_kafka_error_t* error = rd_kafka_abort_transaction(producer_.get(), 30000)) {
+        rd_kafka_error_destroy(error);
+      }
+    }
+  }
+  if (!ok) {
+    return absl::UnavailableError(
+        absl::StrCat("partition ", partition->id, ": the broker did not acknowledge every "
+                                                  "message; they stay in the outbox"));
+  }
+  state::Batch done;
+  int64_t changelog_next = -1;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const v1::OutboxEntry& entry = entries[i].second;
+    done.outbox_removed.push_back(entries[i].first);
+    if (entry.topic() == kChangelogTopic) {
+      changelog_next = std::max(changelog_next, deliveries[i].offset + 1);
+    } else if (entry.topic() == kAlertsTopic) {
+      v1::Alert alert;
+      if (alert.ParseFromString(entry.value())) {
+        metrics_->AddAlert(v1::AlertKind_Name(alert.kind()));
+        if (on_alert) on_alert(alert);
+      }
+    }
+  }
+  if (changelog_next >= 0) done.progress[kChangelogOffsetProgress] = std::to_string(changelog_next);
+  return partition->store->Commit(done);
+}
+
+// Rebuilds a store from the changelog records [low, high): the latest record per person wins,
+// a tombstone removes the person, and the timer index is re-created from the person records.
+absl::Status KafkaProcessor::RestoreFromChangelog(int32_t id, int64_t low, int64_t high,
+                                                  state::StateStore* store) {
+  if (high <= low) {
+    state::Batch empty;
+    empty.progress[kChangelogOffsetProgress] = std::to_string(high);
+    return store->Commit(empty);
+  }
+  std::map<std::string, std::string> props = {{"bootstrap.servers", bootstrap_},
+                                              {"enable.auto.commit", "false"},
+                                              {"group.id", config_.group_id + "-restore"},
+                                              {"log_level", "4"}};
+  for (const auto& [name, value] : config_.kafka) props[name] = value;
+  props["isolation.level"] = "read_committed";
+  absl::StatusOr<rd_kafka_conf_t*> conf = MakeConf(props);
+  if (!conf.ok()) return conf.status();
+  absl::StatusOr<KafkaHandle> reader = NewClient(RD_KAFKA_CONSUMER, *conf);
+  if (!reader.ok()) return reader.status();
+  PartitionList assignment(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(assignment.get(), config_.topics.changelog.c_str(), id)
+      ->offset = low;
+  if (rd_kafka_resp_err_t err = rd_kafka_assign(reader->get(), assignment.get())) {
+    return absl::UnavailableError(absl::StrCat("restore assign: ", rd_kafka_err2str(err)));
+  }
+  const absl::Time started = absl::Now();
+  int64_t position = low;
+  int64_t restored = 0;
+  state::Batch batch;
+  auto commit = [&]() -> absl::Status {
+    absl::Status s = store->Commit(batch);
+    batch = state::Batch();
+    return s;
+  };
+  int idle_polls = 0;
+  while (position < high - 1 && idle_polls < 60) {
+    rd_kafka_message_t* message = rd_kafka_consumer_poll(reader->get(), 500);
+    if (message == nullptr) {
+      ++idle_polls;
+      continue;
+    }
+    idle_polls = 0;
+    if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      position = message->offset;
+      const std::string key(static_cast<const char*>(message->key), message->key_len);
+      if (!key.empty() && key[0] == kChangelogProgressPrefix) {
+        batch.progress[key.substr(1)] =
+            std::string(static_cast<const char*>(message->payload), message->len);
+      } else {
+        // Disarm what the previous record of this person armed, then arm the new one's.
+        std::optional<v1::PersonState> previous;
+        if (auto it = batch.persons.find(key); it != batch.persons.end()) {
+          previous = it->second;
+        } else if (auto stored = store->GetPerson(key); stored.ok()) {
+          previous = *stored;
+        }
+        if (previous.has_value()) {
+          for (const auto& timer : Engine::ArmedTimers(*previous)) batch.RemoveTimer(timer);
+        }
+        if (message->payload == nullptr) {
+          batch.persons[key] = std::nullopt;
+        } else {
+          v1::PersonState person;
+          person.ParseFromArray(message->payload, static_cast<int>(message->len));
+          for (const auto& timer : Engine::ArmedTimers(person)) batch.AddTimer(timer);
+          batch.persons[key] = std::move(person);
+        }
+      }
+      ++restored;
+      metrics_->restore_records.fetch_add(1);
+      if (batch.persons.size() >= 4096) {
+        if (absl::Status s = commit(); !s.ok()) return s;
+      }
+    }
+    rd_kafka_message_destroy(message);
+  }
+  batch.progress[kChangelogOffsetProgress] = std::to_string(high);
+  if (absl::Status s = commit(); !s.ok()) return s;
+  rd_kafka_consumer_close(reader->get());
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - started);
+  Logger("processor")->info("partition {}: restored {} changelog records in {:.2f} s", id,
+                            restored, seconds);
+  return absl::OkStatus();
+}
+
+absl::Status KafkaProcessor::CommitBatch() {
+  PartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(partitions_.size())));
+  absl::Status result = absl::OkStatus();
+  for (auto& [id, partition] : partitions_) {
+    const EngineCounters before = partition.engine->counters();
+    absl::Status s = Flush(&partition);
+    const EngineCounters& after = partition.engine->counters();
+    metrics_->timers_fired.fetch_add(after.timers_fired - before.timers_fired);
+    metrics_->events_redelivered.fetch_add(after.events_redelivered - before.events_redelivered);
+    if (!s.ok()) {
+      result = s;  // the outbox keeps what was not acknowledged; the next batch retries
+      continue;
+    }
+    if (partition.dirty && partition.next_offset >= 0) {
+      rd_kafka_topic_partition_list_add(offsets.get(), config_.topics.input.c_str(), id)->offset =
+          partition.next_offset;
+      partition.dirty = false;
+    }
+  }
+  if (offsets->cnt > 0 && !transactional_) {
+    rd_kafka_commit(consumer_.get(), offsets.get(), /*async=*/1);
+  }
+  metrics_->batches_committed.fetch_add(1);
+  return result;
+}
+
+bool KafkaProcessor::CaughtUp(const Partition& partition) {
+  int64_t low = -1;
+  int64_t high = -1;
+  if (rd_kafka_get_watermark_offsets(consumer_.get(), config_.topics.input.c_str(), partition.id,
+                                     &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+      high < 0) {
+    return false;  // nothing fetched yet: a backlog may be on its way
+  }
+  int64_t position = partition.next_offset;
+  if (position < 0) {
+    PartitionList list(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(list.get(), config_.topics.input.c_str(), partition.id);
+    if (rd_kafka_position(consumer_.get(), list.get()) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      position = list->elems[0].offset;
+    }
+  }
+  return position >= high || (position < 0 && high == low);
+}
+
+void KafkaProcessor::UpdateLag() {
+  for (const auto& [id, partition] : partitions_) {
+    int64_t low = 0;
+    int64_t high = 0;
+    if (rd_kafka_get_watermark_offsets(consumer_.get(), config_.topics.input.c_str(), id, &low,
+                                       &high) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      continue;
+    }
+    const int64_t position = partition.next_offset >= 0 ? partition.next_offset : low;
+    metrics_->SetLag(id, std::max<int64_t>(0, high - position));
+  }
+}
+
+absl::Status KafkaProcessor::Run(const std::atomic<bool>& stop) {
+  absl::Time last_lag = absl::InfinitePast();
+  absl::Time last_warning = absl::InfinitePast();
+  while (!stop.load()) {
+    const absl::Time batch_end = absl::Now() + config_.batch_linger;
+    int count = 0;
+    while (count < config_.batch_size && !stop.load()) {
+      const absl::Duration left = batch_end - absl::Now();
+      const int timeout_ms =
+          count == 0 ? 200 : static_cast<int>(std::max<int64_t>(0, absl::ToInt64Milliseconds(left)));
+      rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer_.get(), timeout_ms);
+      if (message == nullptr) break;
+      Apply(message, absl::Now());
+      rd_kafka_message_destroy(message);
+      ++count;
+      if (absl::Now() >= batch_end) break;
+    }
+    // The processing clock: deadlines that passed (also while we were down) fire now.
+    const absl::Time now = absl::Now();
+    // Only a partition without a backlog follows the wall clock; one still catching up keeps
+    // the event-driven clock, or a restart would raise breaches its backlog retracts.
+    for (auto& [id, partition] : partitions_) {
+      if (CaughtUp(partition)) AdvanceClock(&partition, now);
+    }
+    if (absl::Status s = CommitBatch(); !s.ok() && now - last_warning > absl::Seconds(5)) {
+      Logger("processor")->warn("{}", std::string(s.message()));
+      last_warning = now;
+    }
+    if (now - last_lag > absl::Seconds(1)) {
+      UpdateLag();
+      last_lag = now;
+    }
+  }
+  Logger("processor")->info("stopping: finishing the batch, flushing and committing");
+  absl::Status final_commit = CommitBatch();
+  rd_kafka_consumer_close(consumer_.get());
+  rd_kafka_flush(producer_.get(),
+                 static_cast<int>(absl::ToInt64Milliseconds(config_.shutdown_timeout)));
+  return final_commit;
+}
+
+}  // namespace fristvagt::processor

@@ -1,0 +1,80 @@
+#pragma once
+// The live processor (`fristvagt run`): a member of a consumer group on the input topic that
+// applies each partition's events through its own Engine and state store, fires deadlines by the
+// wall clock, produces the outbox (alerts, obligations, dead letters, then the changelog) and
+// commits. Partitions that move here are restored from the changelog before they are consumed.
+// One thread runs everything (librdkafka's own threads aside); Metrics is shared with HTTP.
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "processor/config.h"
+#include "processor/engine.h"
+#include "processor/kafka_client.h"
+#include "processor/metrics.h"
+#include "rules/regime.h"
+#include "state/store.h"
+
+namespace fristvagt::processor {
+
+class KafkaProcessor {
+ public:
+  KafkaProcessor(const Config& config, const rules::Catalog& catalog, Metrics* metrics);
+  ~KafkaProcessor();
+
+  // Creates the clients against `bootstrap` and subscribes. Broker trouble is not an error
+  // here: librdkafka keeps retrying and the loop logs what it sees.
+  absl::Status Start(const std::string& bootstrap);
+  // Processes until `stop` is set, then finishes the batch, flushes, commits and leaves the
+  // group within the configured shutdown timeout.
+  absl::Status Run(const std::atomic<bool>& stop);
+
+  // Called for every alert the broker acknowledged (the demo prints them).
+  std::function<void(const v1::Alert&)> on_alert;
+
+ private:
+  struct Partition {
+    int32_t id = 0;
+    std::unique_ptr<state::StateStore> store;
+    std::unique_ptr<Engine> engine;
+    int64_t next_offset = -1;  // next input offset to apply; -1: from the group's commit
+    // The processing clock of rules.md §1. While catching up on a backlog it follows the
+    // events' recorded_at (as replay does); once caught up it is the wall clock. So live and
+    // replay give the same alerts, and a backlog does not raise breaches that its own later
+    // events would retract a moment after.
+    absl::Time clock = absl::InfinitePast();
+    bool dirty = false;
+  };
+
+  static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                          rd_kafka_topic_partition_list_t* partitions, void* opaque);
+  void Assign(rd_kafka_topic_partition_list_t* partitions);
+  void Revoke(rd_kafka_topic_partition_list_t* partitions, bool lost);
+  absl::Status OpenPartition(int32_t id, Partition* partition);
+  absl::Status RestoreFromChangelog(int32_t id, int64_t low, int64_t high,
+                                    state::StateStore* store);
+  void Apply(const rd_kafka_message_t* message, absl::Time now);
+  void AdvanceClock(Partition* partition, absl::Time to);
+  bool CaughtUp(const Partition& partition);
+  absl::Status CommitBatch();
+  absl::Status Flush(Partition* partition);
+  absl::Status ProduceOutbox(Partition* partition);
+  void UpdateLag();
+
+  const Config& config_;
+  const rules::Catalog& catalog_;
+  Metrics* metrics_;
+  std::string bootstrap_;
+  KafkaHandle consumer_;
+  KafkaHandle producer_;
+  bool transactional_ = false;
+  std::map<int32_t, Partition> partitions_;
+  EventDecoder decoder_;
+};
+
+}  // namespace fristvagt::processor

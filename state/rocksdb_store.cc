@@ -1,0 +1,282 @@
+#include "state/rocksdb_store.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "rocksdb/write_batch.h"
+#include "state/crash_hook.h"
+#include "state/key_codec.h"
+#include "state/rocksdb_status.h"
+#include "state/store_db.h"
+
+namespace fristvagt::state {
+
+namespace {
+
+// Map fields (outbox headers) would otherwise serialize in hash order; a repeated alert must
+// be byte-identical to the first.
+std::string SerializeDeterministic(const google::protobuf::MessageLite& message) {
+  std::string bytes;
+  google::protobuf::io::StringOutputStream stream(&bytes);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  message.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return bytes;
+}
+
+// The RocksDB StateStore. Besides the database it keeps two read-path hints, rebuilt by the
+// first scan after opening: a floor below which the timer index and the outbox hold only
+// tombstones of fired timers and sent entries (so scans start above them), and the earliest
+// timer (so FirstTimer, asked on every clock move, costs no I/O). Owned by the partition's
+// thread.
+class RocksDbStore : public StateStore {
+ public:
+  explicit RocksDbStore(std::unique_ptr<StoreDb> db) : db_(std::move(db)) {}
+
+  absl::StatusOr<std::optional<v1::PersonState>> GetPerson(std::string_view key) override;
+  absl::Status ScanTimers(int64_t up_to_micros, size_t limit,
+                          std::vector<TimerKey>* out) override;
+  absl::StatusOr<std::optional<TimerKey>> FirstTimer() override;
+  absl::Status ScanOutbox(size_t limit,
+                          std::vector<std::pair<uint64_t, v1::OutboxEntry>>* out) override;
+  absl::StatusOr<std::optional<std::string>> GetProgress(std::string_view name) override;
+  absl::Status Commit(const Batch& batch) override;
+
+ private:
+  absl::Status Error(const rocksdb::Status& status, absl::string_view what) const {
+    return FromRocksDb(status, absl::StrCat(what, " in state dir ", db_->dir()));
+  }
+  absl::Status Corrupt(absl::string_view what) const {
+    return absl::DataLossError(absl::StrCat("state dir ", db_->dir(), ": ", what));
+  }
+  void NoteCommitted(const Batch& batch);
+
+  std::unique_ptr<StoreDb> db_;
+  std::string timer_floor_;  // every armed timer's key is >= this
+  bool first_timer_known_ = false;
+  std::optional<TimerKey> first_timer_;
+  uint64_t outbox_floor_ = 0;  // every pending entry's seq is >= this
+  uint64_t outbox_end_ = 0;    // one past the highest seq this process added
+};
+
+absl::StatusOr<std::optional<v1::PersonState>> RocksDbStore::GetPerson(std::string_view key) {
+  rocksdb::PinnableSlice value;
+  const rocksdb::Status status =
+      db_->db()->Get(rocksdb::ReadOptions(), db_->family(StoreDb::kPersons), key, &value);
+  if (status.IsNotFound()) return std::optional<v1::PersonState>();
+  if (!status.ok()) return Error(status, "reading a person record");
+  std::optional<v1::PersonState> person(std::in_place);
+  if (!person->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+    return Corrupt("a person record does not parse");  // the key is personal data: not named
+  }
+  return person;
+}
+
+absl::Status RocksDbStore::ScanTimers(int64_t up_to_micros, size_t limit,
+                                      std::vector<TimerKey>* out) {
+  out->clear();
+  if (limit == 0) return absl::OkStatus();
+  const bool bounded = up_to_micros < std::numeric_limits<int64_t>::max();
+  const std::string upper = bounded ? keys::EncodeDue(up_to_micros + 1) : std::string();
+  const rocksdb::Slice lower_slice(timer_floor_);
+  const rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions read;
+  read.iterate_lower_bound = &lower_slice;
+  if (bounded) read.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(read, db_->family(StoreDb::kTimers)));
+  for (it->Seek(lower_slice); it->Valid() && out->size() < limit; it->Next()) {
+    absl::StatusOr<TimerKey> key = keys::DecodeTimer(it->key().ToStringView());
+    if (!key.ok()) return Corrupt(key.status().message());
+    out->push_back(*std::move(key));
+  }
+  if (!it->status().ok()) return Error(it->status(), "scanning timers");
+  // What the scan passed over holds no armed timer: later scans start above it.
+  if (!out->empty()) {
+    timer_floor_ = keys::EncodeTimer(out->front());
+    first_timer_ = out->front();
+    first_timer_known_ = true;
+  } else if (bounded) {
+    timer_floor_ = std::max(timer_floor_, upper);
+  } else {
+    first_timer_.reset();
+    first_timer_known_ = true;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<TimerKey>> RocksDbStore::FirstTimer() {
+  if (!first_timer_known_) {
+    std::vector<TimerKey> first;
+    if (absl::Status s = ScanTimers(std::numeric_limits<int64_t>::max(), 1, &first); !s.ok()) {
+      return s;
+    }
+  }
+  return first_timer_;
+}
+
+absl::Status RocksDbStore::ScanOutbox(size_t limit,
+                                      std::vector<std::pair<uint64_t, v1::OutboxEntry>>* out) {
+  out->clear();
+  if (limit == 0) return absl::OkStatus();
+  const std::string lower = keys::EncodeSeq(outbox_floor_);
+  const rocksdb::Slice lower_slice(lower);
+  rocksdb::ReadOptions read;
+  read.iterate_lower_bound = &lower_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(read, db_->family(StoreDb::kOutbox)));
+  for (it->Seek(lower_slice); it->Valid() && out->size() < limit; it->Next()) {
+    absl::StatusOr<uint64_t> seq = keys::DecodeSeq(it->key().ToStringView());
+    if (!seq.ok()) return Corrupt(seq.status().message());
+    v1::OutboxEntry entry;
+    if (!entry.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return Corrupt(absl::StrCat("outbox entry ", *seq, " does not parse"));
+    }
+    out->emplace_back(*seq, std::move(entry));
+  }
+  if (!it->status().ok()) return Error(it->status(), "scanning the outbox");
+  outbox_floor_ = out->empty() ? std::max(outbox_floor_, outbox_end_) : out->front().first;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<std::string>> RocksDbStore::GetProgress(std::string_view name) {
+  std::string value;
+  const rocksdb::Status status =
+      db_->db()->Get(rocksdb::ReadOptions(), db_->family(StoreDb::kProgress), name, &value);
+  if (status.IsNotFound()) return std::optional<std::string>();
+  if (!status.ok()) return Error(status, absl::StrCat("reading progress '", std::string(name), "'"));
+  return std::optional<std::string>(std::move(value));
+}
+
+// Translates a Batch into one rocksdb::WriteBatch; keeps the first error (WriteBatch only
+// fails past its size limit, which the store does not set).
+rocksdb::Status BuildWrite(const Batch& batch, const StoreDb& db, rocksdb::WriteBatch* write) {
+  rocksdb::Status first_error;
+  auto check = [&first_error](const rocksdb::Status& status) {
+    if (first_error.ok()) first_error = status;
+  };
+  rocksdb::ColumnFamilyHandle* persons = db.family(StoreDb::kPersons);
+  rocksdb::ColumnFamilyHandle* timers = db.family(StoreDb::kTimers);
+  rocksdb::ColumnFamilyHandle* outbox = db.family(StoreDb::kOutbox);
+  rocksdb::ColumnFamilyHandle* progress = db.family(StoreDb::kProgress);
+  for (const auto& [key, person] : batch.persons) {
+    check(person.has_value() ? write->Put(persons, key, SerializeDeterministic(*person))
+                             : write->Delete(persons, key));
+  }
+  for (const TimerKey& key : batch.timers_removed) {
+    check(write->Delete(timers, keys::EncodeTimer(key)));
+  }
+  for (const TimerKey& key : batch.timers_added) {
+    check(write->Put(timers, keys::EncodeTimer(key), rocksdb::Slice()));
+  }
+  for (uint64_t seq : batch.outbox_removed) check(write->Delete(outbox, keys::EncodeSeq(seq)));
+  for (const auto& [seq, entry] : batch.outbox_added) {
+    check(write->Put(outbox, keys::EncodeSeq(seq), SerializeDeterministic(entry)));
+  }
+  for (const auto& [name, value] : batch.progress) check(write->Put(progress, name, value));
+  return first_error;
+}
+
+absl::Status RocksDbStore::Commit(const Batch& batch) {
+  crash_hook::BeforeCommit();
+  rocksdb::WriteBatch write;
+  if (rocksdb::Status s = BuildWrite(batch, *db_, &write); !s.ok()) {
+    return Error(s, "building a batch");
+  }
+  // WAL on, no fsync: a killed process loses nothing, a machine crash at most the last
+  // batches, never part of one (state/README.md, "Durability").
+  rocksdb::WriteOptions options;
+  options.sync = false;
+  options.disableWAL = false;
+  if (rocksdb::Status s = db_->db()->Write(options, &write); !s.ok()) {
+    return Error(s, "committing a batch");
+  }
+  NoteCommitted(batch);
+  crash_hook::AfterCommit();
+  return absl::OkStatus();
+}
+
+void RocksDbStore::NoteCommitted(const Batch& batch) {
+  if (first_timer_known_ && first_timer_.has_value() &&
+      batch.timers_removed.count(*first_timer_) > 0) {
+    first_timer_known_ = false;  // the floor stays valid: the next scan starts there
+  }
+  if (!batch.timers_added.empty()) {
+    const TimerKey& lowest = *batch.timers_added.begin();
+    timer_floor_ = std::min(timer_floor_, keys::EncodeTimer(lowest));
+    if (first_timer_known_ && (!first_timer_.has_value() || lowest < *first_timer_)) {
+      first_timer_ = lowest;
+    }
+  }
+  for (const auto& [seq, entry] : batch.outbox_added) {
+    outbox_floor_ = std::min(outbox_floor_, seq);
+    outbox_end_ = std::max(outbox_end_, seq + 1);
+  }
+}
+
+// A store whose database exists but has no format record is only acceptable empty: that is a
+// creation interrupted before the record was written.
+absl::Status EnsureEmpty(const StoreDb& db) {
+  for (rocksdb::ColumnFamilyHandle* family : db.families()) {
+    std::unique_ptr<rocksdb::Iterator> it(db.db()->NewIterator(rocksdb::ReadOptions(), family));
+    it->SeekToFirst();
+    if (!it->status().ok()) {
+      return FromRocksDb(it->status(), absl::StrCat("reading state dir ", db.dir()));
+    }
+    if (it->Valid()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "state dir ", db.dir(), " holds data but no format record (", family->GetName(),
+          " is not empty); it was not written by fristvagt"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckOrWriteMeta(const StoreDb& db, const StoreIdentity& identity) {
+  std::string stored;
+  const rocksdb::Status status =
+      db.db()->Get(rocksdb::ReadOptions(), db.family(StoreDb::kMeta), kMetaKey, &stored);
+  if (status.ok()) return CheckMeta(stored, identity, db.dir());
+  if (!status.IsNotFound()) {
+    return FromRocksDb(status, absl::StrCat("reading the format record of state dir ", db.dir()));
+  }
+  if (absl::Status s = EnsureEmpty(db); !s.ok()) return s;
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  return FromRocksDb(db.db()->Put(sync, db.family(StoreDb::kMeta), kMetaKey, EncodeMeta(identity)),
+                     absl::StrCat("writing the format record of state dir ", db.dir()));
+}
+
+// An existing dir is checked read-only first, so a dir that is refused stays byte for byte as
+// it was (a read-write open already writes a new MANIFEST and flushes the WAL).
+absl::Status CheckExisting(const std::string& dir, const StoreIdentity& identity) {
+  absl::StatusOr<std::unique_ptr<StoreDb>> db = StoreDb::Open(dir, /*read_only=*/true);
+  if (absl::IsNotFound(db.status())) return absl::OkStatus();  // to be created
+  if (!db.ok()) return db.status();
+  std::string stored;
+  const rocksdb::Status status =
+      (*db)->db()->Get(rocksdb::ReadOptions(), (*db)->family(StoreDb::kMeta), kMetaKey, &stored);
+  if (status.ok()) return CheckMeta(stored, identity, dir);
+  if (!status.IsNotFound()) {
+    return FromRocksDb(status, absl::StrCat("reading the format record of state dir ", dir));
+  }
+  return EnsureEmpty(**db);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<StateStore>> OpenRocksDbStore(const std::string& dir,
+                                                             const StoreIdentity& identity) {
+  if (absl::Status s = CheckExisting(dir, identity); !s.ok()) return s;
+  absl::StatusOr<std::unique_ptr<StoreDb>> db = StoreDb::Open(dir, /*read_only=*/false);
+  if (!db.ok()) return db.status();
+  if (absl::Status s = CheckOrWriteMeta(**db, identity); !s.ok()) return s;
+  return std::unique_ptr<StateStore>(new RocksDbStore(*std::move(db)));
+}
+
+}  // namespace fristvagt::state
