@@ -3,6 +3,7 @@
 // are (ctest sets FRISTVAGT_BINARY and FRISTVAGT_SOURCE_DIR), and a scratch directory that
 // cleans up after itself.
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -27,6 +28,24 @@ inline int RunBinary(const std::string& args) {
   const int status = std::system((BinaryPath() + " " + args).c_str());
   if (status == -1 || !WIFEXITED(status)) return -1;
   return WEXITSTATUS(status);
+}
+
+// Runs `fristvagt ARGS` with stdout and stderr captured into `output`.
+inline int RunBinaryCapture(const std::string& args, std::string* output) {
+  char path[] = "/tmp/fristvagt-out-XXXXXX";
+  const int fd = mkstemp(path);
+  if (fd >= 0) close(fd);
+  const int rc = RunBinary(args + " >" + path + " 2>&1");
+  FILE* f = std::fopen(path, "r");
+  output->clear();
+  if (f != nullptr) {
+    char buffer[4096];
+    size_t n;
+    while ((n = std::fread(buffer, 1, sizeof(buffer), f)) > 0) output->append(buffer, n);
+    std::fclose(f);
+  }
+  std::remove(path);
+  return rc;
 }
 
 class TempDir {
