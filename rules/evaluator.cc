@@ -7,6 +7,7 @@
 #include "rules/civil_time.h"
 #include "rules/conditions.h"
 #include "rules/course.h"
+#include "rules/holidays.h"
 #include "rules/matcher.h"
 #include "rules/stable_id.h"
 
@@ -198,7 +199,9 @@ std::vector<absl::Time> ReminderMoments(const InstanceContext& ctx, absl::CivilD
     if (!NamedConditionHolds(ctx.rule.reminder_if, cc)) return moments;
   }
   for (int lead : leads) {
-    const absl::Time at = LocalMoment(deadline - lead, hour);
+    // A reminder on a weekend or public holiday moves to the previous working day, so the
+    // caseworker still has it before the deadline; breaches never move.
+    const absl::Time at = LocalMoment(PreviousWorkingDay(deadline - lead), hour);
     if (at >= ctx.OpenedAt() && at < due_at) moments.push_back(at);
   }
   std::sort(moments.begin(), moments.end());
