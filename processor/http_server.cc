@@ -6,7 +6,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstring>
+#include <string_view>
 
 #include "absl/strings/str_cat.h"
 
@@ -17,12 +19,66 @@ namespace {
 const char* Reason(int status) {
   switch (status) {
     case 200: return "OK";
+    case 400: return "Bad Request";
     case 401: return "Unauthorized";
     case 404: return "Not Found";
     case 421: return "Misdirected Request";
     case 503: return "Service Unavailable";
     default: return "Error";
   }
+}
+
+std::string PercentDecode(std::string_view in) {
+  std::string out;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '%' && i + 2 < in.size() && std::isxdigit(in[i + 1]) && std::isxdigit(in[i + 2])) {
+      out.push_back(static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(in[i] == '+' ? ' ' : in[i]);
+    }
+  }
+  return out;
+}
+
+// Parses the request head; returns false on anything that is not "METHOD TARGET HTTP/x".
+bool ParseRequest(const std::string& head, HttpRequest* request) {
+  const size_t line_end = head.find("\r\n");
+  const std::string line = head.substr(0, line_end);
+  const size_t a = line.find(' ');
+  const size_t b = line.find(' ', a + 1);
+  if (a == std::string::npos || b == std::string::npos) return false;
+  request->method = line.substr(0, a);
+  const std::string target = line.substr(a + 1, b - a - 1);
+  const size_t q = target.find('?');
+  request->path = PercentDecode(target.substr(0, q));
+  if (q != std::string::npos) {
+    std::string_view rest = std::string_view(target).substr(q + 1);
+    while (!rest.empty()) {
+      const size_t amp = rest.find('&');
+      const std::string_view pair = rest.substr(0, amp);
+      const size_t eq = pair.find('=');
+      request->query[PercentDecode(pair.substr(0, eq))] =
+          eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1));
+      if (amp == std::string_view::npos) break;
+      rest.remove_prefix(amp + 1);
+    }
+  }
+  size_t pos = line_end;
+  while (pos != std::string::npos && pos + 2 < head.size()) {
+    const size_t next = head.find("\r\n", pos + 2);
+    const std::string header = head.substr(pos + 2, next - pos - 2);
+    const size_t colon = header.find(':');
+    if (colon != std::string::npos) {
+      std::string name = header.substr(0, colon);
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      size_t value_start = header.find_first_not_of(' ', colon + 1);
+      request->headers[name] =
+          value_start == std::string::npos ? "" : header.substr(value_start);
+    }
+    pos = next;
+  }
+  return true;
 }
 
 }  // namespace
@@ -80,13 +136,18 @@ void HttpServer::Answer(int fd) {
     if (n <= 0) break;
     request.append(buffer, static_cast<size_t>(n));
   }
-  const size_t first_space = request.find(' ');
-  const size_t second_space = request.find(' ', first_space + 1);
   HttpResponse response{404, "text/plain; charset=utf-8", "not found\n"};
-  if (first_space != std::string::npos && second_space != std::string::npos) {
-    std::string path = request.substr(first_space + 1, second_space - first_space - 1);
-    const std::string route = path.substr(0, path.find('?'));
-    if (auto it = handlers_.find(route); it != handlers_.end()) response = it->second(path);
+  HttpRequest parsed;
+  if (ParseRequest(request, &parsed)) {
+    for (const auto& [route, handler] : handlers_) {
+      const bool prefix = !route.empty() && route.back() == '/';
+      if (parsed.path == route || (prefix && parsed.path.rfind(route, 0) == 0)) {
+        response = handler(parsed);
+        break;
+      }
+    }
+  } else {
+    response = HttpResponse{400, "text/plain; charset=utf-8", "bad request\n"};
   }
   const std::string head =
       absl::StrCat("HTTP/1.1 ", response.status, " ", Reason(response.status),

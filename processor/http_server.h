@@ -19,11 +19,19 @@ struct HttpResponse {
   std::string body;
 };
 
-using HttpHandler = std::function<HttpResponse(const std::string& path)>;
+struct HttpRequest {
+  std::string method;
+  std::string path;   // without the query string, percent-decoded
+  std::map<std::string, std::string> query;    // decoded query parameters
+  std::map<std::string, std::string> headers;  // names lower-cased
+};
+
+using HttpHandler = std::function<HttpResponse(const HttpRequest& request)>;
 
 class HttpServer {
  public:
-  // Binds `bind`:`port` (port 0 picks a free one) and starts serving `handlers` by exact path.
+  // Binds `bind`:`port` (port 0 picks a free one) and starts serving `handlers`: a key ending
+  // in '/' matches every path under it, any other key only itself.
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(
       const std::string& bind, int port, std::map<std::string, HttpHandler> handlers);
   ~HttpServer();

@@ -72,12 +72,12 @@ void StartShutdownWatchdog(absl::Duration timeout) {
 
 absl::StatusOr<std::unique_ptr<HttpServer>> StartHttp(const Config& config, Metrics* metrics) {
   std::map<std::string, HttpHandler> handlers;
-  handlers["/healthz"] = [](const std::string&) { return HttpResponse{200, "text/plain", "ok\n"}; };
-  handlers["/readyz"] = [metrics](const std::string&) {
+  handlers["/healthz"] = [](const HttpRequest&) { return HttpResponse{200, "text/plain", "ok\n"}; };
+  handlers["/readyz"] = [metrics](const HttpRequest&) {
     return metrics->ready.load() ? HttpResponse{200, "text/plain", "ready\n"}
                                  : HttpResponse{503, "text/plain", "restoring\n"};
   };
-  handlers["/metrics"] = [metrics](const std::string&) {
+  handlers["/metrics"] = [metrics](const HttpRequest&) {
     return HttpResponse{200, "text/plain; version=0.0.4", metrics->RenderPrometheus()};
   };
   return HttpServer::Start(config.http_bind, config.http_port, std::move(handlers));

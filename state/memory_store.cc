@@ -46,6 +46,14 @@ class MemoryStore : public StateStore {
     return std::optional<std::string>(it->second);
   }
 
+  absl::Status ScanPersons(std::string_view after, size_t limit,
+                           std::vector<v1::PersonState>* out) override {
+    out->clear();
+    auto it = after.empty() ? persons_.begin() : persons_.upper_bound(std::string(after));
+    for (; it != persons_.end() && out->size() < limit; ++it) out->push_back(it->second);
+    return absl::OkStatus();
+  }
+
   absl::Status Commit(const Batch& batch) override {
     for (const auto& [key, person] : batch.persons) {
       if (person.has_value()) {

@@ -67,6 +67,10 @@ class StateStore {
   virtual absl::Status ScanOutbox(size_t limit,
                                   std::vector<std::pair<uint64_t, v1::OutboxEntry>>* out) = 0;
   virtual absl::StatusOr<std::optional<std::string>> GetProgress(std::string_view name) = 0;
+  // Person records in key order, starting after `after` (empty: from the first), at most
+  // `limit`. For the query API's overviews; thread-safe for readers in RocksDbStore.
+  virtual absl::Status ScanPersons(std::string_view after, size_t limit,
+                                   std::vector<v1::PersonState>* out) = 0;
   virtual absl::Status Commit(const Batch& batch) = 0;
 };
 
