@@ -2,9 +2,8 @@
 // Converts RocksDB's Status into absl::Status at the RocksDB boundary, keeping RocksDB's own
 // text and adding what was being done (and where). Thread-safe.
 
-#include "absl/strings/string_view.h"
-
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "rocksdb/status.h"
 
 namespace fristvagt::state {

@@ -41,12 +41,13 @@ class RocksDbStore : public StateStore {
   explicit RocksDbStore(std::unique_ptr<StoreDb> db) : db_(std::move(db)) {}
 
   absl::StatusOr<std::optional<v1::PersonState>> GetPerson(std::string_view key) override;
-  absl::Status ScanTimers(int64_t up_to_micros, size_t limit,
-                          std::vector<TimerKey>* out) override;
+  absl::Status ScanTimers(int64_t up_to_micros, size_t limit, std::vector<TimerKey>* out) override;
   absl::StatusOr<std::optional<TimerKey>> FirstTimer() override;
   absl::Status ScanOutbox(size_t limit,
                           std::vector<std::pair<uint64_t, v1::OutboxEntry>>* out) override;
   absl::StatusOr<std::optional<std::string>> GetProgress(std::string_view name) override;
+  absl::Status ScanPersons(std::string_view after, size_t limit,
+                           std::vector<v1::PersonState>* out) override;
   absl::Status Commit(const Batch& batch) override;
 
  private:
@@ -90,7 +91,8 @@ absl::Status RocksDbStore::ScanTimers(int64_t up_to_micros, size_t limit,
   rocksdb::ReadOptions read;
   read.iterate_lower_bound = &lower_slice;
   if (bounded) read.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(read, db_->family(StoreDb::kTimers)));
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->db()->NewIterator(read, db_->family(StoreDb::kTimers)));
   for (it->Seek(lower_slice); it->Valid() && out->size() < limit; it->Next()) {
     absl::StatusOr<TimerKey> key = keys::DecodeTimer(it->key().ToStringView());
     if (!key.ok()) return Corrupt(key.status().message());
@@ -129,7 +131,8 @@ absl::Status RocksDbStore::ScanOutbox(size_t limit,
   const rocksdb::Slice lower_slice(lower);
   rocksdb::ReadOptions read;
   read.iterate_lower_bound = &lower_slice;
-  std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(read, db_->family(StoreDb::kOutbox)));
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->db()->NewIterator(read, db_->family(StoreDb::kOutbox)));
   for (it->Seek(lower_slice); it->Valid() && out->size() < limit; it->Next()) {
     absl::StatusOr<uint64_t> seq = keys::DecodeSeq(it->key().ToStringView());
     if (!seq.ok()) return Corrupt(seq.status().message());
@@ -149,8 +152,31 @@ absl::StatusOr<std::optional<std::string>> RocksDbStore::GetProgress(std::string
   const rocksdb::Status status =
       db_->db()->Get(rocksdb::ReadOptions(), db_->family(StoreDb::kProgress), name, &value);
   if (status.IsNotFound()) return std::optional<std::string>();
-  if (!status.ok()) return Error(status, absl::StrCat("reading progress '", std::string(name), "'"));
+  if (!status.ok())
+    return Error(status, absl::StrCat("reading progress '", std::string(name), "'"));
   return std::optional<std::string>(std::move(value));
+}
+
+absl::Status RocksDbStore::ScanPersons(std::string_view after, size_t limit,
+                                       std::vector<v1::PersonState>* out) {
+  out->clear();
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->db()->NewIterator(rocksdb::ReadOptions(), db_->family(StoreDb::kPersons)));
+  if (after.empty()) {
+    it->SeekToFirst();
+  } else {
+    it->Seek(rocksdb::Slice(after.data(), after.size()));
+    if (it->Valid() && it->key() == rocksdb::Slice(after.data(), after.size())) it->Next();
+  }
+  for (; it->Valid() && out->size() < limit; it->Next()) {
+    v1::PersonState person;
+    if (!person.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return Corrupt("a person record does not parse");
+    }
+    out->push_back(std::move(person));
+  }
+  if (!it->status().ok()) return Error(it->status(), "scanning persons");
+  return absl::OkStatus();
 }
 
 // Translates a Batch into one rocksdb::WriteBatch; keeps the first error (WriteBatch only
@@ -165,7 +191,8 @@ rocksdb::Status BuildWrite(const Batch& batch, const StoreDb& db, rocksdb::Write
   rocksdb::ColumnFamilyHandle* outbox = db.family(StoreDb::kOutbox);
   rocksdb::ColumnFamilyHandle* progress = db.family(StoreDb::kProgress);
   for (const auto& [key, person] : batch.persons) {
-    check(person.has_value() ? write->Put(persons, key, SerializeDeterministic(*person))
+    // Person records hold no map field: the plain serializer is deterministic for them.
+    check(person.has_value() ? write->Put(persons, key, person->SerializeAsString())
                              : write->Delete(persons, key));
   }
   for (const TimerKey& key : batch.timers_removed) {
@@ -229,9 +256,9 @@ absl::Status EnsureEmpty(const StoreDb& db) {
       return FromRocksDb(it->status(), absl::StrCat("reading state dir ", db.dir()));
     }
     if (it->Valid()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "state dir ", db.dir(), " holds data but no format record (", family->GetName(),
-          " is not empty); it was not written by fristvagt"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("state dir ", db.dir(), " holds data but no format record (",
+                       family->GetName(), " is not empty); it was not written by fristvagt"));
     }
   }
   return absl::OkStatus();

@@ -22,8 +22,8 @@ absl::StatusOr<bool> InspectDir(const std::string& dir) {
   const fs::file_status status = fs::status(dir, error);
   if (status.type() == fs::file_type::not_found) return true;
   if (error) {
-    return absl::UnavailableError(absl::StrCat("cannot inspect state dir ", dir, ": ",
-                                               error.message()));
+    return absl::UnavailableError(
+        absl::StrCat("cannot inspect state dir ", dir, ": ", error.message()));
   }
   if (!fs::is_directory(status)) {
     return absl::FailedPreconditionError(
@@ -31,14 +31,15 @@ absl::StatusOr<bool> InspectDir(const std::string& dir) {
   }
   const bool empty = fs::is_empty(dir, error);
   if (error) {
-    return absl::UnavailableError(absl::StrCat("cannot list state dir ", dir, ": ",
-                                               error.message()));
+    return absl::UnavailableError(
+        absl::StrCat("cannot list state dir ", dir, ": ", error.message()));
   }
   if (empty) return true;
   if (!fs::exists(fs::path(dir) / "CURRENT", error)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "state dir ", dir, " holds files but no RocksDB database (no CURRENT file); "
-        "refusing to create a store among them"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("state dir ", dir,
+                     " holds files but no RocksDB database (no CURRENT file); "
+                     "refusing to create a store among them"));
   }
   return false;
 }
@@ -48,7 +49,8 @@ absl::Status CheckFamilies(const std::string& dir, const rocksdb::DBOptions& opt
                            const std::vector<rocksdb::ColumnFamilyDescriptor>& expected) {
   std::vector<std::string> names;
   if (absl::Status s = FromRocksDb(rocksdb::DB::ListColumnFamilies(options, dir, &names),
-                                   absl::StrCat("state dir ", dir, " is not a readable "
+                                   absl::StrCat("state dir ", dir,
+                                                " is not a readable "
                                                 "RocksDB database"));
       !s.ok()) {
     return s;
@@ -66,16 +68,19 @@ absl::Status CheckFamilies(const std::string& dir, const rocksdb::DBOptions& opt
     const rocksdb::Status opened =
         rocksdb::DB::OpenForReadOnly(options, dir, listed, &handles, &db);
     if (opened.ok()) {
-      for (rocksdb::ColumnFamilyHandle* handle : handles) (void)db->DestroyColumnFamilyHandle(handle);
+      for (rocksdb::ColumnFamilyHandle* handle : handles)
+        (void)db->DestroyColumnFamilyHandle(handle);
       delete db;
     } else {
-      return FromRocksDb(opened, absl::StrCat("state dir ", dir, " is not a readable RocksDB "
-                                                             "database"));
+      return FromRocksDb(opened, absl::StrCat("state dir ", dir,
+                                              " is not a readable RocksDB "
+                                              "database"));
     }
-    return absl::FailedPreconditionError(absl::StrCat(
-        "state dir ", dir, " is a RocksDB database but not a fristvagt state store of this "
-        "format (column families: ", absl::StrJoin(names, ", "), "; expected: ",
-        absl::StrJoin(want, ", "), ")"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("state dir ", dir,
+                     " is a RocksDB database but not a fristvagt state store of this "
+                     "format (column families: ",
+                     absl::StrJoin(names, ", "), "; expected: ", absl::StrJoin(want, ", "), ")"));
   }
   return absl::OkStatus();
 }
@@ -95,8 +100,8 @@ absl::StatusOr<std::unique_ptr<StoreDb>> StoreDb::Open(const std::string& dir, b
     std::error_code error;
     fs::create_directories(dir, error);
     if (error) {
-      return absl::UnavailableError(absl::StrCat("cannot create state dir ", dir, ": ",
-                                                 error.message()));
+      return absl::UnavailableError(
+          absl::StrCat("cannot create state dir ", dir, ": ", error.message()));
     }
     options.create_if_missing = true;
     options.create_missing_column_families = true;
@@ -108,8 +113,7 @@ absl::StatusOr<std::unique_ptr<StoreDb>> StoreDb::Open(const std::string& dir, b
   const rocksdb::Status status =
       read_only ? rocksdb::DB::OpenForReadOnly(options, dir, families, &store->families_, &db)
                 : rocksdb::DB::Open(options, dir, families, &store->families_, &db);
-  if (absl::Status s = FromRocksDb(status, absl::StrCat("cannot open state dir ", dir));
-      !s.ok()) {
+  if (absl::Status s = FromRocksDb(status, absl::StrCat("cannot open state dir ", dir)); !s.ok()) {
     return s;
   }
   store->db_.reset(db);

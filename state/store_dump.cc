@@ -43,10 +43,10 @@ absl::Status DumpStore(const std::string& dir, std::ostream* out) {
   for (int f = 0; f < StoreDb::kFamilyCount; ++f) {
     const auto family = static_cast<StoreDb::Family>(f);
     rocksdb::ColumnFamilyHandle* handle = (*db)->family(family);
-    std::unique_ptr<rocksdb::Iterator> it(
-        (*db)->db()->NewIterator(rocksdb::ReadOptions(), handle));
+    std::unique_ptr<rocksdb::Iterator> it((*db)->db()->NewIterator(rocksdb::ReadOptions(), handle));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      *out << handle->GetName() << '\t' << absl::CEscape(absl::string_view(it->key().data(), it->key().size())) << '\t'
+      *out << handle->GetName() << '\t'
+           << absl::CEscape(absl::string_view(it->key().data(), it->key().size())) << '\t'
            << ValueText(family, it->value()) << '\n';
     }
     if (absl::Status s = FromRocksDb(it->status(), "dumping state dir " + dir); !s.ok()) {

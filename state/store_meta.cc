@@ -28,9 +28,9 @@ absl::Status CheckMeta(absl::string_view stored, const StoreIdentity& expected,
         absl::StrCat("state dir ", dir, " has an unreadable format record"));
   }
   if (version != kFormatVersion) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "state dir ", dir, " was written with state format version ", version,
-        "; this build reads version ", kFormatVersion, " only (see state/README.md)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("state dir ", dir, " was written with state format version ", version,
+                     "; this build reads version ", kFormatVersion, " only (see state/README.md)"));
   }
   if (fields["topic"] != expected.topic || partition != expected.partition) {
     return absl::FailedPreconditionError(absl::StrCat(

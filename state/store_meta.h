@@ -5,9 +5,9 @@
 // default column family under kMetaKey. Pure functions; thread-safe.
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace fristvagt::state {
 
