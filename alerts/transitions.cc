@@ -35,16 +35,29 @@ std::vector<Transition> Diff(const rules::ObligationView* view, absl::Time now,
   std::vector<Transition> out;
   const v1::ObligationStatus status = view == nullptr ? v1::WAIVED : view->status;
   const bool is_check = view != nullptr && view->reports_missing;
+  const bool breach_standing = record->breach_outstanding() || record->breach_resolved();
+  if (status == v1::MET_LATE && !breach_standing && view != nullptr && now >= view->due_at) {
+    // First seen already met late (the trigger was registered late): the deadline was still
+    // missed, and the audit trail says so — a breach, resolved at once.
+    out.push_back({is_check ? v1::MISSING : v1::BREACH, view->due_at});
+    record->set_breach_outstanding(true);
+    record->set_breach_was_missing(is_check);
+  }
   if (status == v1::BREACHED && !record->breach_outstanding()) {
     out.push_back({is_check ? v1::MISSING : v1::BREACH, view->due_at});
     record->set_breach_outstanding(true);
+    record->set_breach_resolved(false);
     record->set_breach_was_missing(is_check);
   } else if (status == v1::MET_LATE && record->breach_outstanding()) {
     out.push_back({v1::RESOLVED, now});
     record->set_breach_outstanding(false);
-  } else if (status != v1::BREACHED && status != v1::MET_LATE && record->breach_outstanding()) {
+    record->set_breach_resolved(true);
+  } else if (status != v1::BREACHED && status != v1::MET_LATE &&
+             (record->breach_outstanding() || record->breach_resolved())) {
+    // Met in time after all, waived, or gone: the breach (resolved or not) was wrong.
     out.push_back({v1::RETRACTED, now});
     record->set_breach_outstanding(false);
+    record->set_breach_resolved(false);
   }
   if (status == v1::OPEN && view != nullptr) AddReminder(*view, now, record, &out);
   record->set_status(status);

@@ -30,6 +30,7 @@ table.lights td,table.lights th{border:1px solid #fff;padding:1px 4px;text-align
 table.lights td.k{text-align:left;font-family:monospace;background:#f4f4f4}
 .g{background:#2e7d32} .y{background:#f9a825} .r{background:#c62828}
 span.dot{display:inline-block;width:9px;height:9px;margin:0 1px;vertical-align:middle}
+.legend{font-size:13px;color:#333}
 .legend span{display:inline-block;width:12px;height:12px;vertical-align:middle;margin:0 4px 0 10px}
 )";
 
@@ -37,11 +38,20 @@ std::string Escape(std::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -58,14 +68,15 @@ std::string Chart(const RuleResult& r) {
   for (const auto& [code, share] : r.by_municipality) {
     if (share.obligations > 0) bars.push_back({share.MeasuredPct(), code});
   }
-  std::sort(bars.begin(), bars.end(),
-            [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
-  constexpr int kLeft = 40, kTop = 16, kPlot = 200, kSlot = 28, kBar = 20, kBottom = 96;
+  std::sort(bars.begin(), bars.end(), [](const auto& a, const auto& b) {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  });
+  constexpr int kLeft = 40, kTop = 16, kPlot = 200, kSlot = 28, kBar = 20, kBottom = 78;
   const int width = std::max(320, kLeft + static_cast<int>(bars.size()) * kSlot + 120);
   const int height = kTop + kPlot + kBottom;
   auto y = [&](double pct) { return kTop + (100 - pct) * kPlot / 100; };
   std::string svg = absl::StrFormat(
-      "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+      "<svg class=\"chart\" width=\"%d\" height=\"%d\" "
       "viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"%s\">",
       width, height, width, height, Escape(r.rule_id));
   for (int pct = 0; pct <= 100; pct += 25) {
@@ -119,8 +130,8 @@ std::string Sheet(const CaseworkerSheet& sheet, const ComplianceReport& report) 
   std::string html = absl::StrFormat(
       "<details><summary><b>%s</b> (%s) – %d sager: %d røde, %d gule, %d grønne %s</summary>"
       "<table class=\"lights\"><tr><th>sag</th>",
-      Escape(sheet.caseworker_id), Escape(municipality), sheet.cases.size(), counts[2],
-      counts[1], counts[0], dots);
+      Escape(sheet.caseworker_id), Escape(municipality), sheet.cases.size(), counts[2], counts[1],
+      counts[0], dots);
   for (size_t i = 0; i < report.rules.size(); ++i) {
     absl::StrAppendFormat(&html, "<th title=\"%s\">%d</th>", Escape(report.rules[i].rule_id),
                           i + 1);
@@ -128,7 +139,8 @@ std::string Sheet(const CaseworkerSheet& sheet, const ComplianceReport& report) 
   html += "</tr>";
   for (const CaseLights& c : sheet.cases) {
     absl::StrAppend(&html, "<tr><td class=\"k\">", Escape(c.person_key), "</td>");
-    for (Light light : c.lights) absl::StrAppend(&html, "<td class=\"", LightClass(light), "\"></td>");
+    for (Light light : c.lights)
+      absl::StrAppend(&html, "<td class=\"", LightClass(light), "\"></td>");
     html += "</tr>";
   }
   html += "</table></details>\n";
@@ -164,11 +176,12 @@ std::string RenderHtml(const ComplianceReport& report) {
   }
   absl::StrAppendFormat(&html,
                         "<section id=\"sager\"><h2>Sagsoverblik pr. sagsbehandler</h2>"
-                        "<p class=\"legend\">Som selvevalueringsarket i Boks 4: én række pr. sag, "
-                        "én celle pr. kontrolpunkt (nummer som ovenfor), opgjort %s."
+                        "<p class=\"legend\">Som selvevalueringsarket i Boks 4: én række pr. åben "
+                        "sag (en alarm inden for de seneste %d dage), én celle pr. kontrolpunkt "
+                        "(nummer som ovenfor), opgjort %s."
                         "<span class=\"r\"></span>åbent brud<span class=\"y\"></span>påmindelse "
                         "udestående<span class=\"g\"></span>intet forfaldent</p>\n",
-                        as_of);
+                        absl::ToInt64Hours(kOpenCaseWindow) / 24, as_of);
   for (const CaseworkerSheet& sheet : report.sheets) html += Sheet(sheet, report);
   html += "</section>\n</body></html>\n";
   return html;

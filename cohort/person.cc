@@ -126,7 +126,8 @@ class PersonBuilder {
 
   // A moment on `day`, after `earlier` when that is the same day.
   Time Following(Time earlier, CivilDay day, int min_minutes = 10, int max_minutes = 120) {
-    if (DayOf(earlier) == day) return earlier + absl::Minutes(rng_.Between(min_minutes, max_minutes));
+    if (DayOf(earlier) == day)
+      return earlier + absl::Minutes(rng_.Between(min_minutes, max_minutes));
     return WorkTime(day);
   }
 
@@ -191,9 +192,7 @@ class PersonBuilder {
     return paalaeg_at_.has_value() && DayOf(*paalaeg_at_) <= deadline;
   }
 
-  double Rate(std::string_view rule) const {
-    return spec_.municipality->Rate(rule, final_group_);
-  }
+  double Rate(std::string_view rule) const { return spec_.municipality->Rate(rule, final_group_); }
 
   // --- the person ---------------------------------------------------------------------------
 
@@ -421,9 +420,8 @@ class PersonBuilder {
         met = day;
       }
     }
-    OweBy("paalaeg_step_deadline",
-          absl::StrCat(order_id, ":", v1::EducationOrderStep_Name(step)), deadline, met,
-          course_end_);
+    OweBy("paalaeg_step_deadline", absl::StrCat(order_id, ":", v1::EducationOrderStep_Name(step)),
+          deadline, met, course_end_);
   }
 
   // The need for the reading, writing and maths test, the test, and the course after it.
@@ -455,8 +453,8 @@ class PersonBuilder {
     }
     optional<Time> assessed_at;
     if (assessed.has_value() && *assessed < contact_end_) {
-      assessed_at = *assessed == first_.day ? first_.at + absl::Minutes(40)
-                                             : Following(fc_at_, *assessed);
+      assessed_at =
+          *assessed == first_.day ? first_.at + absl::Minutes(40) : Following(fc_at_, *assessed);
       if (auto* e = Add(*assessed_at)) {
         e->mutable_test_need_assessed()->set_outcome(outcome);
       } else {
@@ -469,8 +467,8 @@ class PersonBuilder {
     OweBy("test_need_assessment", fc_id_, deadline, assessed, course_end_);
 
     if (tested.has_value() && *tested < contact_end_) {
-      const Time at = assessed_at ? Following(*assessed_at, *tested, 30, 90)
-                                  : Following(fc_at_, *tested);
+      const Time at =
+          assessed_at ? Following(*assessed_at, *tested, 30, 90) : Following(fc_at_, *tested);
       const bool course_needed = rng_.Chance(0.45);
       if (auto* e = Add(at)) {
         e->mutable_test_completed()->set_course_needed(course_needed);
@@ -553,9 +551,8 @@ class PersonBuilder {
   }
 
   v1::OfferType PickOfferType(v1::VisitationGroup group) {
-    static constexpr v1::OfferType kTypes[] = {v1::VEJLEDNING_OPKVALIFICERING,
-                                               v1::VIRKSOMHEDSPRAKTIK, v1::LOENTILSKUD,
-                                               v1::NYTTEINDSATS};
+    static constexpr v1::OfferType kTypes[] = {
+        v1::VEJLEDNING_OPKVALIFICERING, v1::VIRKSOMHEDSPRAKTIK, v1::LOENTILSKUD, v1::NYTTEINDSATS};
     const CohortShape& shape = Shape();
     return kTypes[rng_.Pick(group == kAaup ? shape.offer_mix_aaup : shape.offer_mix)];
   }
@@ -654,8 +651,8 @@ class PersonBuilder {
       const Time decided_at = WorkTime(*decided);
       const bool imposed = rng_.Chance(Shape().sanction_imposed);
       const bool must_contact = imposed && GroupAt(decided_at) == kAp;
-      const bool contact = must_contact ? rng_.Chance(Rate("contact_before_sanction"))
-                                        : rng_.Chance(0.2);
+      const bool contact =
+          must_contact ? rng_.Chance(Rate("contact_before_sanction")) : rng_.Chance(0.2);
       if (contact) {
         const CivilDay contact_day = PickWorkday(day, *decided - 1);
         if (auto* c = Add(Following(no_show_at, contact_day, 60, 240))) {
@@ -744,8 +741,8 @@ class PersonBuilder {
       v1::CaseEvent* e = Add(at);
       if (e == nullptr) continue;
       auto* plan = e->mutable_plan_updated();
-      const bool has_goal = paalaeg_at_.has_value() ? goal.has_value() && day >= *goal
-                                                    : goal_without_paalaeg;
+      const bool has_goal =
+          paalaeg_at_.has_value() ? goal.has_value() && day >= *goal : goal_without_paalaeg;
       plan->set_has_education_goal(has_goal);
       plan->set_has_job_goal(rng_.Chance(first_group_ == kAaup ? 0.7 : 0.3));
       plan->set_agreements_recorded(rng_.Chance(0.87));
@@ -759,10 +756,16 @@ class PersonBuilder {
   // Admission, the duty assessment, the information to the institution, the start.
   void EmitEducation() {
     if (!admitted_.has_value()) return;
-    static constexpr const char* kProgrammes[] = {
-        "Tømrer (EUD)", "Social- og sundhedshjælper (EUD)", "Pædagogisk assistent (EUD)",
-        "Datatekniker (EUD)", "Smed (EUD)", "HF", "HHX", "EUX Business", "Frisør (EUD)",
-        "Elektriker (EUD)"};
+    static constexpr const char* kProgrammes[] = {"Tømrer (EUD)",
+                                                  "Social- og sundhedshjælper (EUD)",
+                                                  "Pædagogisk assistent (EUD)",
+                                                  "Datatekniker (EUD)",
+                                                  "Smed (EUD)",
+                                                  "HF",
+                                                  "HHX",
+                                                  "EUX Business",
+                                                  "Frisør (EUD)",
+                                                  "Elektriker (EUD)"};
     const CivilDay admit = *admitted_;
     const CivilDay start = *education_start_;
     const Time admit_at = WorkTime(admit);
@@ -842,8 +845,8 @@ class PersonBuilder {
   // Education checks are not waived by the start of the education.
   void OweCheckEducation(std::string_view rule, const std::string& instance, CivilDay day,
                          bool documented) {
-    Owe(rule, instance, day, StartOf(day + 2),
-        documented ? optional<CivilDay>(day) : std::nullopt, std::nullopt);
+    Owe(rule, instance, day, StartOf(day + 2), documented ? optional<CivilDay>(day) : std::nullopt,
+        std::nullopt);
   }
 
   void EmitCourseEnd() {
@@ -1029,8 +1032,8 @@ class PersonBuilder {
     caseworker_ = cws[rng_.Between(0, static_cast<int>(cws.size()) - 1)];
     caseworker_after_ = cws[rng_.Between(0, static_cast<int>(cws.size()) - 1)];
     if (caseworker_after_ == caseworker_ && cws.size() > 1) {
-      caseworker_after_ = cws[(std::find(cws.begin(), cws.end(), caseworker_) - cws.begin() + 1) %
-                              cws.size()];
+      caseworker_after_ =
+          cws[(std::find(cws.begin(), cws.end(), caseworker_) - cws.begin() + 1) % cws.size()];
     }
     for (Planned& p : planned_) {
       const Time recorded = RegistrationLag(p.event, p.at);
@@ -1038,8 +1041,8 @@ class PersonBuilder {
       if (rng_.Chance(0.004)) AddMalformed(p.event, recorded);
       PushLine(recorded, p.event, Malformation::kNone);
       if (rng_.Chance(0.02)) {  // re-delivered: the same event_id again, a little later
-        const Time again =
-            std::min(recorded + absl::Minutes(rng_.Between(1, 4320)), spec_.period_end - absl::Minutes(1));
+        const Time again = std::min(recorded + absl::Minutes(rng_.Between(1, 4320)),
+                                    spec_.period_end - absl::Minutes(1));
         v1::CaseEvent copy = p.event;
         SetTime(copy.mutable_recorded_at(), again);
         PushLine(again, copy, Malformation::kNone);
@@ -1088,7 +1091,8 @@ class PersonBuilder {
     const auto how = static_cast<Malformation>(1 + rng_.Between(0, 4));
     if (how == Malformation::kMissingOccurred) bad.clear_occurred_at();
     if (how == Malformation::kBadMunicipality) bad.set_municipality_code("8510");
-    if (how == Malformation::kClockSkew) SetTime(bad.mutable_occurred_at(), recorded + absl::Hours(3));
+    if (how == Malformation::kClockSkew)
+      SetTime(bad.mutable_occurred_at(), recorded + absl::Hours(3));
     PushLine(recorded - absl::Seconds(1), bad, how);
     ++history_.malformed;
   }
@@ -1132,7 +1136,7 @@ class PersonBuilder {
   std::string institution_;
   optional<CivilDay> course_end_;  // education start or benefit end: waives contact rules
   v1::BenefitEndReason end_reason_ = v1::OTHER;
-  CivilDay contact_end_;           // no contact events from this day on
+  CivilDay contact_end_;  // no contact events from this day on
   optional<CivilDay> last_no_show_;
   std::string caseworker_;
   std::string caseworker_after_;

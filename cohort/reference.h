@@ -20,10 +20,10 @@ std::string_view GroupShortName(v1::VisitationGroup group);  // "ÅUP", "UP", "A
 
 // Where a rate the simulator aims at comes from.
 enum class RateSource {
-  kFokusrevision,  // a figure of the fokusrevision (calibrated)
-  kRigsrevisionen, // Rigsrevisionen 22/2019 (calibrated, rougher)
-  kAssumed,        // no published figure: a plausible value, not calibrated
-  kEmergent,       // not drawn at all: follows from the simulated meeting rhythm
+  kFokusrevision,   // a figure of the fokusrevision (calibrated)
+  kRigsrevisionen,  // Rigsrevisionen 22/2019 (calibrated, rougher)
+  kAssumed,         // no published figure: a plausible value, not calibrated
+  kEmergent,        // not drawn at all: follows from the simulated meeting rhythm
 };
 
 struct Kontrolpunkt {

@@ -63,6 +63,8 @@ std::vector<CaseworkerSheet> BuildSheets(const AlertLog& alerts,
   const absl::CivilDay today = DayOf(alerts.as_of);
   std::map<std::string, CaseLights> cases;
   for (const auto& [id, ob] : alerts.obligations) {
+    auto last = alerts.last_alert.find(ob.person_key);
+    if (last == alerts.last_alert.end() || last->second < alerts.as_of - kOpenCaseWindow) continue;
     CaseLights& c = cases[ob.person_key];
     if (c.person_key.empty()) {
       c.person_key = ob.person_key;
@@ -78,8 +80,8 @@ std::vector<CaseworkerSheet> BuildSheets(const AlertLog& alerts,
   std::map<std::string, CaseworkerSheet> sheets;
   for (auto& [person, c] : cases) {
     auto cw = alerts.caseworker.find(person);
-    const std::string id = cw != alerts.caseworker.end() && !cw->second.empty() ? cw->second
-                                                                                : "(ingen)";
+    const std::string id =
+        cw != alerts.caseworker.end() && !cw->second.empty() ? cw->second : "(ingen)";
     sheets[id].caseworker_id = id;
     sheets[id].cases.push_back(std::move(c));
   }
@@ -95,12 +97,11 @@ std::vector<CaseworkerSheet> BuildSheets(const AlertLog& alerts,
 }  // namespace
 
 double Share::MeasuredPct() const {
-  return obligations == 0 ? 0 : 100.0 * (obligations - std::min(not_met, obligations)) / obligations;
+  return obligations == 0 ? 0
+                          : 100.0 * (obligations - std::min(not_met, obligations)) / obligations;
 }
 
-double Share::TruthPct() const {
-  return obligations == 0 ? 0 : 100.0 * truth_met / obligations;
-}
+double Share::TruthPct() const { return obligations == 0 ? 0 : 100.0 * truth_met / obligations; }
 
 absl::StatusOr<AlertLog> ReadAlerts(const std::string& path) {
   std::ifstream in(path);
@@ -118,12 +119,15 @@ absl::StatusOr<AlertLog> ReadAlerts(const std::string& path) {
       return absl::InvalidArgumentError(absl::StrCat(path, ":", number, ": not an alert"));
     }
     ++log.alerts;
-    absl::Time raised;
+    absl::Time raised = absl::InfinitePast();
     std::string error;
     if (absl::ParseTime(absl::RFC3339_full, alert.raised_at(), &raised, &error)) {
       log.as_of = std::max(log.as_of, raised);
     }
     log.caseworker[alert.person_key()] = alert.caseworker_id();
+    if (auto [it, added] = log.last_alert.emplace(alert.person_key(), raised); !added) {
+      it->second = std::max(it->second, raised);
+    }
     ObligationAlerts& ob = log.obligations[alert.obligation_id()];
     ob.rule_id = alert.rule_id();
     ob.person_key = alert.person_key();
@@ -217,7 +221,8 @@ std::string RenderTables(const ComplianceReport& report) {
   size_t label_width = 12;
   size_t rule_width = 4;
   for (const RuleResult& r : report.rules) {
-    if (r.kontrolpunkt) label_width = std::max(label_width, Width(std::string(r.kontrolpunkt->label)));
+    if (r.kontrolpunkt)
+      label_width = std::max(label_width, Width(std::string(r.kontrolpunkt->label)));
     rule_width = std::max(rule_width, r.rule_id.size());
   }
   absl::StrAppend(&out, PadLeft("#", 3), "  ", PadRight("kontrolpunkt", label_width), "  ",
@@ -228,8 +233,8 @@ std::string RenderTables(const ComplianceReport& report) {
     const RuleResult& r = report.rules[i];
     const std::string label = r.kontrolpunkt ? std::string(r.kontrolpunkt->label) : "";
     const std::string figure = r.kontrolpunkt ? std::string(r.kontrolpunkt->figure) : "";
-    absl::StrAppend(&out, PadLeft(absl::StrCat(i + 1), 3), "  ", PadRight(label, label_width),
-                    "  ", PadRight(r.rule_id, rule_width), "  ",
+    absl::StrAppend(&out, PadLeft(absl::StrCat(i + 1), 3), "  ", PadRight(label, label_width), "  ",
+                    PadRight(r.rule_id, rule_width), "  ",
                     PadLeft(absl::StrCat(r.all.obligations), 6), PadLeft(Pct(r.all), 10),
                     PadLeft(TruthPct(r.all), 7));
     for (const Share& g : r.by_group) absl::StrAppend(&out, PadLeft(Pct(g), 7));
@@ -242,7 +247,8 @@ std::string RenderTables(const ComplianceReport& report) {
   }
   out += "\n";
   for (const std::string& code : report.municipalities) {
-    absl::StrAppend(&out, PadRight(absl::StrCat(code, " ", std::string(MunicipalityName(code))), 22));
+    absl::StrAppend(&out,
+                    PadRight(absl::StrCat(code, " ", std::string(MunicipalityName(code))), 22));
     for (const RuleResult& r : report.rules) {
       auto it = r.by_municipality.find(code);
       const std::string cell = it == r.by_municipality.end() || it->second.obligations == 0
@@ -255,8 +261,8 @@ std::string RenderTables(const ComplianceReport& report) {
   absl::StrAppend(&out, "\nobligations where alerts and truth disagree: ", report.disagreements,
                   "\n");
   if (report.unmatched > 0) {
-    absl::StrAppend(&out, "not-met obligations of persons absent from the truth: ",
-                    report.unmatched, "\n");
+    absl::StrAppend(
+        &out, "not-met obligations of persons absent from the truth: ", report.unmatched, "\n");
   }
   for (const auto& [rule, count] : report.alert_only) {
     absl::StrAppend(&out, "not in the truth (no denominator): ", rule, ": ", count,

@@ -32,6 +32,7 @@ struct ObligationAlerts {
 struct AlertLog {
   std::map<std::string, ObligationAlerts> obligations;  // by obligation_id
   std::map<std::string, std::string> caseworker;        // person_key -> latest caseworker_id
+  std::map<std::string, absl::Time> last_alert;         // person_key -> latest raised_at
   absl::Time as_of = absl::InfinitePast();              // the latest raised_at
   size_t alerts = 0;
 };
@@ -50,7 +51,7 @@ struct RuleResult {
   std::string rule_id;
   const Kontrolpunkt* kontrolpunkt = nullptr;  // nullptr for a rule the table does not know
   Share all;
-  std::array<Share, 3> by_group;               // ÅUP, UP, AP (final visitation)
+  std::array<Share, 3> by_group;  // ÅUP, UP, AP (final visitation)
   std::map<std::string, Share> by_municipality;
 };
 
@@ -69,15 +70,19 @@ struct CaseworkerSheet {
   std::vector<CaseLights> cases;  // red first
 };
 
+// A case counts as open while its alerts keep coming: an open course gets reminders every few
+// weeks, a closed one falls silent. (Alerts do not say when a course ends.)
+inline constexpr absl::Duration kOpenCaseWindow = absl::Hours(24 * 60);
+
 struct ComplianceReport {
-  std::vector<RuleResult> rules;            // kontrolpunkter with obligations, report order
-  std::vector<std::string> municipalities;  // codes, ascending
-  std::vector<CaseworkerSheet> sheets;      // by caseworker id
-  std::map<std::string, size_t> alert_only; // rule -> not met, for rules absent from the truth
+  std::vector<RuleResult> rules;             // kontrolpunkter with obligations, report order
+  std::vector<std::string> municipalities;   // codes, ascending
+  std::vector<CaseworkerSheet> sheets;       // open cases (kOpenCaseWindow), by caseworker
+  std::map<std::string, size_t> alert_only;  // rule -> not met, for rules absent from the truth
   size_t persons = 0;
   size_t alerts = 0;
-  size_t unmatched = 0;       // not-met obligations of persons absent from the truth
-  size_t disagreements = 0;   // (person, rule, deadline) where alerts and truth differ
+  size_t unmatched = 0;      // not-met obligations of persons absent from the truth
+  size_t disagreements = 0;  // (person, rule, deadline) where alerts and truth differ
   absl::Time as_of = absl::InfinitePast();
 };
 

@@ -15,8 +15,8 @@ namespace fristvagt::cohort {
 
 namespace {
 
-constexpr uint64_t kKeyStream = 0x6b6579ull;            // "key"
-constexpr uint64_t kMunicipalityStream = 0x6d756eull;   // "mun"
+constexpr uint64_t kKeyStream = 0x6b6579ull;           // "key"
+constexpr uint64_t kMunicipalityStream = 0x6d756eull;  // "mun"
 constexpr int kPersonsPerCaseworker = 30;
 // Lines kept in memory per window: about 150 MB of JSON.
 constexpr double kLinesPerWindow = 500000;
@@ -106,8 +106,8 @@ std::vector<MunicipalityProfile> BuildMunicipalities(const SimulateOptions& opti
     Rng rng = Rng::For(options.seed, {kMunicipalityStream, 1000u + static_cast<uint64_t>(m)});
     profile.source_system = rng.Chance(0.7) ? "momentum" : "fasit";
     const int persons = options.persons / count + (m < options.persons % count ? 1 : 0);
-    const int caseworkers = std::max(1, (persons + kPersonsPerCaseworker - 1) /
-                                            kPersonsPerCaseworker);
+    const int caseworkers =
+        std::max(1, (persons + kPersonsPerCaseworker - 1) / kPersonsPerCaseworker);
     for (int c = 1; c <= caseworkers; ++c) {
       profile.caseworkers.push_back(absl::StrFormat("cw-%s-%02d", profile.code, c));
     }
@@ -124,8 +124,7 @@ std::vector<MunicipalityProfile> BuildMunicipalities(const SimulateOptions& opti
   return profiles;
 }
 
-absl::StatusOr<SimulateStats> Simulate(const SimulateOptions& options,
-                                       const SimulateSinks& sinks) {
+absl::StatusOr<SimulateStats> Simulate(const SimulateOptions& options, const SimulateSinks& sinks) {
   if (absl::Status s = ValidateOptions(options); !s.ok()) return s;
   const std::vector<MunicipalityProfile> municipalities = BuildMunicipalities(options);
   const absl::Time start = StartOf(options.start);
@@ -134,11 +133,10 @@ absl::StatusOr<SimulateStats> Simulate(const SimulateOptions& options,
   const absl::CivilDay intake_to =
       std::max(options.start + 28, PlusMonths(options.start, options.months - 3));
 
-  const int windows =
-      options.windows > 0
-          ? options.windows
-          : std::max(1, static_cast<int>(
-                            std::ceil(options.persons * kLinesPerPerson / kLinesPerWindow)));
+  const int windows = options.windows > 0
+                          ? options.windows
+                          : std::max(1, static_cast<int>(std::ceil(
+                                            options.persons * kLinesPerPerson / kLinesPerWindow)));
   const absl::Duration window_length = (end - start) / windows;
   SimulateStats stats;
   stats.persons = options.persons;
@@ -147,7 +145,8 @@ absl::StatusOr<SimulateStats> Simulate(const SimulateOptions& options,
   }
   for (int w = 0; w < windows; ++w) {
     const absl::Time from = w == 0 ? absl::InfinitePast() : start + w * window_length;
-    const absl::Time to = w == windows - 1 ? absl::InfiniteFuture() : start + (w + 1) * window_length;
+    const absl::Time to =
+        w == windows - 1 ? absl::InfiniteFuture() : start + (w + 1) * window_length;
     std::vector<Keyed> lines;
     for (int i = 0; i < options.persons; ++i) {
       PersonSpec spec;

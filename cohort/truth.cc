@@ -20,8 +20,8 @@ std::string TruthCsvHeader() { return kHeader; }
 
 std::string ToCsvLine(const TruthRow& row) {
   return absl::StrCat(row.person_key, ",", row.municipality_code, ",",
-                      v1::VisitationGroup_Name(row.group), ",", row.rule_id, ",", row.instance,
-                      ",", FormatDay(row.deadline), ",", row.met_in_time ? "true" : "false");
+                      v1::VisitationGroup_Name(row.group), ",", row.rule_id, ",", row.instance, ",",
+                      FormatDay(row.deadline), ",", row.met_in_time ? "true" : "false");
 }
 
 absl::StatusOr<std::vector<TruthRow>> ReadTruthFile(const std::string& path) {
@@ -35,8 +35,8 @@ absl::StatusOr<std::vector<TruthRow>> ReadTruthFile(const std::string& path) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (number == 1) {
       if (line != kHeader) {
-        return absl::InvalidArgumentError(absl::StrCat(path, ":1: not a truth file (expected '",
-                                                       kHeader, "')"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(path, ":1: not a truth file (expected '", kHeader, "')"));
       }
       continue;
     }
@@ -61,8 +61,7 @@ absl::StatusOr<std::vector<TruthRow>> ReadTruthFile(const std::string& path) {
 }
 
 Outcome Classify(const ObligationDates& d, absl::Time period_end) {
-  if (d.met.has_value() && *d.met <= d.deadline &&
-      (!d.waived.has_value() || *d.met <= *d.waived)) {
+  if (d.met.has_value() && *d.met <= d.deadline && (!d.waived.has_value() || *d.met <= *d.waived)) {
     return Outcome::kMetInTime;
   }
   if (d.waived.has_value() && *d.waived <= d.deadline) return Outcome::kWaived;

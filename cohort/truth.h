@@ -35,9 +35,9 @@ absl::StatusOr<std::vector<TruthRow>> ReadTruthFile(const std::string& path);
 // What becomes of one obligation (rules.md §4-5), from the dates the simulator chose.
 struct ObligationDates {
   absl::CivilDay deadline;
-  absl::Time due_at;                    // the breach (or MISSING) moment
-  std::optional<absl::CivilDay> met;    // the first event that meets it, if any
-  std::optional<absl::CivilDay> waived; // what waives it (course end, exemption), if any
+  absl::Time due_at;                     // the breach (or MISSING) moment
+  std::optional<absl::CivilDay> met;     // the first event that meets it, if any
+  std::optional<absl::CivilDay> waived;  // what waives it (course end, exemption), if any
 };
 
 enum class Outcome {

@@ -1,16 +1,14 @@
 #include "processor/cohort_commands.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <optional>
 #include <set>
 
-#include <unistd.h>
-
 #include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "cohort/calendar.h"
 #include "cohort/report.h"
@@ -112,7 +110,8 @@ int RunSimulate(const std::vector<std::string>& args) {
     return 2;
   }
   cohort::SimulateOptions options;
-  if (!flags.count("persons")) return UsageError("simulate", "--persons N is required", kSimulateUsage);
+  if (!flags.count("persons"))
+    return UsageError("simulate", "--persons N is required", kSimulateUsage);
   if (!absl::SimpleAtoi(flags["persons"], &options.persons)) {
     return UsageError("simulate", "--persons must be a number", kSimulateUsage);
   }
@@ -168,9 +167,9 @@ int RunSimulate(const std::vector<std::string>& args) {
     return 1;
   }
   const absl::Time end = cohort::PeriodEnd(options);
-  std::cerr << "fristvagt simulate: " << stats->persons << " persons ("
-            << stats->out_of_scope << " outside the target group) in " << options.municipalities
-            << " municipalities, " << absl::FormatCivilTime(options.start) << " to "
+  std::cerr << "fristvagt simulate: " << stats->persons << " persons (" << stats->out_of_scope
+            << " outside the target group) in " << options.municipalities << " municipalities, "
+            << absl::FormatCivilTime(options.start) << " to "
             << absl::FormatCivilTime(cohort::DayOf(end)) << ": " << stats->lines << " lines ("
             << stats->redelivered << " re-delivered, " << stats->voided << " voided, "
             << stats->malformed << " malformed)";
@@ -195,7 +194,8 @@ int RunReport(const std::vector<std::string>& args) {
                  "and pass --alerts FILE\n";
     return 2;
   }
-  if (!flags.count("alerts")) return UsageError("report", "--alerts FILE is required", kReportUsage);
+  if (!flags.count("alerts"))
+    return UsageError("report", "--alerts FILE is required", kReportUsage);
   if (!flags.count("truth")) {
     return UsageError("report",
                       "--truth FILE is required: alerts exist only for obligations that were "

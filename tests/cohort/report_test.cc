@@ -54,8 +54,8 @@ TEST(ReportTest, OnlyAStandingBreachCountsAsNotMetInTime) {
       Alert("o1", "p-1", "first_meeting", "BREACH", "2019-03-11"),
       Alert("o1", "p-1", "first_meeting", "RETRACTED", "2019-03-11"),  // registered late: met
       Alert("o2", "p-2", "first_meeting", "BREACH", "2019-03-12"),
-      Alert("o2", "p-2", "first_meeting", "RESOLVED", "2019-03-12"),   // met, but late
-      Alert("o3", "p-3", "first_meeting", "REMINDER", "2019-03-13"),   // met after a reminder
+      Alert("o2", "p-2", "first_meeting", "RESOLVED", "2019-03-12"),  // met, but late
+      Alert("o3", "p-3", "first_meeting", "REMINDER", "2019-03-13"),  // met after a reminder
       Alert("o4", "p-4", "offer_justified", "MISSING", "2019-03-14"),
   });
   ASSERT_TRUE(log.ok()) << log.status();
@@ -86,9 +86,8 @@ TEST(ReportTest, CountsDisagreementsWithTheTruth) {
       Alert("o1", "p-1", "first_meeting", "BREACH", "2019-03-11"),
   });
   ASSERT_TRUE(log.ok());
-  const ComplianceReport report = Measure(
-      *log, {Row("p-1", "first_meeting", "2019-03-11", true),
-             Row("p-2", "first_meeting", "2019-03-11", false)});
+  const ComplianceReport report = Measure(*log, {Row("p-1", "first_meeting", "2019-03-11", true),
+                                                 Row("p-2", "first_meeting", "2019-03-11", false)});
   EXPECT_EQ(report.disagreements, 2u);  // p-1 breached though met; p-2 not met, no breach
   EXPECT_DOUBLE_EQ(report.rules[0].all.MeasuredPct(), 50.0);
 }
@@ -100,10 +99,9 @@ TEST(ReportTest, TrafficLightsFollowTheOpenAlerts) {
       Alert("o3", "p-3", "first_meeting", "REMINDER", "2019-03-01", "2019-02-27T07:00:00+01:00"),
   });
   ASSERT_TRUE(log.ok());
-  const ComplianceReport report =
-      Measure(*log, {Row("p-1", "first_meeting", "2019-03-11", false),
-                     Row("p-2", "first_meeting", "2019-03-20", true),
-                     Row("p-3", "first_meeting", "2019-03-01", true)});
+  const ComplianceReport report = Measure(*log, {Row("p-1", "first_meeting", "2019-03-11", false),
+                                                 Row("p-2", "first_meeting", "2019-03-20", true),
+                                                 Row("p-3", "first_meeting", "2019-03-01", true)});
   ASSERT_EQ(report.sheets.size(), 1u);
   const CaseworkerSheet& sheet = report.sheets[0];
   EXPECT_EQ(sheet.caseworker_id, "cw-1");
@@ -114,14 +112,12 @@ TEST(ReportTest, TrafficLightsFollowTheOpenAlerts) {
   EXPECT_EQ(sheet.cases[2].worst, Light::kGreen);   // its deadline passed without a breach
   const std::string html = RenderHtml(report);
   EXPECT_NE(html.find("<svg class=\"chart\""), std::string::npos);
-  EXPECT_EQ(html.find("http://", html.find("<body")), std::string::npos) << "external resource";
+  EXPECT_EQ(html.find("http"), std::string::npos) << "the page must not load anything";
   EXPECT_NE(RenderTables(report).find("first_meeting"), std::string::npos);
   EXPECT_NE(RenderCsv(report).find("all,,first_meeting,3,1,66.67,66.67"), std::string::npos);
 }
 
-TEST(ReportTest, RejectsALineThatIsNotAnAlert) {
-  EXPECT_FALSE(ReadLines({"{not json"}).ok());
-}
+TEST(ReportTest, RejectsALineThatIsNotAnAlert) { EXPECT_FALSE(ReadLines({"{not json"}).ok()); }
 
 }  // namespace
 }  // namespace fristvagt::cohort

@@ -29,7 +29,7 @@ struct Output {
   SimulateStats stats;
 };
 
-Output Run(const SimulateOptions& options) {
+Output SimulateToMemory(const SimulateOptions& options) {
   Output out;
   SimulateSinks sinks;
   sinks.format = processor::EventToJson;
@@ -58,12 +58,12 @@ SimulateOptions Small(uint64_t seed) {
 }
 
 TEST(SimulatorTest, SameSeedGivesTheSameBytes) {
-  const Output a = Run(Small(7));
-  const Output b = Run(Small(7));
+  const Output a = SimulateToMemory(Small(7));
+  const Output b = SimulateToMemory(Small(7));
   ASSERT_GT(a.events.size(), 1000u);
   EXPECT_EQ(a.events, b.events);
   EXPECT_EQ(a.truth, b.truth);
-  const Output c = Run(Small(8));
+  const Output c = SimulateToMemory(Small(8));
   EXPECT_NE(a.events, c.events);
   EXPECT_NE(a.truth, c.truth);
 }
@@ -73,15 +73,15 @@ TEST(SimulatorTest, WindowedGenerationGivesTheSameBytesAsOnePass) {
   // for each; the bytes must not depend on that.
   SimulateOptions options = Small(3);
   options.windows = 1;
-  const Output one_pass = Run(options);
+  const Output one_pass = SimulateToMemory(options);
   options.windows = 4;
-  const Output four_passes = Run(options);
+  const Output four_passes = SimulateToMemory(options);
   EXPECT_EQ(one_pass.events, four_passes.events);
   EXPECT_EQ(one_pass.truth, four_passes.truth);
 }
 
 TEST(SimulatorTest, LinesAreValidOrderedAndNoisyAsPromised) {
-  const Output out = Run(Small(11));
+  const Output out = SimulateToMemory(Small(11));
   const processor::EventDecoder decoder;
   const std::regex key_shape("p-[0-9a-f]{16}");
   std::set<std::string> codes;
@@ -135,8 +135,8 @@ TEST(SimulatorTest, GroundTruthFollowsTheFokusrevision) {
       header = false;
       return absl::OkStatus();
     }
-    const std::vector<std::string> f = absl::StrSplit(line, ',');
-    v1::VisitationGroup group;
+    const std::vector<std::string> f = absl::StrSplit(std::string(line), ',');
+    v1::VisitationGroup group = v1::UDDANNELSESPARAT;
     EXPECT_TRUE(v1::VisitationGroup_Parse(f[2], &group));
     for (int slot : {GroupIndex(group), 3}) {
       met[f[3]][slot].first += f[6] == "true" ? 1 : 0;
@@ -169,8 +169,10 @@ TEST(SimulatorTest, GroundTruthFollowsTheFokusrevision) {
     for (const auto& [slot, figure] : figures) {
       const auto [m, n] = met[rule][slot];
       ASSERT_GT(n, 100) << rule << " slot " << slot;
-      // About three standard errors of a share near 50 % over a few hundred obligations.
-      EXPECT_NEAR(100.0 * m / n, figure, 4.0) << rule << " slot " << slot << " n=" << n;
+      // Two to three standard errors over a few hundred obligations, plus the drift of
+      // waivers: an obligation that a course end waives is always an unmet one, so rules whose
+      // windows can reach past a course end measure a few points above the rate drawn.
+      EXPECT_NEAR(100.0 * m / n, figure, 5.0) << rule << " slot " << slot << " n=" << n;
     }
   }
 }
