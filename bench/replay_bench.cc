@@ -4,6 +4,7 @@
 // commands in docs/benchmarks.md.
 //
 //   replay_bench [--persons N] [--fire-persons N] [--dir DIR] [--rules DIR]
+//                [--store rocksdb|memory]
 //
 // Phase A pushes N synthetic persons' events (first contact, a meeting after three days, a
 // test need assessment after ten; first contacts spread over 60 days) through Engine +
@@ -13,6 +14,7 @@
 // engine wrote, one WriteBatch per 1000 events, same options. Phase C reports peak RSS after
 // phase A and counts the open obligations then held. Phase D gives M persons the same first
 // contact moment and times FireTimersUpTo over the moment their first timers fall due.
+// With --store memory only phase A runs, over MemoryStore, to isolate the store's cost.
 
 #include <sys/resource.h>
 
@@ -148,27 +150,36 @@ class Cohort {
   std::priority_queue<Pending, std::vector<Pending>, std::greater<>> followups_;
 };
 
-// Forwards to the real store and notes the size of every person record written, so the
-// baseline writes values of the same size.
+// Forwards to the real store, notes the size of every person record written (so the
+// baseline writes values of the same size) and the time spent inside the store.
 class MeasuringStore : public fristvagt::state::StateStore {
  public:
   explicit MeasuringStore(fristvagt::state::StateStore* inner) : inner_(inner) {}
   absl::StatusOr<std::optional<v1::PersonState>> GetPerson(std::string_view key) override {
+    Timed timed(&get_seconds_);
+    ++gets_;
     return inner_->GetPerson(key);
   }
   absl::Status ScanTimers(int64_t up_to, size_t limit,
                           std::vector<fristvagt::state::TimerKey>* out) override {
+    Timed timed(&scan_seconds_);
     return inner_->ScanTimers(up_to, limit, out);
   }
   absl::StatusOr<std::optional<fristvagt::state::TimerKey>> FirstTimer() override {
+    Timed timed(&scan_seconds_);
     return inner_->FirstTimer();
   }
   absl::Status ScanOutbox(size_t limit,
                           std::vector<std::pair<uint64_t, v1::OutboxEntry>>* out) override {
+    Timed timed(&scan_seconds_);
     return inner_->ScanOutbox(limit, out);
   }
   absl::StatusOr<std::optional<std::string>> GetProgress(std::string_view name) override {
     return inner_->GetProgress(name);
+  }
+  absl::Status ScanPersons(std::string_view after, size_t limit,
+                           std::vector<v1::PersonState>* out) override {
+    return inner_->ScanPersons(after, limit, out);
   }
   absl::Status Commit(const fristvagt::state::Batch& batch) override {
     for (const auto& [key, person] : batch.persons) {
@@ -176,14 +187,33 @@ class MeasuringStore : public fristvagt::state::StateStore {
       person_bytes_ += person->ByteSizeLong();
       ++person_writes_;
     }
+    Timed timed(&commit_seconds_);
+    ++commits_;
     return inner_->Commit(batch);
   }
   uint64_t MeanPersonBytes() const { return person_writes_ ? person_bytes_ / person_writes_ : 0; }
+  std::string Report() const {
+    return absl::StrCat("store: ", commits_, " commits ", commit_seconds_, " s, ", gets_, " gets ",
+                        get_seconds_, " s, scans ", scan_seconds_, " s, ", person_writes_,
+                        " person writes");
+  }
 
  private:
+  struct Timed {
+    explicit Timed(double* total) : total(total), began(Clock::now()) {}
+    ~Timed() { *total += Seconds(began); }
+    double* total;
+    Clock::time_point began;
+  };
+
   fristvagt::state::StateStore* inner_;
   uint64_t person_bytes_ = 0;
   uint64_t person_writes_ = 0;
+  uint64_t commits_ = 0;
+  uint64_t gets_ = 0;
+  double commit_seconds_ = 0;
+  double get_seconds_ = 0;
+  double scan_seconds_ = 0;
 };
 
 constexpr size_t kEventsPerBatch = 1000;  // as `replay`
@@ -207,17 +237,24 @@ struct PhaseA {
   absl::Time clock;
 };
 
-PhaseA RunEngine(const fristvagt::rules::Catalog& catalog, const std::string& dir,
-                 uint64_t persons, absl::Time start) {
-  auto opened = fristvagt::state::OpenRocksDbStore(dir, {"bench", 0});
-  Check(opened.status(), "opening the store");
-  MeasuringStore store(opened->get());
+// CPU seconds of the calling thread: the processing thread's own work, whatever else runs.
+double ThreadCpuSeconds() {
+  rusage usage;
+  getrusage(RUSAGE_THREAD, &usage);
+  return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec +
+         (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
+PhaseA RunEngine(const fristvagt::rules::Catalog& catalog, fristvagt::state::StateStore* inner,
+                 const std::string& label, uint64_t persons, absl::Time start) {
+  MeasuringStore store(inner);
   fristvagt::processor::Engine engine(catalog, &store, {});
   Cohort cohort(persons, start);
   PhaseA result;
   uint64_t sent = 0;
   absl::Time clock = absl::InfinitePast();
   const Clock::time_point began = Clock::now();
+  const double cpu_began = ThreadCpuSeconds();
   Pending next;
   size_t in_batch = 0;
   while (cohort.Next(&next)) {
@@ -241,14 +278,17 @@ PhaseA RunEngine(const fristvagt::rules::Catalog& catalog, const std::string& di
   Check(engine.Flush(), "committing");
   Drain(&store, &sent);
   result.seconds = Seconds(began);
+  const double cpu = ThreadCpuSeconds() - cpu_began;
   result.mean_person_bytes = store.MeanPersonBytes();
   result.clock = clock;
   const auto& c = engine.counters();
-  std::cout << "A engine+RocksDB: " << result.events << " events in " << result.seconds
+  std::cout << "A engine+" << label << ": " << result.events << " events in " << result.seconds
             << " s = " << static_cast<uint64_t>(result.events / result.seconds)
-            << " events/s (timers fired " << c.timers_fired << ", alerts " << c.alerts_raised
+            << " events/s; processing thread CPU " << cpu << " s = "
+            << static_cast<uint64_t>(result.events / cpu) << " events per CPU-second\n  (timers fired "
+            << c.timers_fired << ", alerts " << c.alerts_raised
             << ", outbox entries sent " << sent << ", mean person record "
-            << result.mean_person_bytes << " B)\n";
+            << result.mean_person_bytes << " B)\n  " << store.Report() << '\n';
   return result;
 }
 
@@ -284,11 +324,16 @@ double RunBaseline(const std::string& dir, uint64_t persons, absl::Time start,
   }
   Check(db->Write(rocksdb::WriteOptions(), &batch), "baseline write");
   const double seconds = Seconds(began);
-  std::cout << "B raw RocksDB Get+Put: " << events << " events in " << seconds << " s = "
-            << static_cast<uint64_t>(events / seconds) << " events/s (" << value_bytes
+  std::cout << "B raw RocksDB Get+Put: " << events << " events in " << seconds
+            << " s = " << static_cast<uint64_t>(events / seconds) << " events/s (" << value_bytes
             << " B values)\n";
   for (auto* handle : handles) Check(db->DestroyColumnFamilyHandle(handle), "closing");
   return events / seconds;
+}
+
+void PrintMemory(const std::string& when) {
+  std::cout << "C memory " << when << ": peak RSS (VmHWM) " << ProcStatusKb("VmHWM") / 1024
+            << " MiB, RSS (VmRSS) " << ProcStatusKb("VmRSS") / 1024 << " MiB\n";
 }
 
 // Streams the closed store's persons and timers with plain RocksDB reads.
@@ -314,13 +359,13 @@ void CountOpen(const std::string& dir) {
       for (const auto& ob : person.obligations()) open += ob.status() == v1::OPEN;
     }
   }
-  std::cout << "C state after A: " << persons << " persons, " << open
-            << " open obligations, " << timers << " armed timers\n";
+  std::cout << "C state after A: " << persons << " persons, " << open << " open obligations, "
+            << timers << " armed timers\n";
   for (auto* handle : handles) Check(db->DestroyColumnFamilyHandle(handle), "closing");
 }
 
-void RunFiring(const fristvagt::rules::Catalog& catalog, const std::string& dir,
-               uint64_t persons, absl::Time at) {
+void RunFiring(const fristvagt::rules::Catalog& catalog, const std::string& dir, uint64_t persons,
+               absl::Time at) {
   auto store = fristvagt::state::OpenRocksDbStore(dir, {"bench", 1});
   Check(store.status(), "opening the firing store");
   fristvagt::processor::Engine engine(catalog, store->get(), {});
@@ -333,6 +378,9 @@ void RunFiring(const fristvagt::rules::Catalog& catalog, const std::string& dir,
     }
   }
   Check(engine.Flush(), "committing");
+  uint64_t sent = 0;
+  Drain(store->get(), &sent);
+  PrintMemory(absl::StrCat("with ", persons, " persons' obligations open"));
   auto first = (*store)->FirstTimer();
   Check(first.status(), "first timer");
   const absl::Time due = absl::FromUnixMicros((*first)->due_micros);
@@ -344,6 +392,7 @@ void RunFiring(const fristvagt::rules::Catalog& catalog, const std::string& dir,
   const uint64_t fired = engine.counters().timers_fired - before;
   std::cout << "D firing: " << fired << " timers due at " << absl::FormatTime(due) << " fired in "
             << seconds << " s = " << static_cast<uint64_t>(fired / seconds) << " timers/s\n";
+  PrintMemory("after firing");
 }
 
 }  // namespace
@@ -351,6 +400,8 @@ void RunFiring(const fristvagt::rules::Catalog& catalog, const std::string& dir,
 int main(int argc, char** argv) {
   uint64_t persons = 1000000;
   uint64_t fire_persons = 1000000;
+  bool memory_store = false;
+  std::string phases = "ABD";
   std::string dir = (fs::temp_directory_path() / "fristvagt-bench").string();
   std::string rules_dir = FRISTVAGT_BENCH_RULES_DIR;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -366,8 +417,16 @@ int main(int argc, char** argv) {
       rules_dir = value;
       continue;
     }
+    if (flag == "--phases") {
+      phases = value;
+      continue;
+    }
+    if (flag == "--store" && (value == "memory" || value == "rocksdb")) {
+      memory_store = value == "memory";
+      continue;
+    }
     std::cerr << "usage: replay_bench [--persons N] [--fire-persons N] [--dir DIR] "
-                 "[--rules DIR]\n";
+                 "[--rules DIR] [--store rocksdb|memory] [--phases ABD]\n";
     return 2;
   }
   std::vector<fristvagt::rules::RuleFileError> errors;
@@ -379,14 +438,29 @@ int main(int argc, char** argv) {
   std::string error;
   absl::ParseTime(absl::RFC3339_full, "2024-01-01T08:00:00+01:00", &start, &error);
 
-  const PhaseA a = RunEngine(*catalog, dir + "/engine", persons, start);
-  const long peak_kb = ProcStatusKb("VmHWM");
-  std::cout << "C peak RSS after A (VmHWM): " << peak_kb / 1024 << " MiB, VmRSS "
-            << ProcStatusKb("VmRSS") / 1024 << " MiB\n";
-  CountOpen(dir + "/engine");
-  const double baseline = RunBaseline(dir + "/baseline", persons, start, a.mean_person_bytes);
-  std::cout << "ratio engine/baseline: " << (a.events / a.seconds) / baseline << '\n';
-  if (fire_persons > 0) RunFiring(*catalog, dir + "/firing", fire_persons, start);
+  if (memory_store) {  // phase A only, for the cost of the store itself
+    std::unique_ptr<fristvagt::state::StateStore> store = fristvagt::state::NewMemoryStore();
+    RunEngine(*catalog, store.get(), "MemoryStore", persons, start);
+    return 0;
+  }
+  if (phases.find('A') != std::string::npos) {
+    PhaseA a;
+    {
+      auto store = fristvagt::state::OpenRocksDbStore(dir + "/engine", {"bench", 0});
+      Check(store.status(), "opening the store");
+      a = RunEngine(*catalog, store->get(), "RocksDB", persons, start);
+    }
+    PrintMemory("after A");
+    CountOpen(dir + "/engine");
+    if (phases.find('B') != std::string::npos) {
+      const double baseline = RunBaseline(dir + "/baseline", persons, start, a.mean_person_bytes);
+      std::cout << "ratio engine/baseline: " << (a.events / a.seconds) / baseline << '\n';
+    }
+  }
+  if (phases.find('D') != std::string::npos && fire_persons > 0) {
+    RunFiring(*catalog, dir + "/firing", fire_persons, start);
+    CountOpen(dir + "/firing");
+  }
   fs::remove_all(dir);
   return 0;
 }
