@@ -1,7 +1,7 @@
 #pragma once
-// What `fristvagt demo` feeds the embedded broker and how it shows the result: synthetic case
-// events for a small cohort dated in the recent past (so deadlines fall due while you watch),
-// produced as protobuf through a normal Kafka producer, and alerts printed as they arrive.
+// What `fristvagt demo` feeds the embedded broker and how it shows the result: the simulator's
+// cohort over the last four months (so deadlines fall due while you watch), produced through a
+// normal Kafka producer, and alerts printed as they arrive.
 
 #include <atomic>
 #include <map>
@@ -15,7 +15,7 @@
 namespace fristvagt::processor {
 
 struct DemoFeedOptions {
-  int persons = 60;
+  int persons = 100;
   int seed = 1;
 };
 

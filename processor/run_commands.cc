@@ -223,7 +223,10 @@ int RunDemo(const std::vector<std::string>& args, const std::string& default_rul
   std::thread producer([&] {
     absl::Status s = ProduceDemoEvents(runtime.bootstrap(), config.topics.input, feed,
                                        runtime.metrics(), &g_stop);
-    if (!s.ok()) std::cerr << "fristvagt demo: " << s.message() << '\n';
+    if (!s.ok()) {
+      std::cerr << "fristvagt demo: " << s.message() << '\n';
+      g_stop = true;
+    }
   });
   const int rc = runtime.Run();
   producer.join();
