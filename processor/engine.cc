@@ -226,42 +226,66 @@ void Engine::ArmTimer(v1::PersonState* person, v1::ObligationRecord* record, abs
   record->set_next_timer_micros(micros);
 }
 
+absl::Status Engine::FireTimer(const state::TimerKey& key) {
+  absl::StatusOr<v1::PersonState*> loaded = LoadPerson(key.person_key);
+  if (!loaded.ok()) return loaded.status();
+  v1::PersonState* person = *loaded;
+  const absl::Time at = absl::FromUnixMicros(key.due_micros);
+  batch_.RemoveTimer(key);
+  ++counters_.timers_fired;
+  if (absl::StartsWith(key.obligation_id, kParkedTimerPrefix)) {
+    ExpireParked(person, at);
+    return absl::OkStatus();
+  }
+  for (v1::ObligationRecord& record : *person->mutable_obligations()) {
+    if (record.obligation_id() == key.obligation_id) record.set_next_timer_micros(0);
+  }
+  return Reevaluate(person, at);
+}
+
+// Fires in due order the timers of the store (minus those this batch already disarmed) merged
+// with those this batch armed, without committing: a commit per clock move would dominate
+// replay. It commits only to bound the batch, or when a whole scanned chunk was disarmed here.
 absl::Status Engine::FireTimersUpTo(absl::Time until) {
   const int64_t until_micros = Micros(until);
-  // Fast path: most clock moves pass no timer, and must not cost a commit.
-  const bool batch_has_due =
-      !batch_.timers_added.empty() && batch_.timers_added.begin()->due_micros <= until_micros;
-  if (!batch_has_due) {
-    absl::StatusOr<std::optional<state::TimerKey>> first = store_->FirstTimer();
-    if (!first.ok()) return first.status();
-    if (!first->has_value() || (*first)->due_micros > until_micros) return absl::OkStatus();
-  }
+  constexpr size_t kChunk = 256;
+  auto batch_due = [&]() -> const state::TimerKey* {
+    if (batch_.timers_added.empty() || batch_.timers_added.begin()->due_micros > until_micros) {
+      return nullptr;
+    }
+    return &*batch_.timers_added.begin();
+  };
   std::vector<state::TimerKey> due;
   while (true) {
-    if (absl::Status s = Flush(); !s.ok()) return s;
-    if (absl::Status s = store_->ScanTimers(until_micros, 256, &due); !s.ok()) return s;
-    if (due.empty()) return absl::OkStatus();
-    for (const state::TimerKey& key : due) {
-      // A timer armed during this chunk that falls before this one must fire first.
-      if (!batch_.timers_added.empty() && batch_.timers_added.begin()->due_micros < key.due_micros) {
-        break;
-      }
-      if (batch_.timers_removed.count(key) > 0) continue;  // handled with an earlier timer
-      absl::StatusOr<v1::PersonState*> loaded = LoadPerson(key.person_key);
-      if (!loaded.ok()) return loaded.status();
-      v1::PersonState* person = *loaded;
-      const absl::Time at = absl::FromUnixMicros(key.due_micros);
-      batch_.RemoveTimer(key);
-      ++counters_.timers_fired;
-      if (absl::StartsWith(key.obligation_id, kParkedTimerPrefix)) {
-        ExpireParked(person, at);
-        continue;
-      }
-      for (v1::ObligationRecord& record : *person->mutable_obligations()) {
-        if (record.obligation_id() == key.obligation_id) record.set_next_timer_micros(0);
-      }
-      if (absl::Status s = Reevaluate(person, at); !s.ok()) return s;
+    if (cache_.size() >= options_.max_batch_persons) {
+      if (absl::Status s = Flush(); !s.ok()) return s;
     }
+    if (absl::Status s = store_->ScanTimers(until_micros, kChunk, &due); !s.ok()) return s;
+    const bool chunk_full = due.size() == kChunk;
+    size_t fired = 0;
+    for (const state::TimerKey& key : due) {
+      // A timer armed by this batch that falls before this one fires first.
+      while (const state::TimerKey* armed = batch_due()) {
+        if (!(*armed < key)) break;
+        const state::TimerKey copy = *armed;
+        if (absl::Status s = FireTimer(copy); !s.ok()) return s;
+        ++fired;
+      }
+      if (batch_.timers_removed.count(key) > 0) continue;  // disarmed in this batch
+      if (absl::Status s = FireTimer(key); !s.ok()) return s;
+      ++fired;
+    }
+    // Armed here and due, beyond what the store holds (only past a chunk that was complete).
+    while (const state::TimerKey* armed = batch_due()) {
+      if (chunk_full && !(*armed < due.back())) break;
+      const state::TimerKey copy = *armed;
+      if (absl::Status s = FireTimer(copy); !s.ok()) return s;
+      ++fired;
+    }
+    if (fired > 0) continue;
+    if (!chunk_full) return absl::OkStatus();
+    // A full chunk of timers this batch already disarmed: commit so the scan moves past them.
+    if (absl::Status s = Flush(); !s.ok()) return s;
   }
 }
 

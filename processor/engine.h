@@ -74,6 +74,7 @@ class Engine {
  private:
   absl::StatusOr<v1::PersonState*> LoadPerson(const std::string& key);
   absl::Status Reevaluate(v1::PersonState* person, absl::Time now);
+  absl::Status FireTimer(const state::TimerKey& key);
   void ApplyView(v1::PersonState* person, const rules::ObligationView* view,
                  v1::ObligationRecord* record, absl::Time now);
   void Erase(const std::string& key);

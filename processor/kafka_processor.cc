@@ -2,7 +2,10 @@
 
 #include <unistd.h>
 
+#include <csignal>
+#include <cstdlib>
 #include <filesystem>
+#include <string_view>
 #include <variant>
 
 #include "absl/strings/numbers.h"
@@ -19,18 +22,104 @@ constexpr char kInputOffsetProgress[] = "input_offset";
 constexpr char kChangelogOffsetProgress[] = "changelog_offset";
 constexpr char kClockProgress[] = "clock_micros";
 constexpr int kFlushTimeoutMs = 30000;
+// A restore that reads nothing for this long fails (and the partition is not consumed) rather
+// than leaving a partial store that the processor would take for the whole.
+constexpr absl::Duration kRestoreStallTimeout = absl::Seconds(60);
 
-// Filled in by librdkafka's delivery report for one produced message.
-struct Delivery {
-  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__IN_PROGRESS;
-  int64_t offset = -1;
+// The delivery reports of one produce round. A flush that times out leaves messages with
+// librdkafka, which reports them later; so the round outlives ProduceOutbox until the last
+// report is in (the reports run on the processing thread, inside rd_kafka_poll/flush).
+struct DeliveryRound {
+  struct Slot {
+    DeliveryRound* round = nullptr;
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__IN_PROGRESS;
+    int64_t offset = -1;
+  };
+  explicit DeliveryRound(size_t n) : slots(n) {
+    for (Slot& slot : slots) slot.round = this;
+  }
+  std::vector<Slot> slots;
+  size_t outstanding = 0;  // produced, report not yet in
+  bool abandoned = false;  // ProduceOutbox returned; the last report deletes the round
+};
+
+// Hands a round over to librdkafka's remaining reports when ProduceOutbox returns.
+struct DeliveryRoundReleaser {
+  void operator()(DeliveryRound* round) const {
+    if (round->outstanding == 0) {
+      delete round;
+    } else {
+      round->abandoned = true;
+    }
+  }
 };
 
 void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void*) {
-  auto* delivery = static_cast<Delivery*>(message->_private);
-  if (delivery == nullptr) return;
-  delivery->err = message->err;
-  delivery->offset = message->offset;
+  auto* slot = static_cast<DeliveryRound::Slot*>(message->_private);
+  if (slot == nullptr) return;
+  slot->err = message->err;
+  slot->offset = message->offset;
+  DeliveryRound* round = slot->round;
+  if (--round->outstanding == 0 && round->abandoned) delete round;
+}
+
+// librdkafka's own diagnostics (connection failures, retries) go to the "kafka" logger, so
+// they are JSON lines like every other log line instead of librdkafka's stderr format.
+std::string LogSafe(const char* text) {
+  std::string out(text != nullptr ? text : "");
+  for (char& c : out) {
+    if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) c = '\'';
+  }
+  return out;
+}
+
+void OnKafkaLog(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
+  const std::string line =
+      absl::StrCat(rd_kafka_name(rk), " ", LogSafe(facility), ": ", LogSafe(message));
+  if (level <= 3) {
+    Logger("kafka")->error("{}", line);
+  } else if (level == 4) {
+    Logger("kafka")->warn("{}", line);
+  } else {
+    Logger("kafka")->info("{}", line);
+  }
+}
+
+void OnKafkaError(rd_kafka_t* rk, int err, const char* reason, void*) {
+  Logger("kafka")->warn("{}: {}: {}", rd_kafka_name(rk),
+                        rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)), LogSafe(reason));
+}
+
+void RouteKafkaLogs(rd_kafka_conf_t* conf) {
+  rd_kafka_conf_set_log_cb(conf, &OnKafkaLog);
+  rd_kafka_conf_set_error_cb(conf, &OnKafkaError);
+}
+
+// A dead letter the engine raises later (NO_COURSE, when a parked event expires) knows where
+// its event came from only as "topic/partition@offset", the position Apply gave it; the
+// dead-letter topic promises the source as three headers, so they are added from it.
+void AddSourceHeaders(const v1::OutboxEntry& entry, rd_kafka_headers_t* headers) {
+  if (entry.headers().count("fristvagt.source.topic") > 0) return;
+  auto position = entry.headers().find("fristvagt.source.position");
+  if (position == entry.headers().end()) return;
+  const std::string& text = position->second;
+  const size_t slash = text.rfind('/');
+  const size_t at = text.rfind('@');
+  int32_t partition = 0;
+  int64_t offset = 0;
+  if (slash == std::string::npos || at == std::string::npos || at < slash ||
+      !absl::SimpleAtoi(text.substr(slash + 1, at - slash - 1), &partition) ||
+      !absl::SimpleAtoi(text.substr(at + 1), &offset)) {
+    return;  // not a Kafka position
+  }
+  const std::string topic = text.substr(0, slash);
+  const std::string partition_text = std::to_string(partition);
+  const std::string offset_text = std::to_string(offset);
+  rd_kafka_header_add(headers, "fristvagt.source.topic", -1, topic.data(), topic.size());
+  rd_kafka_header_add(headers, "fristvagt.source.partition", -1, partition_text.data(),
+                      partition_text.size());
+  rd_kafka_header_add(headers, "fristvagt.source.offset", -1, offset_text.data(),
+                      offset_text.size());
 }
 
 int64_t ProgressInt(state::StateStore* store, const char* name, int64_t fallback) {
@@ -39,6 +128,69 @@ int64_t ProgressInt(state::StateStore* store, const char* name, int64_t fallback
   if (value.ok() && value->has_value() && absl::SimpleAtoi(**value, &parsed)) return parsed;
   return fallback;
 }
+
+// Test-only hooks of the Kafka integration tests (tests/integration/kafka_*_test.cc), read
+// once from the environment; without them every call is one branch. Crash injection in the
+// style of state/crash_hook.h: FRISTVAGT_CRASH_POINT picks a point of the produce round and
+// FRISTVAGT_CRASH_AFTER=N the round: the hook fires at that point of the Nth produce round
+// with entries (counted per process, re-sends at assignment included) or of any later one.
+// The kill is SIGKILL, so nothing runs after it, exactly as with a real kill. Processing
+// thread only.
+namespace test_hooks {
+
+enum class Point {
+  kNone,
+  kAfterStoreWrite,        // the batch (state, outbox, offsets) is written; nothing produced
+  kBetweenPhases,          // alerts, obligations and dead letters acknowledged; no changelog
+  kAfterProduceBeforeAck,  // everything acknowledged; the outbox removal not yet written
+  kBetweenBatches,         // the batch is done and committed; before the next poll
+};
+
+struct Config {
+  Point point = Point::kNone;
+  uint64_t after = 0;
+  uint64_t rounds = 0;
+};
+
+Config& GetConfig() {
+  static Config config = [] {
+    Config c;
+    const char* point = std::getenv("FRISTVAGT_CRASH_POINT");
+    const char* after = std::getenv("FRISTVAGT_CRASH_AFTER");
+    if (point == nullptr || after == nullptr) return c;
+    const std::string_view p(point);
+    if (p == "after_store_write") c.point = Point::kAfterStoreWrite;
+    if (p == "between_phases") c.point = Point::kBetweenPhases;
+    if (p == "after_produce_before_ack") c.point = Point::kAfterProduceBeforeAck;
+    if (p == "between_batches") c.point = Point::kBetweenBatches;
+    c.after = std::strtoull(after, nullptr, 10);
+    if (c.after == 0) c.point = Point::kNone;
+    return c;
+  }();
+  return config;
+}
+
+void StartRound() { ++GetConfig().rounds; }
+
+void At(Point point) {
+  const Config& c = GetConfig();
+  if (c.point != point || c.rounds < c.after) return;
+  std::raise(SIGKILL);
+  std::abort();  // not reached
+}
+
+// FRISTVAGT_TEST_RESTORE_DELAY_MS holds a finished restore back that long before the
+// partition is consumed, so that a test can watch /readyz answer 503 while a partition is
+// restored (a small restore takes milliseconds).
+void RestoreDelay() {
+  static const int64_t delay_ms = [] {
+    const char* value = std::getenv("FRISTVAGT_TEST_RESTORE_DELAY_MS");
+    return value != nullptr ? std::strtoll(value, nullptr, 10) : 0;
+  }();
+  if (delay_ms > 0) absl::SleepFor(absl::Milliseconds(delay_ms));
+}
+
+}  // namespace test_hooks
 
 }  // namespace
 
@@ -75,6 +227,7 @@ absl::Status KafkaProcessor::Start(const std::string& bootstrap) {
 
   absl::StatusOr<rd_kafka_conf_t*> conf = MakeConf(consumer_props);
   if (!conf.ok()) return conf.status();
+  RouteKafkaLogs(*conf);
   rd_kafka_conf_set_rebalance_cb(*conf, &KafkaProcessor::OnRebalance);
   rd_kafka_conf_set_opaque(*conf, this);
   absl::StatusOr<KafkaHandle> consumer = NewClient(RD_KAFKA_CONSUMER, *conf);
@@ -84,6 +237,7 @@ absl::Status KafkaProcessor::Start(const std::string& bootstrap) {
 
   conf = MakeConf(producer_props);
   if (!conf.ok()) return conf.status();
+  RouteKafkaLogs(*conf);
   rd_kafka_conf_set_dr_msg_cb(*conf, &OnDelivery);
   absl::StatusOr<KafkaHandle> producer = NewClient(RD_KAFKA_PRODUCER, *conf);
   if (!producer.ok()) return producer.status();
@@ -100,11 +254,11 @@ absl::Status KafkaProcessor::Start(const std::string& bootstrap) {
   rd_kafka_topic_partition_list_add(topics.get(), config_.topics.input.c_str(),
                                     RD_KAFKA_PARTITION_UA);
   if (rd_kafka_resp_err_t err = rd_kafka_subscribe(consumer_.get(), topics.get())) {
-    return absl::InternalError(absl::StrCat("cannot subscribe to ", config_.topics.input, ": ",
-                                            rd_kafka_err2str(err)));
+    return absl::InternalError(
+        absl::StrCat("cannot subscribe to ", config_.topics.input, ": ", rd_kafka_err2str(err)));
   }
-  Logger("processor")->info("consuming {} as group {} from {}", config_.topics.input,
-                            config_.group_id, bootstrap);
+  Logger("processor")
+      ->info("consuming {} as group {} from {}", config_.topics.input, config_.group_id, bootstrap);
   return absl::OkStatus();
 }
 
@@ -130,8 +284,8 @@ void KafkaProcessor::Assign(rd_kafka_topic_partition_list_t* partitions) {
       std::abort();
     }
     tp.offset = partition.next_offset >= 0 ? partition.next_offset : RD_KAFKA_OFFSET_INVALID;
-    Logger("processor")->info("partition {} assigned, resuming at offset {}", tp.partition,
-                              partition.next_offset);
+    Logger("processor")
+        ->info("partition {} assigned, resuming at offset {}", tp.partition, partition.next_offset);
   }
   if (std::string(rd_kafka_rebalance_protocol(consumer_.get())) == "COOPERATIVE") {
     if (rd_kafka_error_t* error = rd_kafka_incremental_assign(consumer_.get(), partitions)) {
@@ -151,7 +305,8 @@ void KafkaProcessor::Revoke(rd_kafka_topic_partition_list_t* partitions, bool lo
     if (it == partitions_.end()) continue;
     if (!lost) {
       if (absl::Status s = Flush(&it->second); !s.ok()) {
-        Logger("processor")->warn("partition {}: flush on revoke: {}", id, std::string(s.message()));
+        Logger("processor")
+            ->warn("partition {}: flush on revoke: {}", id, std::string(s.message()));
       }
     }
     partitions_.erase(it);
@@ -171,13 +326,11 @@ void KafkaProcessor::Revoke(rd_kafka_topic_partition_list_t* partitions, bool lo
 // (the partition was processed elsewhere meanwhile, or this disk is new), rebuilds it from the
 // changelog first. Only then is the partition consumed.
 absl::Status KafkaProcessor::OpenPartition(int32_t id, Partition* partition) {
-  const std::string dir =
-      absl::StrCat(config_.state_dir, "/", config_.topics.input, "-", id);
+  const std::string dir = absl::StrCat(config_.state_dir, "/", config_.topics.input, "-", id);
   std::error_code ec;
   std::filesystem::create_directories(config_.state_dir, ec);
   const state::StoreIdentity identity{config_.topics.input, id};
-  absl::StatusOr<std::unique_ptr<state::StateStore>> store =
-      state::OpenRocksDbStore(dir, identity);
+  absl::StatusOr<std::unique_ptr<state::StateStore>> store = state::OpenRocksDbStore(dir, identity);
   if (!store.ok()) return store.status();
   int64_t low = 0;
   int64_t high = 0;
@@ -186,13 +339,14 @@ absl::Status KafkaProcessor::OpenPartition(int32_t id, Partition* partition) {
     err = rd_kafka_query_watermark_offsets(producer_.get(), config_.topics.changelog.c_str(), id,
                                            &low, &high, 10000);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      Logger("processor")->warn("partition {}: changelog {} not reachable yet: {}", id,
-                                config_.topics.changelog, rd_kafka_err2str(err));
+      Logger("processor")
+          ->warn("partition {}: changelog {} not reachable yet: {}", id, config_.topics.changelog,
+                 rd_kafka_err2str(err));
     }
   }
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return absl::UnavailableError(absl::StrCat("cannot read the changelog offsets of ",
-                                               config_.topics.changelog, "/", id));
+    return absl::UnavailableError(
+        absl::StrCat("cannot read the changelog offsets of ", config_.topics.changelog, "/", id));
   }
   const int64_t seen = ProgressInt(store->get(), kChangelogOffsetProgress, 0);
   // A committed transaction ends with a control record, so with exactly-once the high
@@ -200,13 +354,14 @@ absl::Status KafkaProcessor::OpenPartition(int32_t id, Partition* partition) {
   const int64_t slack = transactional_ ? 1 : 0;
   if (high > seen + slack || high < seen) {
     if (high < seen) {
-      Logger("processor")->warn(
-          "partition {}: the changelog ends at {} but this state dir has seen {}: the broker "
-          "is new or the topic was recreated; rebuilding the state from the broker", id, high,
-          seen);
+      Logger("processor")
+          ->warn(
+              "partition {}: the changelog ends at {} but this state dir has seen {}: the broker "
+              "is new or the topic was recreated; rebuilding the state from the broker",
+              id, high, seen);
     }
-    Logger("processor")->info("partition {}: restoring from {} [{}, {})", id,
-                              config_.topics.changelog, low, high);
+    Logger("processor")
+        ->info("partition {}: restoring from {} [{}, {})", id, config_.topics.changelog, low, high);
     store->reset();
     std::filesystem::remove_all(dir, ec);
     store = state::OpenRocksDbStore(dir, identity);
@@ -223,7 +378,13 @@ absl::Status KafkaProcessor::OpenPartition(int32_t id, Partition* partition) {
   options.emit_obligation_records = true;
   options.emit_changelog = true;
   partition->engine = std::make_unique<Engine>(catalog_, partition->store.get(), options);
-  return ProduceOutbox(partition);  // whatever a crash left unsent
+  // Whatever a crash left unsent goes out now. If the broker does not take it yet, it stays in
+  // the outbox for the next batch: that is no reason to give the partition up.
+  if (absl::Status s = ProduceOutbox(partition); !s.ok()) {
+    Logger("processor")
+        ->warn("partition {}: re-sending the outbox: {}", id, std::string(s.message()));
+  }
+  return absl::OkStatus();
 }
 
 void KafkaProcessor::Apply(const rd_kafka_message_t* message, absl::Time now) {
@@ -240,13 +401,13 @@ void KafkaProcessor::Apply(const rd_kafka_message_t* message, absl::Time now) {
   metrics_->events_consumed.fetch_add(1);
   const std::string raw(static_cast<const char*>(message->payload), message->len);
   std::optional<std::string_view> key;
-  if (message->key != nullptr) key = std::string_view(static_cast<const char*>(message->key),
-                                                      message->key_len);
+  if (message->key != nullptr)
+    key = std::string_view(static_cast<const char*>(message->key), message->key_len);
   const std::string topic = rd_kafka_topic_name(message->rkt);
   const std::string position = absl::StrCat(topic, "/", message->partition, "@", message->offset);
   // Protobuf is the contract; a JSON line is accepted too, so kcat users can type events.
-  DecodeResult decoded = !raw.empty() && raw[0] == '{' ? decoder_.FromJson(raw)
-                                                       : decoder_.FromProtobuf(raw, key);
+  DecodeResult decoded =
+      !raw.empty() && raw[0] == '{' ? decoder_.FromJson(raw) : decoder_.FromProtobuf(raw, key);
   if (auto* event = std::get_if<v1::CaseEvent>(&decoded);
       event != nullptr && key.has_value() && *key != event->person_key()) {
     decoded = Rejection{RejectCode::kKeyMismatch, "the Kafka key differs from person_key"};
@@ -264,8 +425,9 @@ void KafkaProcessor::Apply(const rd_kafka_message_t* message, absl::Time now) {
     AdvanceClock(&partition, std::min(now, rules::ToAbslTime(event.recorded_at())));
     absl::Status s = partition.engine->ApplyEvent(event, partition.clock, position);
     if (!s.ok()) {
-      Logger("processor")->critical("partition {}: state store failed: {}", partition.id,
-                                    std::string(s.message()));
+      Logger("processor")
+          ->critical("partition {}: state store failed: {}", partition.id,
+                     std::string(s.message()));
       std::abort();  // never skip an event: a restart resumes from the last committed batch
     }
   }
@@ -275,25 +437,31 @@ void KafkaProcessor::Apply(const rd_kafka_message_t* message, absl::Time now) {
 
 void KafkaProcessor::AdvanceClock(Partition* partition, absl::Time to) {
   if (to <= partition->clock) return;
+  const uint64_t fired = partition->engine->counters().timers_fired;
   if (absl::Status s = partition->engine->FireTimersUpTo(to); !s.ok()) {
-    Logger("processor")->critical("partition {}: firing timers: {}", partition->id,
-                                  std::string(s.message()));
+    Logger("processor")
+        ->critical("partition {}: firing timers: {}", partition->id, std::string(s.message()));
     std::abort();
   }
   partition->clock = to;
+  if (partition->engine->counters().timers_fired != fired) partition->dirty = true;
 }
 
+// Writes the partition's batch and produces its outbox. The clock and the input offset are
+// written with a batch that changed something (events applied or timers fired), not on every
+// idle batch: a restart resumes from the last written clock, which fired every timer that
+// the unwritten moves would have fired, so it fires the same ones again.
 absl::Status KafkaProcessor::Flush(Partition* partition) {
-  if (partition->clock != absl::InfinitePast()) {
-    partition->engine->SetProgress(kClockProgress,
-                                   std::to_string(absl::ToUnixMicros(partition->clock)));
+  if (partition->dirty) {
+    if (partition->clock != absl::InfinitePast()) {
+      partition->engine->SetProgress(kClockProgress,
+                                     std::to_string(absl::ToUnixMicros(partition->clock)));
+    }
+    if (partition->next_offset >= 0) {
+      partition->engine->SetProgress(kInputOffsetProgress, std::to_string(partition->next_offset));
+    }
   }
-  if (partition->next_offset >= 0) {
-    partition->engine->SetProgress(kInputOffsetProgress, std::to_string(partition->next_offset));
-  }
-  const EngineCounters before = partition->engine->counters();
   if (absl::Status s = partition->engine->Flush(); !s.ok()) return s;
-  (void)before;
   return ProduceOutbox(partition);
 }
 
@@ -301,6 +469,8 @@ absl::Status KafkaProcessor::ProduceOutbox(Partition* partition) {
   std::vector<std::pair<uint64_t, v1::OutboxEntry>> entries;
   if (absl::Status s = partition->store->ScanOutbox(SIZE_MAX, &entries); !s.ok()) return s;
   if (entries.empty()) return absl::OkStatus();
+  test_hooks::StartRound();
+  test_hooks::At(test_hooks::Point::kAfterStoreWrite);
   if (transactional_) {
     if (rd_kafka_error_t* error = rd_kafka_begin_transaction(producer_.get())) {
       const std::string message = rd_kafka_error_string(error);
@@ -308,7 +478,8 @@ absl::Status KafkaProcessor::ProduceOutbox(Partition* partition) {
       return absl::UnavailableError("begin transaction: " + message);
     }
   }
-  std::vector<Delivery> deliveries(entries.size());
+  std::unique_ptr<DeliveryRound, DeliveryRoundReleaser> round(new DeliveryRound(entries.size()));
+  std::vector<DeliveryRound::Slot>& deliveries = round->slots;
   auto produce_phase = [&](bool changelog) -> bool {
     for (size_t i = 0; i < entries.size(); ++i) {
       const v1::OutboxEntry& entry = entries[i].second;
@@ -317,10 +488,11 @@ absl::Status KafkaProcessor::ProduceOutbox(Partition* partition) {
                                  : entry.topic() == kObligationsTopic ? config_.topics.obligations
                                  : entry.topic() == kDeadLetterTopic  ? config_.topics.dead_letter
                                                                       : config_.topics.changelog;
-      rd_kafka_headers_t* headers = rd_kafka_headers_new(entry.headers_size());
+      rd_kafka_headers_t* headers = rd_kafka_headers_new(entry.headers_size() + 3);
       for (const auto& [name, value] : entry.headers()) {
         rd_kafka_header_add(headers, name.c_str(), -1, value.data(), value.size());
       }
+      if (entry.topic() == kDeadLetterTopic) AddSourceHeaders(entry, headers);
       const bool tombstone = changelog && entry.value().empty();
       rd_kafka_resp_err_t err;
       do {
@@ -338,6 +510,8 @@ absl::Status KafkaProcessor::ProduceOutbox(Partition* partition) {
       if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         rd_kafka_headers_destroy(headers);
         deliveries[i].err = err;
+      } else {
+        ++round->outstanding;
       }
     }
     rd_kafka_flush(producer_.get(), kFlushTimeoutMs);
@@ -353,15 +527,15 @@ absl::Status KafkaProcessor::ProduceOutbox(Partition* partition) {
   };
   // Alerts, obligations and dead letters first, the changelog after: a changelog that has a
   // batch implies its alerts reached the broker, so a restore never skips unsent alerts.
-  bool ok = produce_phase(false) && produce_phase(true);
+  bool ok = produce_phase(false);
+  if (ok) test_hooks::At(test_hooks::Point::kBetweenPhases);
+  ok = ok && produce_phase(true);
   if (transactional_) {
     if (ok) {
       PartitionList offsets(rd_kafka_topic_partition_list_new(1));
-      rd_kafka_topic_partition_list_add(offsets.get(), config_.topics.input.c_str(),
-                                        partition->id)
+      rd_kafka_topic_partition_list_add(offsets.get(), config_.topics.input.c_str(), partition->id)
           ->offset = partition->next_offset;
-      rd_kafka_consumer_group_metadata_t* group =
-          rd_kafka_consumer_group_metadata(consumer_.get());
+      rd_kafka_consumer_group_metadata_t* group = rd_kafka_consumer_group_metadata(consumer_.get());
       rd_kafka_error_t* error =
           rd_kafka_send_offsets_to_transaction(producer_.get(), offsets.get(), group, 30000);
       rd_kafka_consumer_group_metadata_destroy(group);
@@ -379,10 +553,11 @@ absl::Status KafkaProcessor::ProduceOutbox(Partition* partition) {
     }
   }
   if (!ok) {
-    return absl::UnavailableError(
-        absl::StrCat("partition ", partition->id, ": the broker did not acknowledge every "
-                                                  "message; they stay in the outbox"));
+    return absl::UnavailableError(absl::StrCat("partition ", partition->id,
+                                               ": the broker did not acknowledge every "
+                                               "message; they stay in the outbox"));
   }
+  test_hooks::At(test_hooks::Point::kAfterProduceBeforeAck);
   state::Batch done;
   int64_t changelog_next = -1;
   for (size_t i = 0; i < entries.size(); ++i) {
@@ -404,6 +579,8 @@ absl::Status KafkaProcessor::ProduceOutbox(Partition* partition) {
 
 // Rebuilds a store from the changelog records [low, high): the latest record per person wins,
 // a tombstone removes the person, and the timer index is re-created from the person records.
+// Reads until the end of the partition (with exactly-once the last offsets are transaction
+// markers that are never delivered); fails if the changelog stops delivering.
 absl::Status KafkaProcessor::RestoreFromChangelog(int32_t id, int64_t low, int64_t high,
                                                   state::StateStore* store) {
   if (high <= low) {
@@ -417,8 +594,13 @@ absl::Status KafkaProcessor::RestoreFromChangelog(int32_t id, int64_t low, int64
                                               {"log_level", "4"}};
   for (const auto& [name, value] : config_.kafka) props[name] = value;
   props["isolation.level"] = "read_committed";
+  props["enable.partition.eof"] = "true";
+  // Compaction or retention may have removed `low` meanwhile: start at the first record left,
+  // never at the end (librdkafka's default), which would restore nothing.
+  props["auto.offset.reset"] = "earliest";
   absl::StatusOr<rd_kafka_conf_t*> conf = MakeConf(props);
   if (!conf.ok()) return conf.status();
+  RouteKafkaLogs(*conf);
   absl::StatusOr<KafkaHandle> reader = NewClient(RD_KAFKA_CONSUMER, *conf);
   if (!reader.ok()) return reader.status();
   PartitionList assignment(rd_kafka_topic_partition_list_new(1));
@@ -428,7 +610,8 @@ absl::Status KafkaProcessor::RestoreFromChangelog(int32_t id, int64_t low, int64
     return absl::UnavailableError(absl::StrCat("restore assign: ", rd_kafka_err2str(err)));
   }
   const absl::Time started = absl::Now();
-  int64_t position = low;
+  absl::Time last_progress = started;
+  int64_t position = low;  // the next offset to read
   int64_t restored = 0;
   state::Batch batch;
   auto commit = [&]() -> absl::Status {
@@ -436,21 +619,33 @@ absl::Status KafkaProcessor::RestoreFromChangelog(int32_t id, int64_t low, int64
     batch = state::Batch();
     return s;
   };
-  int idle_polls = 0;
-  while (position < high - 1 && idle_polls < 60) {
+  while (position < high) {
     rd_kafka_message_t* message = rd_kafka_consumer_poll(reader->get(), 500);
     if (message == nullptr) {
-      ++idle_polls;
+      if (absl::Now() - last_progress > kRestoreStallTimeout) {
+        return absl::UnavailableError(absl::StrCat("restoring ", config_.topics.changelog, "/", id,
+                                                   " stalled at offset ", position, " of [", low,
+                                                   ", ", high, ")"));
+      }
       continue;
     }
-    idle_polls = 0;
-    if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      position = message->offset;
-      const std::string key(static_cast<const char*>(message->key), message->key_len);
+    if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      position = std::max(position, message->offset);
+      last_progress = absl::Now();
+    } else if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      Logger("kafka")->warn("restore of {}/{}: {}", config_.topics.changelog, id,
+                            rd_kafka_message_errstr(message));
+    } else {
+      position = message->offset + 1;
+      last_progress = absl::Now();
+      const std::string key =
+          message->key == nullptr
+              ? std::string()
+              : std::string(static_cast<const char*>(message->key), message->key_len);
       if (!key.empty() && key[0] == kChangelogProgressPrefix) {
         batch.progress[key.substr(1)] =
             std::string(static_cast<const char*>(message->payload), message->len);
-      } else {
+      } else if (!key.empty()) {
         // Disarm what the previous record of this person armed, then arm the new one's.
         std::optional<v1::PersonState> previous;
         if (auto it = batch.persons.find(key); it != batch.persons.end()) {
@@ -465,7 +660,11 @@ absl::Status KafkaProcessor::RestoreFromChangelog(int32_t id, int64_t low, int64
           batch.persons[key] = std::nullopt;
         } else {
           v1::PersonState person;
-          person.ParseFromArray(message->payload, static_cast<int>(message->len));
+          if (!person.ParseFromArray(message->payload, static_cast<int>(message->len))) {
+            rd_kafka_message_destroy(message);
+            return absl::DataLossError(absl::StrCat(config_.topics.changelog, "/", id, "@",
+                                                    position - 1, " is not a person record"));
+          }
           for (const auto& timer : Engine::ArmedTimers(person)) batch.AddTimer(timer);
           batch.persons[key] = std::move(person);
         }
@@ -473,7 +672,10 @@ absl::Status KafkaProcessor::RestoreFromChangelog(int32_t id, int64_t low, int64
       ++restored;
       metrics_->restore_records.fetch_add(1);
       if (batch.persons.size() >= 4096) {
-        if (absl::Status s = commit(); !s.ok()) return s;
+        if (absl::Status s = commit(); !s.ok()) {
+          rd_kafka_message_destroy(message);
+          return s;
+        }
       }
     }
     rd_kafka_message_destroy(message);
@@ -482,8 +684,9 @@ absl::Status KafkaProcessor::RestoreFromChangelog(int32_t id, int64_t low, int64
   if (absl::Status s = commit(); !s.ok()) return s;
   rd_kafka_consumer_close(reader->get());
   const double seconds = absl::ToDoubleSeconds(absl::Now() - started);
-  Logger("processor")->info("partition {}: restored {} changelog records in {:.2f} s", id,
-                            restored, seconds);
+  Logger("processor")
+      ->info("partition {}: restored {} changelog records in {:.2f} s", id, restored, seconds);
+  test_hooks::RestoreDelay();
   return absl::OkStatus();
 }
 
@@ -491,19 +694,22 @@ absl::Status KafkaProcessor::CommitBatch() {
   PartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(partitions_.size())));
   absl::Status result = absl::OkStatus();
   for (auto& [id, partition] : partitions_) {
-    const EngineCounters before = partition.engine->counters();
+    // Events and timers were applied since the last batch (in Apply and AdvanceClock).
+    const EngineCounters& counters = partition.engine->counters();
+    metrics_->timers_fired.fetch_add(counters.timers_fired - partition.reported.timers_fired);
+    metrics_->events_redelivered.fetch_add(counters.events_redelivered -
+                                           partition.reported.events_redelivered);
+    partition.reported = counters;
+    const bool dirty = partition.dirty;
     absl::Status s = Flush(&partition);
-    const EngineCounters& after = partition.engine->counters();
-    metrics_->timers_fired.fetch_add(after.timers_fired - before.timers_fired);
-    metrics_->events_redelivered.fetch_add(after.events_redelivered - before.events_redelivered);
     if (!s.ok()) {
       result = s;  // the outbox keeps what was not acknowledged; the next batch retries
       continue;
     }
-    if (partition.dirty && partition.next_offset >= 0) {
+    partition.dirty = false;
+    if (dirty && partition.next_offset >= 0) {
       rd_kafka_topic_partition_list_add(offsets.get(), config_.topics.input.c_str(), id)->offset =
           partition.next_offset;
-      partition.dirty = false;
     }
   }
   if (offsets->cnt > 0 && !transactional_) {
@@ -554,7 +760,8 @@ absl::Status KafkaProcessor::Run(const std::atomic<bool>& stop) {
     while (count < config_.batch_size && !stop.load()) {
       const absl::Duration left = batch_end - absl::Now();
       const int timeout_ms =
-          count == 0 ? 200 : static_cast<int>(std::max<int64_t>(0, absl::ToInt64Milliseconds(left)));
+          count == 0 ? 200
+                     : static_cast<int>(std::max<int64_t>(0, absl::ToInt64Milliseconds(left)));
       rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer_.get(), timeout_ms);
       if (message == nullptr) break;
       Apply(message, absl::Now());
@@ -567,12 +774,20 @@ absl::Status KafkaProcessor::Run(const std::atomic<bool>& stop) {
     // Only a partition without a backlog follows the wall clock; one still catching up keeps
     // the event-driven clock, or a restart would raise breaches its backlog retracts.
     for (auto& [id, partition] : partitions_) {
-      if (CaughtUp(partition)) AdvanceClock(&partition, now);
+      if (!CaughtUp(partition)) continue;
+      if (!partition.live) {
+        partition.live = true;
+        Logger("processor")
+            ->info("partition {} caught up at offset {}: its clock follows the wall clock now", id,
+                   partition.next_offset);
+      }
+      AdvanceClock(&partition, now);
     }
     if (absl::Status s = CommitBatch(); !s.ok() && now - last_warning > absl::Seconds(5)) {
       Logger("processor")->warn("{}", std::string(s.message()));
       last_warning = now;
     }
+    test_hooks::At(test_hooks::Point::kBetweenBatches);
     if (now - last_lag > absl::Seconds(1)) {
       UpdateLag();
       last_lag = now;

@@ -48,7 +48,9 @@ class KafkaProcessor {
     // replay give the same alerts, and a backlog does not raise breaches that its own later
     // events would retract a moment after.
     absl::Time clock = absl::InfinitePast();
-    bool dirty = false;
+    bool live = false;        // caught up once since assigned: the clock is the wall clock
+    bool dirty = false;       // events applied or timers fired since the last flush
+    EngineCounters reported;  // the engine's counters as last added to the metrics
   };
 
   static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/time/time.h"
 #include "processor/cohort_commands.h"
 #include "processor/replay.h"
@@ -33,7 +34,7 @@ commands:
   broker [--partitions N] [--brokers N] [--port-file FILE]
       the embedded broker alone, until SIGINT/SIGTERM
   replay --events FILE.jsonl [--until RFC3339] [--out FILE] [--rejects FILE]
-         [--state-dir DIR] [--language da|en] [--rules DIR]
+         [--state-dir DIR] [--language da|en] [--rules DIR] [--batch N]
       run the rules over a file of case events with the event-driven clock and
       print alerts as JSON lines
   check-rules [DIR]
@@ -87,7 +88,7 @@ int Replay(const std::vector<std::string>& args) {
   std::map<std::string, std::string> flags;
   std::string problem;
   if (!ParseFlags(args,
-                  {"events", "until", "out", "rejects", "state-dir", "language", "rules"},
+                  {"events", "until", "out", "rejects", "state-dir", "language", "rules", "batch"},
                   &flags, &problem)) {
     return Usage("replay: " + problem);
   }
@@ -98,6 +99,13 @@ int Replay(const std::vector<std::string>& args) {
   options.rejects_path = flags["rejects"];
   options.state_dir = flags["state-dir"];
   options.rules_dir = flags.count("rules") ? flags["rules"] : DefaultRulesDir();
+  if (flags.count("batch")) {
+    int batch = 0;
+    if (!absl::SimpleAtoi(flags["batch"], &batch) || batch < 1) {
+      return Usage("replay: --batch takes a positive number of events");
+    }
+    options.events_per_batch = static_cast<size_t>(batch);
+  }
   if (flags.count("until")) {
     absl::Time until;
     std::string error;

@@ -28,7 +28,6 @@ namespace {
 
 constexpr char kClockProgress[] = "replay.clock_micros";
 constexpr char kInputProgress[] = "replay.input";
-constexpr size_t kEventsPerBatch = 1000;
 
 std::string AlertJson(const std::string& bytes) {
   v1::Alert alert;
@@ -285,7 +284,7 @@ int RunReplay(const ReplayOptions& options) {
                          InputPosition{first_fingerprint, line_number, LineFingerprint(line)}
                              .Encode());
     }
-    if (++in_batch >= kEventsPerBatch) {
+    if (++in_batch >= options.events_per_batch) {
       in_batch = 0;
       if (absl::Status s = engine.Flush(); !s.ok()) return Fail(std::string(s.message()));
       if (absl::Status s = DrainOutbox(store.get(), &sink); !s.ok()) {

@@ -19,6 +19,7 @@ struct ReplayOptions {
   std::string state_dir;     // empty: in-memory state
   std::string rules_dir;
   alerts::Language language = alerts::Language::kDanish;
+  size_t events_per_batch = 1000;  // events per commit (and per output flush)
 };
 
 // Returns the process exit code: 0 when the input was processed (rejected lines included),

@@ -505,7 +505,12 @@ std::vector<ObligationView> Evaluate(const std::string& person_key,
   const std::vector<Fact> facts = MakeFacts(events);
   for (const Course& course : SplitCourses(facts)) {
     if (course.start().occurred > now || !course.InScope()) continue;
+    const absl::CivilDay first_day = course.facts().front().date;
+    const absl::CivilDay today = LocalDate(now);
     for (const Regime& regime : catalog.regimes) {
+      // Only regimes in force on some day of the course can govern one of its triggers.
+      if (regime.valid_to.has_value() && *regime.valid_to < first_day) continue;
+      if (regime.valid_from > today) continue;
       for (const RuleSpec& rule : regime.rules) {
         EvaluateRule(person_key, catalog, course, regime, rule, now, &out);
       }

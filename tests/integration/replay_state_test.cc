@@ -33,8 +33,8 @@ constexpr char kUntil[] = "2023-07-01T00:00:00Z";
 
 // Runs the binary with `args` and extra environment; the exit code, or -signal when killed.
 // stdout and stderr go to `log` (appended).
-int RunFristvagt(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-        const fs::path& log) {
+int RunFristvagt(const std::vector<std::string>& args,
+                 const std::map<std::string, std::string>& env, const fs::path& log) {
   const pid_t pid = fork();
   if (pid == 0) {
     for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
@@ -159,11 +159,11 @@ TEST_F(ReplayStateTest, TwoPartsIntoOneStateDirEqualOneRunOverTheWholeFile) {
 
   Replay({"--events", Path("whole.jsonl"), "--until", kUntil, "--out", Path("whole.out"),
           "--rejects", Path("whole.rejects")});
-  Replay({"--events", Path("part1.jsonl"), "--state-dir", Path("state"), "--out",
-          Path("parts.out"), "--rejects", Path("parts.rejects")});
+  Replay({"--events", Path("part1.jsonl"), "--state-dir", Path("state"), "--out", Path("parts.out"),
+          "--rejects", Path("parts.rejects")});
   const size_t after_part1 = ReadLines(Path("parts.out")).size();
-  Replay({"--events", Path("part2.jsonl"), "--state-dir", Path("state"), "--until", kUntil,
-          "--out", Path("parts.out"), "--rejects", Path("parts.rejects")});
+  Replay({"--events", Path("part2.jsonl"), "--state-dir", Path("state"), "--until", kUntil, "--out",
+          Path("parts.out"), "--rejects", Path("parts.rejects")});
 
   const std::vector<std::string> whole = Sorted(WithoutErased(ReadLines(Path("whole.out")), lines));
   const std::vector<std::string> parts = Sorted(WithoutErased(ReadLines(Path("parts.out")), lines));
@@ -189,9 +189,9 @@ TEST_F(ReplayStateTest, TwoPartsIntoOneStateDirEqualOneRunOverTheWholeFile) {
 
 TEST_F(ReplayStateTest, ReplayingAnAppliedFileAgainAddsNothing) {
   WriteLines(Path("events.jsonl"), testing::SyntheticEventLines({.persons = 40, .seed = 2}));
-  const std::vector<std::string> flags = {"--events", Path("events.jsonl"), "--state-dir",
-                                          Path("state"), "--out", Path("out"), "--rejects",
-                                          Path("rejects")};
+  const std::vector<std::string> flags = {
+      "--events", Path("events.jsonl"), "--state-dir", Path("state"),
+      "--out",    Path("out"),          "--rejects",   Path("rejects")};
   Replay(flags);
   const std::vector<std::string> first = ReadLines(Path("out"));
   ASSERT_FALSE(first.empty());
@@ -208,8 +208,8 @@ TEST_F(ReplayStateTest, StateDirOfAnotherKindIsRefusedWithAClearMessage) {
   fs::create_directories(Path("state"));
   WriteLines(Path("state") / "notes.txt", {"not a database"});
   WriteLines(Path("events.jsonl"), testing::SyntheticEventLines({.persons = 2}));
-  EXPECT_EQ(RunFristvagt({"replay", "--events", Path("events.jsonl"), "--state-dir", Path("state")}, {},
-                Path("log")),
+  EXPECT_EQ(RunFristvagt({"replay", "--events", Path("events.jsonl"), "--state-dir", Path("state")},
+                         {}, Path("log")),
             1);
   const std::string log = ReadAll(Path("log"));
   EXPECT_NE(log.find(Path("state").string()), std::string::npos) << log;
@@ -219,14 +219,23 @@ TEST_F(ReplayStateTest, StateDirOfAnotherKindIsRefusedWithAClearMessage) {
 // Kill points: the Nth commit of a process, before or after it is written, or after an
 // outbox chunk was written to --out and before its removal was committed.
 TEST_F(ReplayStateTest, KilledAndRestartedRunsEndLikeAnUninterruptedRun) {
-  const std::vector<std::string> events =
-      testing::SyntheticEventLines({.persons = 400, .seed = 3});
+  const std::vector<std::string> events = testing::SyntheticEventLines({.persons = 400, .seed = 3});
   WriteLines(Path("events.jsonl"), events);
   auto flags = [this](const std::string& tag) {
-    return std::vector<std::string>{"replay",        "--events", Path("events.jsonl"),
-                                    "--until",       kUntil,     "--state-dir",
-                                    Path(tag + ".state"), "--out", Path(tag + ".out"),
-                                    "--rejects",     Path(tag + ".rejects")};
+    return std::vector<std::string>{"replay",
+                                    "--events",
+                                    Path("events.jsonl"),
+                                    "--until",
+                                    kUntil,
+                                    "--state-dir",
+                                    Path(tag + ".state"),
+                                    "--out",
+                                    Path(tag + ".out"),
+                                    "--rejects",
+                                    Path(tag + ".rejects"),
+                                    // Small batches: many commits, so many kill points.
+                                    "--batch",
+                                    "20"};
   };
   ASSERT_EQ(RunFristvagt(flags("clean"), {}, Path("log")), 0) << ReadAll(Path("log"));
 

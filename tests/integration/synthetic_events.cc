@@ -27,9 +27,9 @@ class Cohort {
     lines_.push_back(
         {recorded, static_cast<int>(lines_.size()),
          absl::StrCat(R"({"event_id":")", id, R"(","person_key":")", person,
-                      R"(","municipality_code":"851","caseworker_id":"cw-)",
-                      person.size() % 7, R"(","occurred_at":")", Rfc3339(occurred),
-                      R"(","recorded_at":")", Rfc3339(recorded), R"(",)", payload, "}")});
+                      R"(","municipality_code":"851","caseworker_id":"cw-)", person.size() % 7,
+                      R"(","occurred_at":")", Rfc3339(occurred), R"(","recorded_at":")",
+                      Rfc3339(recorded), R"(",)", payload, "}")});
   }
   void AddRaw(absl::Time recorded, const std::string& text) {
     lines_.push_back({recorded, static_cast<int>(lines_.size()), text});
@@ -59,8 +59,7 @@ std::vector<std::string> SyntheticEventLines(const CohortSpec& spec) {
   for (int i = 0; i < spec.persons; ++i) {
     const std::string person = absl::StrCat("p-", spec.seed, "-", i);
     const std::string e = absl::StrCat("e-", spec.seed, "-", i, "-");
-    const absl::Time contact =
-        start + absl::Hours(pick(60 * 24)) + absl::Minutes(pick(60));
+    const absl::Time contact = start + absl::Hours(pick(60 * 24)) + absl::Minutes(pick(60));
     if (i % 17 == 0) {  // a meeting registered before the first contact
       cohort.Add(e + "early", person, contact - absl::Hours(30), contact - absl::Hours(30),
                  R"("meeting_held":{"channel":"PHONE"})");
@@ -68,15 +67,15 @@ std::vector<std::string> SyntheticEventLines(const CohortSpec& spec) {
     const absl::Time contact_recorded = i % 11 == 0 ? contact + absl::Hours(72) : contact;
     cohort.Add(e + "fc", person, contact, contact_recorded,
                absl::StrCat(R"("first_contact":{"has_youth_education":false,)",
-                            R"("benefit":"UDDANNELSESHJAELP","age_years":)", 18 + pick(11),
-                            "}"));
+                            R"("benefit":"UDDANNELSESHJAELP","age_years":)", 18 + pick(11), "}"));
     for (int m = 0, meetings = pick(4); m < meetings; ++m) {
       const absl::Time at = contact + absl::Hours(24 * (2 + pick(12) + 14 * m) + pick(8));
       cohort.Add(absl::StrCat(e, "m", m), person, at, at,
                  R"("meeting_held":{"channel":"IN_PERSON","guidance_topics":["RULE_225_HOURS"]})");
       if (m == 0 && i % 13 == 0) {  // re-delivered
-        cohort.Add(absl::StrCat(e, "m", m), person, at, at + absl::Hours(1),
-                   R"("meeting_held":{"channel":"IN_PERSON","guidance_topics":["RULE_225_HOURS"]})");
+        cohort.Add(
+            absl::StrCat(e, "m", m), person, at, at + absl::Hours(1),
+            R"("meeting_held":{"channel":"IN_PERSON","guidance_topics":["RULE_225_HOURS"]})");
       }
       if (m == 0 && i % 19 == 0) {
         cohort.Add(e + "void", person, at + absl::Hours(5), at + absl::Hours(5),
@@ -85,7 +84,8 @@ std::vector<std::string> SyntheticEventLines(const CohortSpec& spec) {
     }
     if (pick(3) > 0) {
       const absl::Time at = contact + absl::Hours(24 * (5 + pick(40)));
-      cohort.Add(e + "tna", person, at, at, R"("test_need_assessed":{"outcome":"NOT_NEEDED_YOUTH_EDUCATION"})");
+      cohort.Add(e + "tna", person, at, at,
+                 R"("test_need_assessed":{"outcome":"NOT_NEEDED_YOUTH_EDUCATION"})");
     }
     if (pick(2) == 0) {
       const absl::Time at = contact + absl::Hours(24 * (20 + pick(90)));

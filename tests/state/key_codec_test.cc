@@ -30,9 +30,8 @@ TEST(KeyCodecTest, BytewiseOrderIsTimerKeyOrder) {
                                 {0, "ab", "a"},   {0, "b", ""},     {1, "a", "a"},
                                 {255, "a", "a"},  {256, "a", "a"},  {kMax, "~", "~"}};
   std::vector<TimerKey> by_bytes = keys;
-  std::sort(by_bytes.begin(), by_bytes.end(), [](const TimerKey& a, const TimerKey& b) {
-    return EncodeTimer(a) < EncodeTimer(b);
-  });
+  std::sort(by_bytes.begin(), by_bytes.end(),
+            [](const TimerKey& a, const TimerKey& b) { return EncodeTimer(a) < EncodeTimer(b); });
   std::sort(keys.begin(), keys.end());
   EXPECT_EQ(by_bytes, keys);
 }

@@ -27,10 +27,10 @@ constexpr char kKept[] = "p-keep-91c2";
 
 v1::CaseEvent Event(const std::string& id, const std::string& person, const std::string& at,
                     const std::string& payload) {
-  const std::string json = absl::StrCat(
-      R"({"event_id":")", id, R"(","person_key":")", person,
-      R"(","municipality_code":"851","caseworker_id":"cw-1","occurred_at":")", at,
-      R"(","recorded_at":")", at, R"(",)", payload, "}");
+  const std::string json =
+      absl::StrCat(R"({"event_id":")", id, R"(","person_key":")", person,
+                   R"(","municipality_code":"851","caseworker_id":"cw-1","occurred_at":")", at,
+                   R"(","recorded_at":")", at, R"(",)", payload, "}");
   processor::DecodeResult decoded = processor::EventDecoder().FromJson(json);
   if (const auto* rejection = std::get_if<processor::Rejection>(&decoded)) {
     ADD_FAILURE() << json << ": " << rejection->message;
@@ -69,8 +69,8 @@ class PersonErasedTest : public ::testing::Test {
         state::OpenRocksDbStore(Dir(), {"case-events", 0});
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
-    engine_ = std::make_unique<processor::Engine>(catalog_, store_.get(),
-                                                  processor::EngineOptions{});
+    engine_ =
+        std::make_unique<processor::Engine>(catalog_, store_.get(), processor::EngineOptions{});
   }
 
   void Apply(const v1::CaseEvent& event) {

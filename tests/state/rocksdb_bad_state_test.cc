@@ -161,9 +161,9 @@ TEST_F(BadStateTest, NewerFormatVersion) {
     rocksdb::DB* raw = nullptr;
     ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), Dir(), families, &handles, &raw).ok());
     std::unique_ptr<rocksdb::DB> db(raw);
-    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), kMetaKey,
-                        "format_version=2\ntopic=replay\npartition=0\n")
-                    .ok());
+    ASSERT_TRUE(
+        db->Put(rocksdb::WriteOptions(), kMetaKey, "format_version=2\ntopic=replay\npartition=0\n")
+            .ok());
     for (auto* handle : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(handle).ok());
   }
   ExpectRefused("format version 2");

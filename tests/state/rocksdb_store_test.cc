@@ -4,9 +4,11 @@
 // persons are gone. The RocksDB variant also reopens the dir where the contract says state is
 // durable, and a randomised run checks RocksDbStore against MemoryStore step by step.
 
+#include "state/rocksdb_store.h"
+
 #include <csignal>
-#include <cstdlib>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <memory>
 #include <random>
@@ -14,7 +16,6 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "state/rocksdb_store.h"
 #include "state/store.h"
 #include "tests/state/store_test_util.h"
 #include "tests/testing/binary.h"
@@ -126,10 +127,10 @@ TEST_P(StoreContractTest, OneBatchChangesEverythingAtOnceAndDurably) {
 }
 
 TEST_P(StoreContractTest, TimersComeOutInDueOrderIncludingNegativeAndZero) {
-  const std::vector<TimerKey> all = {
-      {kMin, "p", "a"},   {-1'000'000, "p", "a"}, {-1, "p", "a"}, {0, "p", "a"},
-      {0, "p", "b"},      {0, "pa", "a"},          {1, "a", "z"}, {255, "p", "a"},
-      {256, "p", "a"},    {1LL << 40, "p", "a"},   {kMax, "p", "a"}};
+  const std::vector<TimerKey> all = {{kMin, "p", "a"},      {-1'000'000, "p", "a"}, {-1, "p", "a"},
+                                     {0, "p", "a"},         {0, "p", "b"},          {0, "pa", "a"},
+                                     {1, "a", "z"},         {255, "p", "a"},        {256, "p", "a"},
+                                     {1LL << 40, "p", "a"}, {kMax, "p", "a"}};
   Batch batch;
   for (auto it = all.rbegin(); it != all.rend(); ++it) batch.AddTimer(*it);
   Commit(batch);
@@ -150,8 +151,8 @@ TEST_P(StoreContractTest, ScanTimersHonoursLimitAndInclusiveUpperBound) {
   EXPECT_EQ(Scan(10).size(), 1u);
   EXPECT_EQ(Scan(59).size(), 5u);
   EXPECT_EQ(Scan(60).size(), 6u);
-  EXPECT_EQ(Scan(kMax, 3), (std::vector<TimerKey>{{10, "p-1", "ob"}, {20, "p-1", "ob"},
-                                                  {30, "p-1", "ob"}}));
+  EXPECT_EQ(Scan(kMax, 3),
+            (std::vector<TimerKey>{{10, "p-1", "ob"}, {20, "p-1", "ob"}, {30, "p-1", "ob"}}));
   EXPECT_TRUE(Scan(kMax, 0).empty());
 }
 
@@ -242,8 +243,7 @@ TEST_P(StoreContractTest, ErasedPersonIsGone) {
 }
 
 INSTANTIATE_TEST_SUITE_P(BothStores, StoreContractTest,
-                         ::testing::Values(Kind::kMemory, Kind::kRocksDb),
-                         [](const auto& info) {
+                         ::testing::Values(Kind::kMemory, Kind::kRocksDb), [](const auto& info) {
                            return info.param == Kind::kMemory ? "Memory" : "RocksDb";
                          });
 
@@ -280,8 +280,8 @@ TEST(StoreDifferentialTest, RocksDbAgreesWithMemoryStore) {
       pending.erase(pending.begin());
     }
     const std::string person = "p" + std::to_string(pick(5));
-    batch.persons[person] = pick(4) == 0 ? std::nullopt
-                                         : std::optional(Person(person, std::to_string(step)));
+    batch.persons[person] =
+        pick(4) == 0 ? std::nullopt : std::optional(Person(person, std::to_string(step)));
     ASSERT_TRUE(memory->Commit(batch).ok());
     ASSERT_TRUE((*rocks)->Commit(batch).ok());
     const int64_t up_to = pick(250) - 60;
