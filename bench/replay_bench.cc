@@ -284,10 +284,10 @@ PhaseA RunEngine(const fristvagt::rules::Catalog& catalog, fristvagt::state::Sta
   const auto& c = engine.counters();
   std::cout << "A engine+" << label << ": " << result.events << " events in " << result.seconds
             << " s = " << static_cast<uint64_t>(result.events / result.seconds)
-            << " events/s; processing thread CPU " << cpu << " s = "
-            << static_cast<uint64_t>(result.events / cpu) << " events per CPU-second\n  (timers fired "
-            << c.timers_fired << ", alerts " << c.alerts_raised
-            << ", outbox entries sent " << sent << ", mean person record "
+            << " events/s; processing thread CPU " << cpu
+            << " s = " << static_cast<uint64_t>(result.events / cpu)
+            << " events per CPU-second\n  (timers fired " << c.timers_fired << ", alerts "
+            << c.alerts_raised << ", outbox entries sent " << sent << ", mean person record "
             << result.mean_person_bytes << " B)\n  " << store.Report() << '\n';
   return result;
 }
@@ -359,8 +359,8 @@ void CountOpen(const std::string& dir) {
       for (const auto& ob : person.obligations()) open += ob.status() == v1::OPEN;
     }
   }
-  std::cout << "C state after A: " << persons << " persons, " << open << " open obligations, "
-            << timers << " armed timers\n";
+  std::cout << "C state in " << dir << ": " << persons << " persons, " << open
+            << " open obligations, " << timers << " armed timers\n";
   for (auto* handle : handles) Check(db->DestroyColumnFamilyHandle(handle), "closing");
 }
 

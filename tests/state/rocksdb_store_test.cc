@@ -242,6 +242,31 @@ TEST_P(StoreContractTest, ErasedPersonIsGone) {
   EXPECT_FALSE(Get("p-unknown").has_value());
 }
 
+TEST_P(StoreContractTest, ScanPersonsPagesInKeyOrder) {
+  Batch batch;
+  for (const char* key : {"p-c", "p-a", "p-e", "p-b", "p-d"}) batch.persons[key] = Person(key);
+  batch.persons["p-gone"] = Person("p-gone");
+  Commit(batch);
+  Batch erase;
+  erase.persons["p-gone"] = std::nullopt;
+  Commit(erase);
+  Reopen();
+  std::vector<std::string> seen;
+  std::string after;
+  for (int page = 0; page < 10; ++page) {
+    std::vector<v1::PersonState> out = {Person("stale")};
+    ASSERT_TRUE(store_->ScanPersons(after, 2, &out).ok());
+    if (out.empty()) break;
+    EXPECT_LE(out.size(), 2u);
+    for (const v1::PersonState& person : out) seen.push_back(person.person_key());
+    after = out.back().person_key();
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"p-a", "p-b", "p-c", "p-d", "p-e"}));
+  std::vector<v1::PersonState> none;
+  ASSERT_TRUE(store_->ScanPersons("p-e", 10, &none).ok());
+  EXPECT_TRUE(none.empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(BothStores, StoreContractTest,
                          ::testing::Values(Kind::kMemory, Kind::kRocksDb), [](const auto& info) {
                            return info.param == Kind::kMemory ? "Memory" : "RocksDb";
