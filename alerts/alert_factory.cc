@@ -29,8 +29,8 @@ struct Phrases {
 const Phrases& PhrasesFor(Language language) {
   static const Phrases kDanish{"Påmindelse: ", "Nu opfyldt, men for sent: ",
                                "Tidligere advarsel trukket tilbage: ", "mangler"};
-  static const Phrases kEnglish{"Reminder: ", "Now met, but late: ", "Earlier alert withdrawn: ",
-                                "missing"};
+  static const Phrases kEnglish{
+      "Reminder: ", "Now met, but late: ", "Earlier alert withdrawn: ", "missing"};
   return language == Language::kDanish ? kDanish : kEnglish;
 }
 
@@ -74,8 +74,7 @@ v1::Alert BuildAlert(const AlertInput& in, Language language) {
   const v1::ObligationRecord& rec = in.record;
   v1::Alert alert;
   const std::string kind = v1::AlertKind_Name(in.transition.kind);
-  alert.set_alert_id(
-      rules::StableId({rec.obligation_id(), kind, std::to_string(rec.alert_seq())}));
+  alert.set_alert_id(rules::StableId({rec.obligation_id(), kind, std::to_string(rec.alert_seq())}));
   alert.set_obligation_id(rec.obligation_id());
   alert.set_person_key(in.person.person_key());
   alert.set_municipality_code(in.person.municipality_code());

@@ -20,13 +20,11 @@ class Section {
       : table_(table), name_(std::move(name)), file_(file), errors_(errors) {}
 
   void Error(const toml::node& node, const std::string& key, const std::string& problem) {
-    errors_->push_back(absl::StrCat(file_, ":", static_cast<uint64_t>(node.source().begin.line), ": ", name_, ".", key,
-                                    ": ", problem));
+    errors_->push_back(absl::StrCat(file_, ":", static_cast<uint64_t>(node.source().begin.line),
+                                    ": ", name_, ".", key, ": ", problem));
   }
 
-  void String(const std::string& key, std::string* out) {
-    Read<std::string>(key, "a string", out);
-  }
+  void String(const std::string& key, std::string* out) { Read<std::string>(key, "a string", out); }
 
   void Int(const std::string& key, int min, int max, int* out) {
     int64_t value = *out;
@@ -96,7 +94,8 @@ void ReadKafka(const toml::table* table, const std::string& file, Config* config
     } else if (auto b = node.value_exact<bool>()) {
       config->kafka[std::string(key.str())] = *b ? "true" : "false";
     } else {
-      errors->push_back(absl::StrCat(file, ":", static_cast<uint64_t>(node.source().begin.line), ": kafka.", std::string(key.str()),
+      errors->push_back(absl::StrCat(file, ":", static_cast<uint64_t>(node.source().begin.line),
+                                     ": kafka.", std::string(key.str()),
                                      ": must be a string, integer or boolean (quote dotted "
                                      "librdkafka names: \"bootstrap.servers\" = ...)"));
     }
@@ -106,20 +105,21 @@ void ReadKafka(const toml::table* table, const std::string& file, Config* config
 void ReadSections(const toml::table& root, const std::string& file, Config* c,
                   std::vector<std::string>* errors) {
   for (const auto& [key, node] : root) {
-    static const char* kSections[] = {"kafka", "topics", "processing", "state", "http", "rules",
-                                      "input"};
+    static const char* kSections[] = {"kafka", "topics", "processing", "state",
+                                      "http",  "rules",  "input"};
     bool known = false;
     for (const char* s : kSections) known = known || key.str() == s;
     if (!known || !node.is_table()) {
-      errors->push_back(absl::StrCat(file, ":", static_cast<uint64_t>(node.source().begin.line), ": ", std::string(key.str()),
+      errors->push_back(absl::StrCat(file, ":", static_cast<uint64_t>(node.source().begin.line),
+                                     ": ", std::string(key.str()),
                                      known ? ": must be a table" : ": unknown section"));
     }
   }
   ReadKafka(root["kafka"].as_table(), file, c, errors);
 
   Section topics(root["topics"].as_table(), "topics", file, errors);
-  topics.RejectUnknown({"input", "alerts", "obligations", "dead_letter", "changelog",
-                        "partitions", "embedded_brokers"});
+  topics.RejectUnknown({"input", "alerts", "obligations", "dead_letter", "changelog", "partitions",
+                        "embedded_brokers"});
   topics.String("input", &c->topics.input);
   topics.String("alerts", &c->topics.alerts);
   topics.String("obligations", &c->topics.obligations);
@@ -146,8 +146,8 @@ void ReadSections(const toml::table& root, const std::string& file, Config* c,
                                  {"en", [&] { c->language = alerts::Language::kEnglish; }}});
 
   Section input(root["input"].as_table(), "input", file, errors);
-  input.RejectUnknown({"max_event_bytes", "allow_cpr_keys", "max_clock_skew_minutes",
-                       "late_course_window_days"});
+  input.RejectUnknown(
+      {"max_event_bytes", "allow_cpr_keys", "max_clock_skew_minutes", "late_course_window_days"});
   int max_bytes = static_cast<int>(c->decode.max_event_bytes);
   input.Int("max_event_bytes", 1024, 64 * 1024 * 1024, &max_bytes);
   c->decode.max_event_bytes = static_cast<size_t>(max_bytes);
@@ -183,8 +183,8 @@ absl::StatusOr<Config> ParseConfig(std::string_view text, const std::string& fil
     const toml::table root = toml::parse(text, file_name);
     ReadSections(root, file_name, &config, errors);
   } catch (const toml::parse_error& e) {
-    errors->push_back(absl::StrCat(file_name, ":", static_cast<uint64_t>(e.source().begin.line), ": ",
-                                   std::string(e.description())));
+    errors->push_back(absl::StrCat(file_name, ":", static_cast<uint64_t>(e.source().begin.line),
+                                   ": ", std::string(e.description())));
   }
   if (errors->size() > before) {
     return absl::InvalidArgumentError(absl::StrCat("invalid configuration in ", file_name));

@@ -8,9 +8,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "processor/kafka_client.h"
 #include "cohort/simulator.h"
 #include "processor/event_decoder.h"
+#include "processor/kafka_client.h"
 #include "proto/case_event.pb.h"
 #include "rules/civil_time.h"
 
@@ -102,7 +102,8 @@ void DemoPrinter::Print(const v1::Alert& alert) {
 void DemoPrinter::Summary() {
   out_ << "\nSummary: alerts per rule\n";
   out_ << std::left << std::setw(34) << "rule" << std::setw(10) << "REMINDER" << std::setw(8)
-       << "BREACH" << std::setw(9) << "MISSING" << std::setw(10) << "RESOLVED" << "RETRACTED\n";
+       << "BREACH" << std::setw(9) << "MISSING" << std::setw(10) << "RESOLVED"
+       << "RETRACTED\n";
   for (const auto& [rule, kinds] : by_rule_) {
     auto count = [&](const char* kind) {
       auto it = kinds.find(kind);

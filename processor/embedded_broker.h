@@ -3,12 +3,12 @@
 // real Kafka-protocol server on loopback that any client (kcat included) can use. Owned by the
 // command that starts it (`run` without brokers, `demo`, `broker`); lives until destroyed.
 
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
 
 #include "absl/status/statusor.h"
 #include "processor/kafka_client.h"

@@ -195,8 +195,8 @@ void Engine::ApplyView(v1::PersonState* person, const rules::ObligationView* vie
   const rules::RuleSpec* rule =
       view != nullptr ? view->rule : FindRule(record->regime(), record->rule_id());
   for (const alerts::Transition& transition : transitions) {
-    alerts::AlertInput input{transition, *record, *person, rule,
-                             view != nullptr ? view->missing : "", now};
+    alerts::AlertInput input{
+        transition, *record, *person, rule, view != nullptr ? view->missing : "", now};
     const v1::Alert alert = alerts::BuildAlert(input, options_.language);
     record->set_alert_seq(record->alert_seq() + 1);
     Enqueue(kAlertsTopic, person->person_key(), alert.SerializeAsString(), person->person_key(),
@@ -289,9 +289,8 @@ absl::Status Engine::FireTimersUpTo(absl::Time until) {
   }
 }
 
-void Engine::DeadLetter(const std::string& raw, const std::string& code,
-                        const std::string& message, const std::string& source_position,
-                        const std::string& key,
+void Engine::DeadLetter(const std::string& raw, const std::string& code, const std::string& message,
+                        const std::string& source_position, const std::string& key,
                         const std::map<std::string, std::string>& extra_headers) {
   ++counters_.dead_letters;
   std::map<std::string, std::string> headers = extra_headers;

@@ -18,13 +18,20 @@ namespace {
 
 const char* Reason(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 404: return "Not Found";
-    case 421: return "Misdirected Request";
-    case 503: return "Service Unavailable";
-    default: return "Error";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 404:
+      return "Not Found";
+    case 421:
+      return "Misdirected Request";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Error";
   }
 }
 
@@ -73,8 +80,7 @@ bool ParseRequest(const std::string& head, HttpRequest* request) {
       std::string name = header.substr(0, colon);
       for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       size_t value_start = header.find_first_not_of(' ', colon + 1);
-      request->headers[name] =
-          value_start == std::string::npos ? "" : header.substr(value_start);
+      request->headers[name] = value_start == std::string::npos ? "" : header.substr(value_start);
     }
     pos = next;
   }

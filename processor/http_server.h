@@ -21,7 +21,7 @@ struct HttpResponse {
 
 struct HttpRequest {
   std::string method;
-  std::string path;   // without the query string, percent-decoded
+  std::string path;                            // without the query string, percent-decoded
   std::map<std::string, std::string> query;    // decoded query parameters
   std::map<std::string, std::string> headers;  // names lower-cased
 };

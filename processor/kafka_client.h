@@ -2,11 +2,11 @@
 // Thin RAII ownership of librdkafka handles and the configuration helper every client uses.
 // Production clusters and the embedded broker go through exactly this code.
 
+#include <librdkafka/rdkafka.h>
+
 #include <map>
 #include <memory>
 #include <string>
-
-#include <librdkafka/rdkafka.h>
 
 #include "absl/status/statusor.h"
 

@@ -1,10 +1,9 @@
 #include "processor/logging.h"
 
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <unistd.h>
 
 #include <mutex>
-
-#include <spdlog/sinks/stdout_color_sinks.h>
 
 #include "rules/stable_id.h"
 

@@ -2,11 +2,11 @@
 // One named spdlog logger per subsystem (conventions.md): text on a terminal, JSON lines
 // otherwise. Person keys never reach a log in clear text: use RedactKey.
 
+#include <spdlog/spdlog.h>
+
 #include <memory>
 #include <string>
 #include <string_view>
-
-#include <spdlog/spdlog.h>
 
 namespace fristvagt::processor {
 

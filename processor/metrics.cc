@@ -12,8 +12,8 @@ void Counter(std::string* out, const char* name, const char* help, uint64_t valu
 }
 
 void Gauge(std::string* out, const char* name, const char* help, int64_t value) {
-  absl::StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " gauge\n", name, " ",
-                  value, "\n");
+  absl::StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " gauge\n", name, " ", value,
+                  "\n");
 }
 
 }  // namespace

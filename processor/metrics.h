@@ -31,7 +31,7 @@ class Metrics {
 
  private:
   mutable std::mutex mu_;
-  std::map<int32_t, int64_t> lag_;                // guarded by mu_
+  std::map<int32_t, int64_t> lag_;                  // guarded by mu_
   std::map<std::string, uint64_t> alerts_by_kind_;  // guarded by mu_
 };
 

@@ -77,11 +77,11 @@ class QueryApi {
     const std::string key = rest.substr(0, slash);
     const LocalState::Owner owner = state_->OwnerOf(key);
     if (!owner.local) {
-      HttpResponse moved = Error(421, owner.address.empty()
-                                          ? "this instance does not own the person's partition"
-                                          : "owned by another instance: " + owner.address);
-      if (!owner.address.empty()) moved.body.insert(moved.body.size() - 2, ",\"owner\":\"" +
-                                                                             owner.address + "\"");
+      HttpResponse moved =
+          Error(421, owner.address.empty() ? "this instance does not own the person's partition"
+                                           : "owned by another instance: " + owner.address);
+      if (!owner.address.empty())
+        moved.body.insert(moved.body.size() - 2, ",\"owner\":\"" + owner.address + "\"");
       return moved;
     }
     v1::PersonObligations out;
@@ -151,8 +151,7 @@ class QueryApi {
     return rules::FormatIsoDate(rules::LocalDate(now_()) - options_.recently_closed_days);
   }
 
-  v1::Obligation Describe(const v1::PersonState& person,
-                          const v1::ObligationRecord& record) const {
+  v1::Obligation Describe(const v1::PersonState& person, const v1::ObligationRecord& record) const {
     return alerts::BuildObligation(record, person,
                                    FindRule(options_.catalog, record.regime(), record.rule_id()),
                                    options_.language);
@@ -176,8 +175,8 @@ bool BearerTokenMatches(const std::string& authorization, const std::string& tok
   return diff == 0;
 }
 
-bool AddQueryHandlers(const QueryApiOptions& options, const LocalState* state,
-                      absl::Time (*now)(), std::map<std::string, HttpHandler>* handlers) {
+bool AddQueryHandlers(const QueryApiOptions& options, const LocalState* state, absl::Time (*now)(),
+                      std::map<std::string, HttpHandler>* handlers) {
   if (options.token.empty() && !options.allow_unauthenticated) return false;
   auto api = std::make_shared<QueryApi>(options, state, now);
   (*handlers)["/v1/persons/"] = [api](const HttpRequest& r) { return api->Person(r); };

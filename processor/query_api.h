@@ -38,15 +38,15 @@ struct QueryApiOptions {
   std::string token;                   // required bearer token
   bool allow_unauthenticated = false;  // must be set explicitly to serve without a token
   alerts::Language language = alerts::Language::kDanish;
-  int recently_closed_days = 90;       // closed obligations with a deadline this recent are shown
+  int recently_closed_days = 90;  // closed obligations with a deadline this recent are shown
   int max_page_size = 500;
   const rules::Catalog* catalog = nullptr;  // for the texts
 };
 
 // Adds /v1/persons/ and /v1/obligations to `handlers`. Returns false (adding nothing) when
 // neither a token nor allow_unauthenticated is configured.
-bool AddQueryHandlers(const QueryApiOptions& options, const LocalState* state,
-                      absl::Time (*now)(), std::map<std::string, HttpHandler>* handlers);
+bool AddQueryHandlers(const QueryApiOptions& options, const LocalState* state, absl::Time (*now)(),
+                      std::map<std::string, HttpHandler>* handlers);
 
 // Compares "Bearer <token>" in constant time (no early exit on the first differing byte).
 bool BearerTokenMatches(const std::string& authorization, const std::string& token);

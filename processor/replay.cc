@@ -77,18 +77,17 @@ class ReplaySink {
       out() << AlertJson(entry.value()) << '\n';
     } else if (entry.topic() == kDeadLetterTopic) {
       const auto& h = entry.headers();
-      const std::string line = h.count("fristvagt.source.position")
-                                   ? h.at("fristvagt.source.position")
-                                   : "0";
-      const std::string reject = absl::StrCat(
-          "{\"line\":", line, ",\"code\":", JsonString(h.at("fristvagt.error.code")),
-          ",\"message\":", JsonString(h.at("fristvagt.error.message")),
-          ",\"input\":", JsonString(entry.value()), "}");
+      const std::string line =
+          h.count("fristvagt.source.position") ? h.at("fristvagt.source.position") : "0";
+      const std::string reject =
+          absl::StrCat("{\"line\":", line, ",\"code\":", JsonString(h.at("fristvagt.error.code")),
+                       ",\"message\":", JsonString(h.at("fristvagt.error.message")),
+                       ",\"input\":", JsonString(entry.value()), "}");
       if (rejects_file_.is_open()) {
         rejects_file_ << reject << '\n';
       } else if (summary_.size() < 20) {
-        summary_.push_back(absl::StrCat("  line ", line, ": ", h.at("fristvagt.error.code"),
-                                        ": ", h.at("fristvagt.error.message")));
+        summary_.push_back(absl::StrCat("  line ", line, ": ", h.at("fristvagt.error.code"), ": ",
+                                        h.at("fristvagt.error.message")));
       }
       ++rejected_;
     }
@@ -280,9 +279,9 @@ int RunReplay(const ReplayOptions& options) {
     }
     engine.SetProgress(kClockProgress, std::to_string(absl::ToUnixMicros(clock)));
     if (!options.state_dir.empty()) {
-      engine.SetProgress(kInputProgress,
-                         InputPosition{first_fingerprint, line_number, LineFingerprint(line)}
-                             .Encode());
+      engine.SetProgress(
+          kInputProgress,
+          InputPosition{first_fingerprint, line_number, LineFingerprint(line)}.Encode());
     }
     if (++in_batch >= options.events_per_batch) {
       in_batch = 0;

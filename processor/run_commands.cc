@@ -64,8 +64,8 @@ void StartShutdownWatchdog(absl::Duration timeout) {
   std::thread([timeout] {
     while (!g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     std::this_thread::sleep_for(std::chrono::milliseconds(absl::ToInt64Milliseconds(timeout)));
-    Logger("processor")->error("shutdown took longer than {} ms; exiting",
-                               absl::ToInt64Milliseconds(timeout));
+    Logger("processor")
+        ->error("shutdown took longer than {} ms; exiting", absl::ToInt64Milliseconds(timeout));
     _exit(1);
   }).detach();
 }
@@ -176,8 +176,8 @@ int RunBroker(const std::vector<std::string>& args) {
   int partitions = defaults.partitions;
   int brokers = defaults.embedded_brokers;
   if ((flags.count("partitions") && !absl::SimpleAtoi(flags["partitions"], &partitions)) ||
-      (flags.count("brokers") && !absl::SimpleAtoi(flags["brokers"], &brokers)) ||
-      partitions < 1 || brokers < 1) {
+      (flags.count("brokers") && !absl::SimpleAtoi(flags["brokers"], &brokers)) || partitions < 1 ||
+      brokers < 1) {
     std::cerr << "fristvagt broker: --partitions and --brokers take a positive integer\n";
     return 2;
   }

@@ -1,9 +1,9 @@
 #include "rules/civil_time.h"
 
 #include <algorithm>
-
 #include <cstdio>
 #include <cstdlib>
+
 #include "absl/strings/str_format.h"
 
 namespace fristvagt::rules {

@@ -236,8 +236,7 @@ CheckResult EvaluateRequirements(const InstanceContext& ctx) {
   CheckResult result;
   std::vector<std::string> required = ctx.rule.require;
   for (const auto& [field, predicate] : ctx.rule.require_if) {
-    ConditionContext cc{ctx.course, ctx.trigger, ctx.regime, ctx.rule, ctx.now,
-                        ctx.trigger.date};
+    ConditionContext cc{ctx.course, ctx.trigger, ctx.regime, ctx.rule, ctx.now, ctx.trigger.date};
     if (NamedConditionHolds(predicate, cc)) required.push_back(field);
   }
   for (const std::string& field : required) {
@@ -277,8 +276,8 @@ const Fact* CountMet(const InstanceContext& ctx, absl::CivilDay deadline) {
   return nullptr;
 }
 
-v1::ObligationStatus StatusAt(const InstanceContext& ctx, const ObligationView& ob,
-                              const Fact* met, std::optional<absl::CivilDay> waived_on) {
+v1::ObligationStatus StatusAt(const InstanceContext& ctx, const ObligationView& ob, const Fact* met,
+                              std::optional<absl::CivilDay> waived_on) {
   const bool is_window = ctx.rule.kind == RuleKind::kWindow;
   // A check counts as met in time when documented within its grace days.
   const absl::CivilDay on_time =
@@ -315,7 +314,7 @@ std::optional<ObligationView> EvaluateInstance(const InstanceContext& ctx,
   if (ctx.rule.pausable) {
     ob.deadline = ApplyPauses(ctx.course, ctx.trigger.date, *base, LocalDate(ctx.now));
   }
-  ob.due_at = ctx.rule.kind == RuleKind::kCheck ? BreachMoment(ob.deadline, CheckGrace(ctx))
+  ob.due_at = ctx.rule.kind == RuleKind::kCheck    ? BreachMoment(ob.deadline, CheckGrace(ctx))
               : ctx.rule.kind == RuleKind::kWindow ? BreachMoment(ob.deadline, 0)
                                                    : BreachMoment(ob.deadline, BreachGrace(ctx));
   // The visitation group that matters is the one in force when the requirement falls due.
@@ -324,8 +323,7 @@ std::optional<ObligationView> EvaluateInstance(const InstanceContext& ctx,
                               ? ctx.trigger.occurred
                               : std::min(ctx.now, ob.due_at - absl::Nanoseconds(1));
     const std::string group = v1::VisitationGroup_Name(ctx.course.GroupAt(at));
-    if (std::find(ctx.rule.groups.begin(), ctx.rule.groups.end(), group) ==
-        ctx.rule.groups.end()) {
+    if (std::find(ctx.rule.groups.begin(), ctx.rule.groups.end(), group) == ctx.rule.groups.end()) {
       return std::nullopt;
     }
   }
@@ -386,8 +384,8 @@ void EvaluateRecurring(InstanceContext ctx, std::vector<ObligationView>* out) {
   for (int link = 0; link < 1000; ++link) {
     // Each link belongs to the regime in force on its anchor's date (rules.md §2).
     if (ctx.catalog.RegimeOn(anchor->date) != &ctx.regime) return;
-    InstanceContext link_ctx{ctx.person_key, ctx.catalog, ctx.course, ctx.regime, ctx.rule,
-                             *anchor, anchor->id(), ctx.now, ""};
+    InstanceContext link_ctx{ctx.person_key, ctx.catalog,  ctx.course, ctx.regime, ctx.rule,
+                             *anchor,        anchor->id(), ctx.now,    ""};
     std::optional<ObligationView> ob = EvaluateInstance(link_ctx, std::nullopt);
     const Fact* next = nullptr;
     for (const Fact& fact : ctx.course.facts()) {

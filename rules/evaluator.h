@@ -21,13 +21,13 @@ struct ObligationView {
   std::string instance;  // trigger event id, plus a step or chain suffix where a rule has several
   const Regime* regime = nullptr;
   const RuleSpec* rule = nullptr;
-  absl::CivilDay deadline;  // the last day it could be met (a check: the trigger's date)
-  absl::Time opened_at;     // the trigger's moment
-  absl::Time due_at;        // the breach / missing moment; for a window, its close
+  absl::CivilDay deadline;            // the last day it could be met (a check: the trigger's date)
+  absl::Time opened_at;               // the trigger's moment
+  absl::Time due_at;                  // the breach / missing moment; for a window, its close
   std::vector<absl::Time> reminders;  // in order, each before due_at
   v1::ObligationStatus status = v1::OPEN;
   std::vector<std::string> cause_event_ids;  // trigger first, then what met or waived it
-  std::string missing;  // a check: the documentation that is missing, comma separated
+  std::string missing;           // a check: the documentation that is missing, comma separated
   bool reports_missing = false;  // a breach is reported as MISSING (checks, window limits)
 };
 

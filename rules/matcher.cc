@@ -18,9 +18,8 @@ std::string ScalarText(const Message& msg, const FieldDescriptor* field, int ind
   const bool rep = field->is_repeated();
   switch (field->cpp_type()) {
     case FieldDescriptor::CPPTYPE_BOOL:
-      return (rep ? refl->GetRepeatedBool(msg, field, index) : refl->GetBool(msg, field))
-                 ? "true"
-                 : "false";
+      return (rep ? refl->GetRepeatedBool(msg, field, index) : refl->GetBool(msg, field)) ? "true"
+                                                                                          : "false";
     case FieldDescriptor::CPPTYPE_ENUM:
       return (rep ? refl->GetRepeatedEnum(msg, field, index) : refl->GetEnum(msg, field))->name();
     case FieldDescriptor::CPPTYPE_INT32:
@@ -63,9 +62,8 @@ bool ConditionHolds(const FieldCondition& cond, const Fact& candidate, const Fac
     case FieldCondition::Op::kNot:
       return cond.values.empty() || value != cond.values[0];
     case FieldCondition::Op::kAtLeast:
-      return !cond.values.empty() &&
-             std::strtoll(value.c_str(), nullptr, 10) >= std::strtoll(cond.values[0].c_str(),
-                                                                      nullptr, 10);
+      return !cond.values.empty() && std::strtoll(value.c_str(), nullptr, 10) >=
+                                         std::strtoll(cond.values[0].c_str(), nullptr, 10);
     case FieldCondition::Op::kEqualsInstance:
       return value == instance;
     case FieldCondition::Op::kSameAsTrigger: {

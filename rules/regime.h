@@ -26,13 +26,13 @@ enum class SeverityLevel { kLegal, kIntent };
 // compared through protobuf reflection, so any payload field can be named without new code.
 struct FieldCondition {
   enum class Op {
-    kEquals,        // field = value                 (TOML: field = "X" / true / 3)
-    kIn,            // field is one of values        (field = ["A", "B"])
-    kNot,           // field differs from value      (field = { not = "X" })
-    kContains,      // repeated field holds value    (field = { contains = "X" })
-    kAtLeast,       // numeric field >= value        (field = { min = 1 })
-    kEqualsInstance,// field equals the obligation's instance key (field = "$instance")
-    kSameAsTrigger, // field equals the trigger event's same field (same = ["institution_id"])
+    kEquals,          // field = value                 (TOML: field = "X" / true / 3)
+    kIn,              // field is one of values        (field = ["A", "B"])
+    kNot,             // field differs from value      (field = { not = "X" })
+    kContains,        // repeated field holds value    (field = { contains = "X" })
+    kAtLeast,         // numeric field >= value        (field = { min = 1 })
+    kEqualsInstance,  // field equals the obligation's instance key (field = "$instance")
+    kSameAsTrigger,   // field equals the trigger event's same field (same = ["institution_id"])
   };
   std::string field;
   Op op = Op::kEquals;
@@ -68,8 +68,8 @@ struct TriggerSpec {
 struct DueSpec {
   int days = 0;
   int months = 0;
-  std::string field;        // a timestamp field of the trigger's payload (start_at, period_end)
-  int min_days_after = 0;   // with `field`: at least this many days after the trigger date
+  std::string field;       // a timestamp field of the trigger's payload (start_at, period_end)
+  int min_days_after = 0;  // with `field`: at least this many days after the trigger date
 };
 
 struct RuleSpec {
@@ -77,7 +77,7 @@ struct RuleSpec {
   RuleKind kind = RuleKind::kDeadline;
   Category category = Category::kContact;
   SeverityLevel severity = SeverityLevel::kLegal;
-  std::string legal_ref;  // Danish text, e.g. "LAB § 31"
+  std::string legal_ref;                         // Danish text, e.g. "LAB § 31"
   std::optional<absl::CivilDay> effective_from;  // later than the regime's start
   TriggerSpec trigger;
   DueSpec due;
@@ -87,10 +87,10 @@ struct RuleSpec {
   std::vector<std::string> conditions;  // named predicates (rules/conditions.h), all must hold
   std::vector<std::string> require;     // check: trigger fields that must be true
   std::map<std::string, std::string> require_if;  // check: field -> named predicate
-  std::string instances;     // named instance expander, e.g. "paalaeg_steps"; empty = one
-  int min_count = 0;         // count: events needed in the window
-  bool pausable = false;     // BARSEL absence moves the deadline (meeting and offer clocks)
-  bool resolvable = true;    // false: a period that has passed cannot be made good later
+  std::string instances;           // named instance expander, e.g. "paalaeg_steps"; empty = one
+  int min_count = 0;               // count: events needed in the window
+  bool pausable = false;           // BARSEL absence moves the deadline (meeting and offer clocks)
+  bool resolvable = true;          // false: a period that has passed cannot be made good later
   bool reminder_at_start = false;  // window: a REMINDER when the window opens
   std::string reminder_if;  // named predicate that must hold for the lead reminders (empty: always)
   std::vector<int> reminder_leads_days;  // empty = the regime default
@@ -98,9 +98,9 @@ struct RuleSpec {
   std::optional<int> check_grace_days;
   std::optional<int> breach_grace_days;
   std::map<std::string, int> params;  // rule parameters read by named predicates
-  std::string text_da;   // the requirement in a caseworker's words; {deadline} = the date
+  std::string text_da;  // the requirement in a caseworker's words; {deadline} = the date
   std::string text_en;
-  std::string breach_da; // what is missing once the deadline has passed
+  std::string breach_da;  // what is missing once the deadline has passed
   std::string breach_en;
   std::string source_file;
   int line = 0;
@@ -120,8 +120,8 @@ struct Regime {
   absl::CivilDay valid_from;
   std::optional<absl::CivilDay> valid_to;  // inclusive; none = open-ended
   RegimeDefaults defaults;
-  std::map<std::string, int> params;     // regime-wide parameters (valid_test_max_age_months)
-  std::vector<std::string> repeals;      // rules whose open obligations end at valid_from
+  std::map<std::string, int> params;  // regime-wide parameters (valid_test_max_age_months)
+  std::vector<std::string> repeals;   // rules whose open obligations end at valid_from
   std::vector<RuleSpec> rules;
   std::string source_file;
 };

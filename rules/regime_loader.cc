@@ -1,7 +1,5 @@
 #include "rules/regime_loader.h"
 
-#include "rules/conditions.h"
-
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -18,6 +16,7 @@
 #include "absl/time/civil_time.h"
 #include "google/protobuf/descriptor.h"
 #include "proto/case_event.pb.h"
+#include "rules/conditions.h"
 
 namespace fristvagt::rules {
 namespace {
@@ -490,13 +489,12 @@ class RegimeParser {
     rule.kind = kind.value_or(RuleKind::kDeadline);
     // Required although the struct has a default: a silent "contact" would let an education
     // start waive an education clock (rules.md §3).
-    rule.category =
-        Lookup<Category>(r, "category",
-                         {{"contact", Category::kContact},
-                          {"case", Category::kCase},
-                          {"education", Category::kEducation}},
-                         /*required=*/true)
-            .value_or(Category::kContact);
+    rule.category = Lookup<Category>(r, "category",
+                                     {{"contact", Category::kContact},
+                                      {"case", Category::kCase},
+                                      {"education", Category::kEducation}},
+                                     /*required=*/true)
+                        .value_or(Category::kContact);
     rule.severity =
         Lookup<SeverityLevel>(
             r, "severity", {{"LEGAL", SeverityLevel::kLegal}, {"INTENT", SeverityLevel::kIntent}},

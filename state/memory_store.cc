@@ -15,8 +15,7 @@ class MemoryStore : public StateStore {
     return std::optional<v1::PersonState>(it->second);
   }
 
-  absl::Status ScanTimers(int64_t up_to_micros, size_t limit,
-                          std::vector<TimerKey>* out) override {
+  absl::Status ScanTimers(int64_t up_to_micros, size_t limit, std::vector<TimerKey>* out) override {
     out->clear();
     for (const TimerKey& key : timers_) {
       if (key.due_micros > up_to_micros || out->size() >= limit) break;

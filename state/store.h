@@ -33,7 +33,7 @@ struct TimerKey {
 // Everything one batch changes; applied atomically by StateStore::Commit.
 struct Batch {
   std::map<std::string, std::optional<v1::PersonState>> persons;  // nullopt = erase
-  std::set<TimerKey> timers_removed;  // armed in the store, to delete
+  std::set<TimerKey> timers_removed;                              // armed in the store, to delete
   std::set<TimerKey> timers_added;
   std::vector<std::pair<uint64_t, v1::OutboxEntry>> outbox_added;
   std::vector<uint64_t> outbox_removed;

@@ -10,8 +10,8 @@ namespace {
 const rules::RuleSpec& ShippedRule(const std::string& regime_id, const std::string& rule_id) {
   static const rules::Catalog* catalog = [] {
     std::vector<rules::RuleFileError> errors;
-    auto loaded = rules::LoadCatalog((testing::SourceDir() / "rules" / "regimes").string(),
-                                     &errors);
+    auto loaded =
+        rules::LoadCatalog((testing::SourceDir() / "rules" / "regimes").string(), &errors);
     EXPECT_TRUE(loaded.ok()) << loaded.status();
     return new rules::Catalog(std::move(loaded).value());
   }();
@@ -26,29 +26,29 @@ const rules::RuleSpec& ShippedRule(const std::string& regime_id, const std::stri
 
 TEST(AlertTextTest, BreachInDanishNamesRequirementDateAndLaw) {
   const rules::RuleSpec& rule = ShippedRule("lab2022", "info_transfer");
-  EXPECT_EQ(AlertText(v1::BREACH, &rule, rule.id, "2023-08-14", rule.legal_ref, "",
-                      Language::kDanish),
-            "Oplysninger om uddannelsespålægget er ikke givet til uddannelsesinstitutionen før "
-            "uddannelsesstart 14.08.2023 (LAB § 30, stk. 7).");
+  EXPECT_EQ(
+      AlertText(v1::BREACH, &rule, rule.id, "2023-08-14", rule.legal_ref, "", Language::kDanish),
+      "Oplysninger om uddannelsespålægget er ikke givet til uddannelsesinstitutionen før "
+      "uddannelsesstart 14.08.2023 (LAB § 30, stk. 7).");
 }
 
 TEST(AlertTextTest, EnglishUsesIsoDatesAndEnglishText) {
   const rules::RuleSpec& rule = ShippedRule("lab2022", "info_transfer");
-  EXPECT_EQ(AlertText(v1::BREACH, &rule, rule.id, "2023-08-14", rule.legal_ref, "",
-                      Language::kEnglish),
-            "Missing information transfer to the education institution before the education "
-            "start on 2023-08-14 (LAB § 30, stk. 7).");
+  EXPECT_EQ(
+      AlertText(v1::BREACH, &rule, rule.id, "2023-08-14", rule.legal_ref, "", Language::kEnglish),
+      "Missing information transfer to the education institution before the education "
+      "start on 2023-08-14 (LAB § 30, stk. 7).");
 }
 
 TEST(AlertTextTest, ReminderResolvedAndRetractedArePhrasedForTheCaseworker) {
   const rules::RuleSpec& rule = ShippedRule("lab2016", "first_meeting");
-  EXPECT_EQ(AlertText(v1::REMINDER, &rule, rule.id, "2019-03-11", rule.legal_ref, "",
-                      Language::kDanish),
-            "Påmindelse: Første jobsamtale skal holdes senest 11.03.2019 (LAB § 20 a).");
-  EXPECT_EQ(AlertText(v1::RESOLVED, &rule, rule.id, "2019-03-11", rule.legal_ref, "",
-                      Language::kDanish),
-            "Nu opfyldt, men for sent: Første jobsamtale skal holdes senest 11.03.2019 "
-            "(LAB § 20 a).");
+  EXPECT_EQ(
+      AlertText(v1::REMINDER, &rule, rule.id, "2019-03-11", rule.legal_ref, "", Language::kDanish),
+      "Påmindelse: Første jobsamtale skal holdes senest 11.03.2019 (LAB § 20 a).");
+  EXPECT_EQ(
+      AlertText(v1::RESOLVED, &rule, rule.id, "2019-03-11", rule.legal_ref, "", Language::kDanish),
+      "Nu opfyldt, men for sent: Første jobsamtale skal holdes senest 11.03.2019 "
+      "(LAB § 20 a).");
   EXPECT_EQ(AlertText(v1::RETRACTED, &rule, rule.id, "2019-03-11", rule.legal_ref, "",
                       Language::kEnglish),
             "Earlier alert withdrawn: The first job meeting was not held by 2019-03-11 "

@@ -222,20 +222,11 @@ TEST_F(ReplayStateTest, KilledAndRestartedRunsEndLikeAnUninterruptedRun) {
   const std::vector<std::string> events = testing::SyntheticEventLines({.persons = 400, .seed = 3});
   WriteLines(Path("events.jsonl"), events);
   auto flags = [this](const std::string& tag) {
-    return std::vector<std::string>{"replay",
-                                    "--events",
-                                    Path("events.jsonl"),
-                                    "--until",
-                                    kUntil,
-                                    "--state-dir",
-                                    Path(tag + ".state"),
-                                    "--out",
-                                    Path(tag + ".out"),
-                                    "--rejects",
-                                    Path(tag + ".rejects"),
+    return std::vector<std::string>{"replay", "--events", Path("events.jsonl"), "--until", kUntil,
+                                    "--state-dir", Path(tag + ".state"), "--out",
+                                    Path(tag + ".out"), "--rejects", Path(tag + ".rejects"),
                                     // Small batches: many commits, so many kill points.
-                                    "--batch",
-                                    "20"};
+                                    "--batch", "20"};
   };
   ASSERT_EQ(RunFristvagt(flags("clean"), {}, Path("log")), 0) << ReadAll(Path("log"));
 

@@ -39,8 +39,8 @@ TEST(CliTest, CheckRulesNamesFileLineAndKeyOfEachProblem) {
   const int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + at, '\n'));
   std::string out;
   EXPECT_EQ(testing::RunBinaryCapture("check-rules " + dir.path().string(), &out), 1);
-  EXPECT_THAT(out, HasSubstr("lab2016.toml:" + std::to_string(line) +
-                             ": rule[first_meeting].due.dayz"));
+  EXPECT_THAT(out,
+              HasSubstr("lab2016.toml:" + std::to_string(line) + ": rule[first_meeting].due.dayz"));
   EXPECT_THAT(out, HasSubstr("meeting_hold"));
 }
 
@@ -48,9 +48,9 @@ TEST(CliTest, ReplayRefusesInvalidRulesAndUnreadableFiles) {
   const testing::TempDir dir;
   std::ofstream(dir.path() / "broken.toml") << "[regime]\nid = 3\n";
   std::string out;
-  EXPECT_EQ(testing::RunBinaryCapture("replay --events /dev/null --rules " + dir.path().string(),
-                                      &out),
-            1);
+  EXPECT_EQ(
+      testing::RunBinaryCapture("replay --events /dev/null --rules " + dir.path().string(), &out),
+      1);
   EXPECT_THAT(out, HasSubstr("broken.toml:2"));
   EXPECT_EQ(testing::RunBinaryCapture("replay --events /nonexistent.jsonl", &out), 1);
   EXPECT_THAT(out, HasSubstr("cannot read --events /nonexistent.jsonl"));

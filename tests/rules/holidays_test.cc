@@ -16,11 +16,11 @@ TEST(HolidaysTest, EasterSundayMatchesKnownYears) {
 }
 
 TEST(HolidaysTest, EasterBasedHolidays2025) {
-  EXPECT_TRUE(IsDanishHoliday(CivilDay(2025, 4, 17)));   // skærtorsdag
-  EXPECT_TRUE(IsDanishHoliday(CivilDay(2025, 4, 18)));   // langfredag
-  EXPECT_TRUE(IsDanishHoliday(CivilDay(2025, 4, 21)));   // 2. påskedag
-  EXPECT_TRUE(IsDanishHoliday(CivilDay(2025, 5, 29)));   // kristi himmelfart
-  EXPECT_TRUE(IsDanishHoliday(CivilDay(2025, 6, 9)));    // 2. pinsedag
+  EXPECT_TRUE(IsDanishHoliday(CivilDay(2025, 4, 17)));  // skærtorsdag
+  EXPECT_TRUE(IsDanishHoliday(CivilDay(2025, 4, 18)));  // langfredag
+  EXPECT_TRUE(IsDanishHoliday(CivilDay(2025, 4, 21)));  // 2. påskedag
+  EXPECT_TRUE(IsDanishHoliday(CivilDay(2025, 5, 29)));  // kristi himmelfart
+  EXPECT_TRUE(IsDanishHoliday(CivilDay(2025, 6, 9)));   // 2. pinsedag
   EXPECT_FALSE(IsDanishHoliday(CivilDay(2025, 4, 16)));
 }
 

@@ -30,16 +30,37 @@ TEST(ShippedRulesTest, DocsRulesMdIsGeneratedFromTheRegimeFiles) {
 }
 
 TEST(ShippedRulesTest, EveryRuleOfTheSpecIsInSomeRegime) {
-  const std::set<std::string> spec = {
-      "first_meeting", "final_visitation", "visitation_justified",
-      "aktivitetsparat_at_first_meeting", "paalaeg_at_first_meeting", "test_need_assessment",
-      "test_completed", "course_after_test", "guidance_225_hours", "coordinating_caseworker",
-      "meetings_up_first_3_months", "meetings_ap_every_2_months", "meetings_first_6_months",
-      "paalaeg_followed_up", "paalaeg_step_deadline", "paalaeg_deadline_postponed", "first_offer",
-      "offer_gap", "offer_justified", "cv_visible", "jobseeker_registered",
-      "education_goal_in_plan", "institution_identified", "duty_assessment", "info_transfer",
-      "info_transfer_content", "mentor_period_end", "mentor_on_education_start",
-      "dropout_risk_reaction", "sanction_decision", "contact_before_sanction"};
+  const std::set<std::string> spec = {"first_meeting",
+                                      "final_visitation",
+                                      "visitation_justified",
+                                      "aktivitetsparat_at_first_meeting",
+                                      "paalaeg_at_first_meeting",
+                                      "test_need_assessment",
+                                      "test_completed",
+                                      "course_after_test",
+                                      "guidance_225_hours",
+                                      "coordinating_caseworker",
+                                      "meetings_up_first_3_months",
+                                      "meetings_ap_every_2_months",
+                                      "meetings_first_6_months",
+                                      "paalaeg_followed_up",
+                                      "paalaeg_step_deadline",
+                                      "paalaeg_deadline_postponed",
+                                      "first_offer",
+                                      "offer_gap",
+                                      "offer_justified",
+                                      "cv_visible",
+                                      "jobseeker_registered",
+                                      "education_goal_in_plan",
+                                      "institution_identified",
+                                      "duty_assessment",
+                                      "info_transfer",
+                                      "info_transfer_content",
+                                      "mentor_period_end",
+                                      "mentor_on_education_start",
+                                      "dropout_risk_reaction",
+                                      "sanction_decision",
+                                      "contact_before_sanction"};
   std::set<std::string> shipped;
   for (const Regime& regime : LoadShipped().regimes) {
     for (const RuleSpec& rule : regime.rules) shipped.insert(rule.id);

@@ -54,9 +54,8 @@ Expected ReadExpected(const fs::path& path) {
 }
 
 std::string Compact(const v1::Alert& a) {
-  return v1::AlertKind_Name(a.kind()) + " " + a.rule_id() + " " + a.regime() + " " +
-         a.deadline() + " " +
-         v1::ObligationStatus_Name(a.status()) + " due=" + a.due_at();
+  return v1::AlertKind_Name(a.kind()) + " " + a.rule_id() + " " + a.regime() + " " + a.deadline() +
+         " " + v1::ObligationStatus_Name(a.status()) + " due=" + a.due_at();
 }
 
 std::vector<std::string> ReadLines(const fs::path& path) {
@@ -81,8 +80,8 @@ std::vector<fs::path> AllScenarios() {
 }
 
 std::string ScenarioName(const ::testing::TestParamInfo<fs::path>& info) {
-  std::string name = info.param.parent_path().filename().string() + "_" +
-                     info.param.filename().string();
+  std::string name =
+      info.param.parent_path().filename().string() + "_" + info.param.filename().string();
   name = name.substr(0, name.size() - 13);
   for (char& c : name) {
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
@@ -100,9 +99,9 @@ TEST_P(ScenarioTest, ReplayPrintsExactlyTheExpectedAlerts) {
   const testing::TempDir tmp;
   const fs::path out = tmp.path() / "alerts.jsonl";
   const fs::path rejects = tmp.path() / "rejects.jsonl";
-  const int rc = testing::RunBinary("replay --events " + events.string() + " --out " +
-                                    out.string() + " --rejects " + rejects.string() +
-                                    expected.args);
+  const int rc =
+      testing::RunBinary("replay --events " + events.string() + " --out " + out.string() +
+                         " --rejects " + rejects.string() + expected.args);
   ASSERT_EQ(rc, 0) << "replay failed for " << events;
 
   std::vector<std::string> actual;
@@ -118,10 +117,8 @@ TEST_P(ScenarioTest, ReplayPrintsExactlyTheExpectedAlerts) {
     const auto line_pos = line.find("\"line\":");
     const auto code_pos = line.find("\"code\":\"");
     ASSERT_NE(code_pos, std::string::npos) << line;
-    const std::string number =
-        line.substr(line_pos + 7, line.find(',', line_pos) - line_pos - 7);
-    const std::string code =
-        line.substr(code_pos + 8, line.find('"', code_pos + 8) - code_pos - 8);
+    const std::string number = line.substr(line_pos + 7, line.find(',', line_pos) - line_pos - 7);
+    const std::string code = line.substr(code_pos + 8, line.find('"', code_pos + 8) - code_pos - 8);
     actual.push_back("REJECT line=" + number + " " + code);
   }
   std::ostringstream got;

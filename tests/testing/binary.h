@@ -3,13 +3,13 @@
 // are (ctest sets FRISTVAGT_BINARY and FRISTVAGT_SOURCE_DIR), and a scratch directory that
 // cleans up after itself.
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
-
-#include <sys/wait.h>
-#include <unistd.h>
 
 namespace fristvagt::testing {
 
