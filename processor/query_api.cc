@@ -22,9 +22,10 @@ HttpResponse Json(int status, const google::protobuf::Message& message) {
   return HttpResponse{status, "application/json", body + "\n"};
 }
 
-HttpResponse Error(int status, const std::string& message) {
+HttpResponse Error(int status, const std::string& message, const std::string& owner = "") {
   google::protobuf::Struct body;
   (*body.mutable_fields())["error"].set_string_value(message);
+  if (!owner.empty()) (*body.mutable_fields())["owner"].set_string_value(owner);
   return Json(status, body);
 }
 
@@ -77,12 +78,10 @@ class QueryApi {
     const std::string key = rest.substr(0, slash);
     const LocalState::Owner owner = state_->OwnerOf(key);
     if (!owner.local) {
-      HttpResponse moved =
-          Error(421, owner.address.empty() ? "this instance does not own the person's partition"
-                                           : "owned by another instance: " + owner.address);
-      if (!owner.address.empty())
-        moved.body.insert(moved.body.size() - 2, ",\"owner\":\"" + owner.address + "\"");
-      return moved;
+      return Error(421,
+                   owner.address.empty() ? "this instance does not own the person's partition"
+                                         : "owned by another instance: " + owner.address,
+                   owner.address);
     }
     v1::PersonObligations out;
     out.set_person_key(key);
