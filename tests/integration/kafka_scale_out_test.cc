@@ -38,18 +38,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::ChildProcess;
+using testing::MetricValue;
 
 constexpr int kRestoreDelayMs = 1500;
-
-uint64_t MetricValue(const std::string& metrics, const std::string& name) {
-  for (absl::string_view line : absl::StrSplit(metrics, '\n')) {
-    if (absl::StartsWith(line, name + " ")) {
-      uint64_t value = 0;
-      if (absl::SimpleAtoi(line.substr(name.size() + 1), &value)) return value;
-    }
-  }
-  return 0;
-}
 
 // The partitions a process holds according to its log (assigned, and not revoked or lost
 // since), each with whether it caught up since: whether its clock follows the wall clock.

@@ -31,18 +31,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::ChildProcess;
+using testing::MetricValue;
 
 constexpr int kShutdownTimeoutMs = 5000;
-
-uint64_t MetricValue(const std::string& metrics, const std::string& name) {
-  for (absl::string_view line : absl::StrSplit(metrics, '\n')) {
-    if (absl::StartsWith(line, name + " ")) {
-      uint64_t value = 0;
-      if (absl::SimpleAtoi(line.substr(name.size() + 1), &value)) return value;
-    }
-  }
-  return 0;
-}
 
 class KafkaShutdownTest : public ::testing::Test {
  protected:

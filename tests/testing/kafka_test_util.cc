@@ -15,8 +15,10 @@
 #include <thread>
 #include <variant>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "google/protobuf/util/json_util.h"
 #include "processor/event_decoder.h"
 #include "proto/alert.pb.h"
@@ -478,6 +480,16 @@ std::string ReadFile(const std::filesystem::path& path) {
 
 void WriteFile(const std::filesystem::path& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
+}
+
+uint64_t MetricValue(const std::string& metrics, const std::string& name) {
+  for (absl::string_view line : absl::StrSplit(metrics, '\n')) {
+    if (absl::StartsWith(line, name + " ")) {
+      uint64_t value = 0;
+      if (absl::SimpleAtoi(line.substr(name.size() + 1), &value)) return value;
+    }
+  }
+  return 0;
 }
 
 }  // namespace fristvagt::testing

@@ -102,6 +102,9 @@ struct HttpResult {
 // GET http://127.0.0.1:port/path; nullopt when nothing answers.
 std::optional<HttpResult> HttpGet(int port, const std::string& path);
 
+// The value of an unlabelled metric in Prometheus text; 0 when absent.
+uint64_t MetricValue(const std::string& metrics, const std::string& name);
+
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int FreeTcpPort();
 
