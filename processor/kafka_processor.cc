@@ -250,6 +250,21 @@ absl::Status KafkaProcessor::Start(const std::string& bootstrap) {
     }
   }
 
+  // A member without partitions is looked at after four session timeouts (librdkafka's
+  // default session is 45 s), never sooner than 30 s.
+  int64_t session_ms = 45000;
+  if (auto it = config_.kafka.find("session.timeout.ms"); it != config_.kafka.end()) {
+    if (!absl::SimpleAtoi(it->second, &session_ms)) session_ms = 45000;
+  }
+  join_watch_ = std::make_unique<GroupJoinWatch>(
+      config_.group_id, std::max(absl::Seconds(30), absl::Milliseconds(4 * session_ms)));
+  if (absl::Status s = Subscribe(); !s.ok()) return s;
+  Logger("processor")
+      ->info("consuming {} as group {} from {}", config_.topics.input, config_.group_id, bootstrap);
+  return absl::OkStatus();
+}
+
+absl::Status KafkaProcessor::Subscribe() {
   PartitionList topics(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(topics.get(), config_.topics.input.c_str(),
                                     RD_KAFKA_PARTITION_UA);
@@ -257,14 +272,25 @@ absl::Status KafkaProcessor::Start(const std::string& bootstrap) {
     return absl::InternalError(
         absl::StrCat("cannot subscribe to ", config_.topics.input, ": ", rd_kafka_err2str(err)));
   }
-  Logger("processor")
-      ->info("consuming {} as group {} from {}", config_.topics.input, config_.group_id, bootstrap);
+  join_watch_->Reset(absl::Now());
   return absl::OkStatus();
+}
+
+// Leaves the group and joins it again: for a member the coordinator does not count as part of
+// a stable group although it has waited for an assignment far longer than a rebalance takes.
+void KafkaProcessor::Resubscribe() {
+  if (rd_kafka_resp_err_t err = rd_kafka_unsubscribe(consumer_.get())) {
+    Logger("processor")->warn("unsubscribe: {}", rd_kafka_err2str(err));
+  }
+  if (absl::Status s = Subscribe(); !s.ok()) {
+    Logger("processor")->warn("{}", std::string(s.message()));
+  }
 }
 
 void KafkaProcessor::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                                  rd_kafka_topic_partition_list_t* partitions, void* opaque) {
   auto* self = static_cast<KafkaProcessor*>(opaque);
+  self->join_watch_->Reset(absl::Now());
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     self->Assign(partitions);
   } else {
@@ -788,6 +814,7 @@ absl::Status KafkaProcessor::Run(const std::atomic<bool>& stop) {
       last_warning = now;
     }
     test_hooks::At(test_hooks::Point::kBetweenBatches);
+    if (join_watch_->ShouldRejoin(consumer_.get(), !partitions_.empty(), now)) Resubscribe();
     if (now - last_lag > absl::Seconds(1)) {
       UpdateLag();
       last_lag = now;

@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "processor/config.h"
 #include "processor/engine.h"
+#include "processor/group_watch.h"
 #include "processor/kafka_client.h"
 #include "processor/metrics.h"
 #include "rules/regime.h"
@@ -67,6 +68,8 @@ class KafkaProcessor {
   absl::Status Flush(Partition* partition);
   absl::Status ProduceOutbox(Partition* partition);
   void UpdateLag();
+  absl::Status Subscribe();
+  void Resubscribe();
 
   const Config& config_;
   const rules::Catalog& catalog_;
@@ -76,6 +79,7 @@ class KafkaProcessor {
   KafkaHandle producer_;
   bool transactional_ = false;
   std::map<int32_t, Partition> partitions_;
+  std::unique_ptr<GroupJoinWatch> join_watch_;
   EventDecoder decoder_;
 };
 
