@@ -3,8 +3,8 @@
 // that fall due at once are fired. A plain program, not a test (conventions.md); figures and
 // commands in docs/benchmarks.md.
 //
-//   replay_bench [--persons N] [--fire-persons N] [--dir DIR] [--rules DIR]
-//                [--store rocksdb|memory]
+//   replay_bench [--persons N] [--fire-persons N] [--runs N] [--phases ABD] [--dir DIR]
+//                [--rules DIR] [--store rocksdb|memory] [--markdown FILE]
 //
 // Phase A pushes N synthetic persons' events (first contact, a meeting after three days, a
 // test need assessment after ten; first contacts spread over 60 days) through Engine +
@@ -13,11 +13,18 @@
 // one Get and one Put per event, same keys in the same order, values of the mean size the
 // engine wrote, one WriteBatch per 1000 events, same options. Phase C reports peak RSS after
 // phase A and counts the open obligations then held. Phase D gives M persons the same first
-// contact moment and times FireTimersUpTo over the moment their first timers fall due.
-// With --store memory only phase A runs, over MemoryStore, to isolate the store's cost.
+// contact moment and times FireTimersUpTo over the moment their first timers fall due; its
+// baseline is one raw Get and Put per fired timer, same keys, same order, same value size.
+// Each phase runs --runs times (default 3) on a fresh directory; the summary gives medians,
+// ratios to the baseline of the same run, and the first run's own peak RSS per phase (VmHWM
+// is reset to the current RSS before each phase through /proc/self/clear_refs; later runs
+// start with the block cache the first one filled). The summary is also written as a Markdown
+// section to --markdown FILE (bench/run.sh collects it). With --store memory only phase A runs,
+// over MemoryStore, to isolate the store's cost.
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -32,6 +39,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "processor/engine.h"
 #include "rocksdb/db.h"
@@ -165,6 +173,12 @@ class MeasuringStore : public fristvagt::state::StateStore {
     Timed timed(&scan_seconds_);
     return inner_->ScanTimers(up_to, limit, out);
   }
+  absl::Status ScanTimersAfter(const fristvagt::state::TimerKey* after, int64_t up_to, size_t limit,
+                               std::vector<fristvagt::state::TimerKey>* out,
+                               std::optional<fristvagt::state::TimerKey>* later) override {
+    Timed timed(&scan_seconds_);
+    return inner_->ScanTimersAfter(after, up_to, limit, out, later);
+  }
   absl::StatusOr<std::optional<fristvagt::state::TimerKey>> FirstTimer() override {
     Timed timed(&scan_seconds_);
     return inner_->FirstTimer();
@@ -184,14 +198,17 @@ class MeasuringStore : public fristvagt::state::StateStore {
   absl::Status Commit(const fristvagt::state::Batch& batch) override {
     for (const auto& [key, person] : batch.persons) {
       if (!person.has_value()) continue;
-      person_bytes_ += person->ByteSizeLong();
-      ++person_writes_;
+      // Every 16th record only: sizing every one was 3 % of the profile (issue 8).
+      if (person_writes_++ % 16 == 0) {
+        person_bytes_ += person->ByteSizeLong();
+        ++sized_;
+      }
     }
     Timed timed(&commit_seconds_);
     ++commits_;
     return inner_->Commit(batch);
   }
-  uint64_t MeanPersonBytes() const { return person_writes_ ? person_bytes_ / person_writes_ : 0; }
+  uint64_t MeanPersonBytes() const { return sized_ ? person_bytes_ / sized_ : 0; }
   std::string Report() const {
     return absl::StrCat("store: ", commits_, " commits ", commit_seconds_, " s, ", gets_, " gets ",
                         get_seconds_, " s, scans ", scan_seconds_, " s, ", person_writes_,
@@ -209,6 +226,7 @@ class MeasuringStore : public fristvagt::state::StateStore {
   fristvagt::state::StateStore* inner_;
   uint64_t person_bytes_ = 0;
   uint64_t person_writes_ = 0;
+  uint64_t sized_ = 0;
   uint64_t commits_ = 0;
   uint64_t gets_ = 0;
   double commit_seconds_ = 0;
@@ -233,6 +251,8 @@ void Drain(fristvagt::state::StateStore* store, uint64_t* sent) {
 struct PhaseA {
   uint64_t events = 0;
   double seconds = 0;
+  double cpu_seconds = 0;
+  uint64_t timers_fired = 0;
   uint64_t mean_person_bytes = 0;
   absl::Time clock;
 };
@@ -244,6 +264,14 @@ double ThreadCpuSeconds() {
   return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec +
          (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 }
+
+// Starts a phase's own peak RSS: writing 5 to clear_refs resets VmHWM to the current RSS.
+void ResetPeakRss() {
+  std::ofstream clear("/proc/self/clear_refs");
+  clear << "5";
+}
+
+long PeakRssMiB() { return ProcStatusKb("VmHWM") / 1024; }
 
 PhaseA RunEngine(const fristvagt::rules::Catalog& catalog, fristvagt::state::StateStore* inner,
                  const std::string& label, uint64_t persons, absl::Time start) {
@@ -270,7 +298,7 @@ PhaseA RunEngine(const fristvagt::rules::Catalog& catalog, fristvagt::state::Sta
       Check(engine.Flush(), "committing");
       Drain(&store, &sent);
     }
-    if (result.events % 500000 == 0) {
+    if (result.events % 1000000 == 0) {
       std::cerr << "  " << result.events << " events, " << Seconds(began) << " s, RSS "
                 << ProcStatusKb("VmRSS") / 1024 << " MiB\n";
     }
@@ -278,22 +306,31 @@ PhaseA RunEngine(const fristvagt::rules::Catalog& catalog, fristvagt::state::Sta
   Check(engine.Flush(), "committing");
   Drain(&store, &sent);
   result.seconds = Seconds(began);
-  const double cpu = ThreadCpuSeconds() - cpu_began;
+  result.cpu_seconds = ThreadCpuSeconds() - cpu_began;
   result.mean_person_bytes = store.MeanPersonBytes();
   result.clock = clock;
   const auto& c = engine.counters();
+  result.timers_fired = c.timers_fired;
   std::cout << "A engine+" << label << ": " << result.events << " events in " << result.seconds
             << " s = " << static_cast<uint64_t>(result.events / result.seconds)
-            << " events/s; processing thread CPU " << cpu
-            << " s = " << static_cast<uint64_t>(result.events / cpu)
+            << " events/s; processing thread CPU " << result.cpu_seconds
+            << " s = " << static_cast<uint64_t>(result.events / result.cpu_seconds)
             << " events per CPU-second\n  (timers fired " << c.timers_fired << ", alerts "
             << c.alerts_raised << ", outbox entries sent " << sent << ", mean person record "
             << result.mean_person_bytes << " B)\n  " << store.Report() << '\n';
   return result;
 }
 
-double RunBaseline(const std::string& dir, uint64_t persons, absl::Time start,
-                   uint64_t value_bytes) {
+struct RawDb {
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  ~RawDb() {
+    for (auto* handle : handles) Check(db->DestroyColumnFamilyHandle(handle), "closing");
+  }
+};
+
+// A fresh database with the store's options and its persons family, for the baselines.
+void OpenRaw(const std::string& dir, RawDb* raw_db) {
   const auto& shared = fristvagt::state::GetSharedResources();
   rocksdb::DBOptions db_options = fristvagt::state::MakeDbOptions(shared);
   db_options.create_if_missing = true;
@@ -301,39 +338,56 @@ double RunBaseline(const std::string& dir, uint64_t persons, absl::Time start,
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
       {fristvagt::state::kPersonsFamily, fristvagt::state::PersonsFamilyOptions(shared)}};
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  Check(rocksdb::DB::Open(db_options, dir, families, &handles, &raw), "opening the baseline");
-  std::unique_ptr<rocksdb::DB> db(raw);
-  Cohort cohort(persons, start);
-  const std::string value(value_bytes, 'v');
+  Check(rocksdb::DB::Open(db_options, dir, families, &raw_db->handles, &raw),
+        "opening the baseline");
+  raw_db->db.reset(raw);
+}
+
+// One Get and one Put per key, the Puts in one WriteBatch per 1000 keys; returns keys/s.
+template <typename NextKey>
+double RawGetPut(RawDb* raw, const std::string& value, NextKey next_key, uint64_t* count) {
   std::string read;
   rocksdb::WriteBatch batch;
-  uint64_t events = 0;
+  std::string key;
+  *count = 0;
   const Clock::time_point began = Clock::now();
-  Pending next;
-  while (cohort.Next(&next)) {
-    const std::string key = PersonKey(next.person);
-    const rocksdb::Status got = db->Get(rocksdb::ReadOptions(), handles[1], key, &read);
+  while (next_key(&key)) {
+    const rocksdb::Status got = raw->db->Get(rocksdb::ReadOptions(), raw->handles[1], key, &read);
     if (!got.ok() && !got.IsNotFound()) Check(got, "baseline get");
-    Check(batch.Put(handles[1], key, value), "baseline put");
-    if (++events % kEventsPerBatch == 0) {
-      Check(db->Write(rocksdb::WriteOptions(), &batch), "baseline write");
+    Check(batch.Put(raw->handles[1], key, value), "baseline put");
+    if (++*count % kEventsPerBatch == 0) {
+      Check(raw->db->Write(rocksdb::WriteOptions(), &batch), "baseline write");
       batch.Clear();
     }
   }
-  Check(db->Write(rocksdb::WriteOptions(), &batch), "baseline write");
-  const double seconds = Seconds(began);
-  std::cout << "B raw RocksDB Get+Put: " << events << " events in " << seconds
-            << " s = " << static_cast<uint64_t>(events / seconds) << " events/s (" << value_bytes
-            << " B values)\n";
-  for (auto* handle : handles) Check(db->DestroyColumnFamilyHandle(handle), "closing");
-  return events / seconds;
+  Check(raw->db->Write(rocksdb::WriteOptions(), &batch), "baseline write");
+  return *count / Seconds(began);
+}
+
+double RunBaseline(const std::string& dir, uint64_t persons, absl::Time start,
+                   uint64_t value_bytes) {
+  RawDb raw;
+  OpenRaw(dir, &raw);
+  Cohort cohort(persons, start);
+  uint64_t events = 0;
+  const double rate = RawGetPut(
+      &raw, std::string(value_bytes, 'v'),
+      [&cohort](std::string* key) {
+        Pending next;
+        if (!cohort.Next(&next)) return false;
+        *key = PersonKey(next.person);
+        return true;
+      },
+      &events);
+  std::cout << "B raw RocksDB Get+Put: " << events << " events at " << static_cast<uint64_t>(rate)
+            << " events/s (" << value_bytes << " B values)\n";
+  return rate;
 }
 
 void PrintMemory(const std::string& when) {
-  std::cout << "C memory " << when << ": peak RSS (VmHWM) " << ProcStatusKb("VmHWM") / 1024
-            << " MiB, RSS (VmRSS) " << ProcStatusKb("VmRSS") / 1024 << " MiB\n";
+  std::cout << "C memory " << when << ": peak RSS (VmHWM) " << PeakRssMiB() << " MiB, RSS (VmRSS) "
+            << ProcStatusKb("VmRSS") / 1024 << " MiB\n";
 }
 
 // Streams the closed store's persons and timers with plain RocksDB reads.
@@ -364,35 +418,121 @@ void CountOpen(const std::string& dir) {
   for (auto* handle : handles) Check(db->DestroyColumnFamilyHandle(handle), "closing");
 }
 
-void RunFiring(const fristvagt::rules::Catalog& catalog, const std::string& dir, uint64_t persons,
-               absl::Time at) {
-  auto store = fristvagt::state::OpenRocksDbStore(dir, {"bench", 1});
-  Check(store.status(), "opening the firing store");
-  fristvagt::processor::Engine engine(catalog, store->get(), {});
-  for (uint64_t i = 0; i < persons; ++i) {
-    Check(engine.ApplyEvent(MakeEvent({at, i, Kind::kFirstContact}), at, "bench"), "apply");
-    if ((i + 1) % kEventsPerBatch == 0) {
-      Check(engine.Flush(), "committing");
-      uint64_t sent = 0;
-      Drain(store->get(), &sent);
+// Open obligations held by the store, read through the StateStore interface.
+uint64_t OpenObligations(fristvagt::state::StateStore* store) {
+  uint64_t open = 0;
+  std::vector<v1::PersonState> page;
+  std::string after;
+  do {
+    Check(store->ScanPersons(after, 4096, &page), "scanning persons");
+    for (const v1::PersonState& person : page) {
+      for (const auto& ob : person.obligations()) open += ob.status() == v1::OPEN;
     }
+    if (!page.empty()) after = page.back().person_key();
+  } while (!page.empty());
+  return open;
+}
+
+struct PhaseD {
+  uint64_t open = 0;  // open obligations before firing
+  uint64_t fired = 0;
+  double rate = 0;
+  double baseline = 0;
+  long peak_open_mib = 0;  // peak RSS while the obligations were opened
+  long peak_fire_mib = 0;  // peak RSS of the firing itself
+};
+
+PhaseD RunFiring(const fristvagt::rules::Catalog& catalog, const std::string& dir, uint64_t persons,
+                 absl::Time at, bool count_open) {
+  PhaseD result;
+  uint64_t mean_bytes = 0;
+  std::vector<std::string> keys;
+  {
+    ResetPeakRss();
+    auto opened = fristvagt::state::OpenRocksDbStore(dir + "/firing", {"bench", 1});
+    Check(opened.status(), "opening the firing store");
+    MeasuringStore store(opened->get());
+    fristvagt::processor::Engine engine(catalog, &store, {});
+    for (uint64_t i = 0; i < persons; ++i) {
+      Check(engine.ApplyEvent(MakeEvent({at, i, Kind::kFirstContact}), at, "bench"), "apply");
+      if ((i + 1) % kEventsPerBatch == 0) {
+        Check(engine.Flush(), "committing");
+        uint64_t sent = 0;
+        Drain(&store, &sent);
+      }
+    }
+    Check(engine.Flush(), "committing");
+    uint64_t sent = 0;
+    Drain(&store, &sent);
+    if (count_open) result.open = OpenObligations(&store);
+    result.peak_open_mib = PeakRssMiB();
+    PrintMemory(absl::StrCat("with ", persons, " persons' obligations open"));
+    auto first = store.FirstTimer();
+    Check(first.status(), "first timer");
+    const absl::Time due = absl::FromUnixMicros((*first)->due_micros);
+    ResetPeakRss();
+    const uint64_t before = engine.counters().timers_fired;
+    const Clock::time_point began = Clock::now();
+    Check(engine.FireTimersUpTo(due), "firing");
+    Check(engine.Flush(), "committing");
+    Drain(&store, &sent);
+    const double seconds = Seconds(began);
+    result.fired = engine.counters().timers_fired - before;
+    result.rate = result.fired / seconds;
+    result.peak_fire_mib = PeakRssMiB();
+    mean_bytes = store.MeanPersonBytes();
+    std::cout << "D firing: " << result.fired << " timers due at " << absl::FormatTime(due)
+              << " fired in " << seconds << " s = " << static_cast<uint64_t>(result.rate)
+              << " timers/s (" << result.open << " open obligations before)\n  " << store.Report()
+              << '\n';
+    PrintMemory("after firing");
   }
-  Check(engine.Flush(), "committing");
-  uint64_t sent = 0;
-  Drain(store->get(), &sent);
-  PrintMemory(absl::StrCat("with ", persons, " persons' obligations open"));
-  auto first = (*store)->FirstTimer();
-  Check(first.status(), "first timer");
-  const absl::Time due = absl::FromUnixMicros((*first)->due_micros);
-  const uint64_t before = engine.counters().timers_fired;
-  const Clock::time_point began = Clock::now();
-  Check(engine.FireTimersUpTo(due), "firing");
-  Check(engine.Flush(), "committing");
-  const double seconds = Seconds(began);
-  const uint64_t fired = engine.counters().timers_fired - before;
-  std::cout << "D firing: " << fired << " timers due at " << absl::FormatTime(due) << " fired in "
-            << seconds << " s = " << static_cast<uint64_t>(fired / seconds) << " timers/s\n";
-  PrintMemory("after firing");
+  // Baseline: the same persons' records, then one Get and Put per fired timer in timer order
+  // (all due at one moment, so person key order).
+  for (uint64_t i = 0; i < persons; ++i) keys.push_back(PersonKey(i));
+  std::sort(keys.begin(), keys.end());
+  if (keys.size() > result.fired) keys.resize(result.fired);
+  RawDb raw;
+  OpenRaw(dir + "/firing-baseline", &raw);
+  const std::string value(mean_bytes, 'v');
+  size_t loaded = 0;
+  uint64_t count = 0;
+  RawGetPut(
+      &raw, value,
+      [&](std::string* key) {
+        if (loaded == keys.size()) return false;
+        *key = keys[loaded++];
+        return true;
+      },
+      &count);
+  size_t next = 0;
+  result.baseline = RawGetPut(
+      &raw, value,
+      [&](std::string* key) {
+        if (next == keys.size()) return false;
+        *key = keys[next++];
+        return true;
+      },
+      &count);
+  std::cout << "D baseline raw RocksDB Get+Put per fired timer: " << count << " at "
+            << static_cast<uint64_t>(result.baseline) << " /s (" << mean_bytes
+            << " B values); ratio " << result.rate / result.baseline << '\n';
+  return result;
+}
+
+double Median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+std::string Runs(const std::vector<double>& values, int precision = 0) {
+  std::string out;
+  for (double v : values) {
+    absl::StrAppend(&out, out.empty() ? "" : ", ", absl::StrFormat("%.*f", precision, v));
+  }
+  return out;
 }
 
 }  // namespace
@@ -400,15 +540,18 @@ void RunFiring(const fristvagt::rules::Catalog& catalog, const std::string& dir,
 int main(int argc, char** argv) {
   uint64_t persons = 1000000;
   uint64_t fire_persons = 1000000;
+  int runs = 3;
   bool memory_store = false;
   std::string phases = "ABD";
   std::string dir = (fs::temp_directory_path() / "fristvagt-bench").string();
   std::string rules_dir = FRISTVAGT_BENCH_RULES_DIR;
+  std::string markdown_path;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const std::string value = argv[i + 1];
     if (flag == "--persons" && absl::SimpleAtoi(value, &persons)) continue;
     if (flag == "--fire-persons" && absl::SimpleAtoi(value, &fire_persons)) continue;
+    if (flag == "--runs" && absl::SimpleAtoi(value, &runs) && runs > 0) continue;
     if (flag == "--dir") {
       dir = value;
       continue;
@@ -421,19 +564,26 @@ int main(int argc, char** argv) {
       phases = value;
       continue;
     }
+    if (flag == "--markdown") {
+      markdown_path = value;
+      continue;
+    }
     if (flag == "--store" && (value == "memory" || value == "rocksdb")) {
       memory_store = value == "memory";
       continue;
     }
-    std::cerr << "usage: replay_bench [--persons N] [--fire-persons N] [--dir DIR] "
-                 "[--rules DIR] [--store rocksdb|memory] [--phases ABD]\n";
+    std::cerr << "usage: replay_bench [--persons N] [--fire-persons N] [--runs N] "
+                 "[--phases ABD] [--dir DIR] [--rules DIR] [--store rocksdb|memory] "
+                 "[--markdown FILE]\n";
+    return 2;
+  }
+  if (argc % 2 == 0) {
+    std::cerr << "replay_bench: " << argv[argc - 1] << " needs a value\n";
     return 2;
   }
   std::vector<fristvagt::rules::RuleFileError> errors;
   auto catalog = fristvagt::rules::LoadCatalog(rules_dir, &errors);
   Check(catalog.status(), "loading rules");
-  fs::remove_all(dir);
-  fs::create_directories(dir);
   absl::Time start;
   std::string error;
   absl::ParseTime(absl::RFC3339_full, "2024-01-01T08:00:00+01:00", &start, &error);
@@ -443,24 +593,84 @@ int main(int argc, char** argv) {
     RunEngine(*catalog, store.get(), "MemoryStore", persons, start);
     return 0;
   }
-  if (phases.find('A') != std::string::npos) {
-    PhaseA a;
-    {
-      auto store = fristvagt::state::OpenRocksDbStore(dir + "/engine", {"bench", 0});
-      Check(store.status(), "opening the store");
-      a = RunEngine(*catalog, store->get(), "RocksDB", persons, start);
+  const bool run_a = phases.find('A') != std::string::npos;
+  const bool run_d = phases.find('D') != std::string::npos && fire_persons > 0;
+  std::string markdown = absl::StrCat(
+      "### replay_bench: ",
+      run_a ? absl::StrCat(persons, " persons (", 3 * persons, " events) replayed, ") : "",
+      run_d ? absl::StrCat(fire_persons, " persons firing, ") : "", runs, " runs\n\n",
+      "| figure | median | runs | baseline (median) | ratio (median) | peak RSS |\n"
+      "|---|---|---|---|---|---|\n");
+  if (run_a) {
+    std::vector<double> rate, per_cpu, baseline, ratio, timers;
+    std::vector<long> peak;
+    for (int run = 0; run < runs; ++run) {
+      fs::remove_all(dir);
+      fs::create_directories(dir);
+      ResetPeakRss();
+      PhaseA a;
+      {
+        auto store = fristvagt::state::OpenRocksDbStore(dir + "/engine", {"bench", 0});
+        Check(store.status(), "opening the store");
+        a = RunEngine(*catalog, store->get(), "RocksDB", persons, start);
+      }
+      peak.push_back(PeakRssMiB());
+      rate.push_back(a.events / a.seconds);
+      per_cpu.push_back(a.events / a.cpu_seconds);
+      timers.push_back(a.timers_fired);
+      PrintMemory("after A");
+      if (run == 0) CountOpen(dir + "/engine");
+      if (phases.find('B') != std::string::npos) {
+        baseline.push_back(RunBaseline(dir + "/baseline", persons, start, a.mean_person_bytes));
+        ratio.push_back(rate.back() / baseline.back());
+        std::cout << "ratio engine/baseline: " << ratio.back() << '\n';
+      }
     }
-    PrintMemory("after A");
-    CountOpen(dir + "/engine");
-    if (phases.find('B') != std::string::npos) {
-      const double baseline = RunBaseline(dir + "/baseline", persons, start, a.mean_person_bytes);
-      std::cout << "ratio engine/baseline: " << (a.events / a.seconds) / baseline << '\n';
-    }
+    const bool b = !baseline.empty();
+    absl::StrAppend(
+        &markdown, "| A: replay, engine + RocksDB, events/s (wall) | **",
+        static_cast<uint64_t>(Median(rate)), "** | ", Runs(rate), " | ",
+        b ? absl::StrCat(static_cast<uint64_t>(Median(baseline)), " (raw Get+Put; runs ",
+                         Runs(baseline), ")")
+          : "-",
+        " | ", b ? absl::StrFormat("%.3f (runs %s)", Median(ratio), Runs(ratio, 3)) : "-", " | ",
+        static_cast<long>(peak.front()), " MiB (run 1) |\n", "| A: events per CPU-second of the ",
+        "processing thread | ", static_cast<uint64_t>(Median(per_cpu)), " | ", Runs(per_cpu),
+        " | | | |\n", "| A: timers fired on the way | ", static_cast<uint64_t>(Median(timers)),
+        " | | | | |\n");
   }
-  if (phases.find('D') != std::string::npos && fire_persons > 0) {
-    RunFiring(*catalog, dir + "/firing", fire_persons, start);
-    CountOpen(dir + "/firing");
+  if (run_d) {
+    std::vector<double> rate, baseline, ratio;
+    std::vector<long> peak_open, peak_fire;
+    uint64_t open = 0, fired = 0;
+    for (int run = 0; run < runs; ++run) {
+      fs::remove_all(dir);
+      fs::create_directories(dir);
+      const PhaseD d = RunFiring(*catalog, dir, fire_persons, start, run == 0);
+      if (run == 0) open = d.open, fired = d.fired;
+      rate.push_back(d.rate);
+      baseline.push_back(d.baseline);
+      ratio.push_back(d.rate / d.baseline);
+      peak_open.push_back(d.peak_open_mib);
+      peak_fire.push_back(d.peak_fire_mib);
+    }
+    absl::StrAppend(&markdown, "| D: timers fired/s, ", fired, " due at once, ", open,
+                    " open obligations | **", static_cast<uint64_t>(Median(rate)), "** | ",
+                    Runs(rate), " | ", static_cast<uint64_t>(Median(baseline)),
+                    " (raw Get+Put per timer; runs ", Runs(baseline), ") | ",
+                    absl::StrFormat("%.3f (runs %s)", Median(ratio), Runs(ratio, 3)),
+                    " | run 1: ", peak_open.front(), " MiB opening them, ", peak_fire.front(),
+                    " MiB firing |\n");
   }
   fs::remove_all(dir);
+  std::cout << '\n' << markdown;
+  if (!markdown_path.empty()) {
+    std::ofstream out(markdown_path);
+    out << markdown;
+    if (!out) {
+      std::cerr << "replay_bench: cannot write " << markdown_path << '\n';
+      return 1;
+    }
+  }
   return 0;
 }

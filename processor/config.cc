@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -106,7 +107,7 @@ void ReadSections(const toml::table& root, const std::string& file, Config* c,
                   std::vector<std::string>* errors) {
   for (const auto& [key, node] : root) {
     static const char* kSections[] = {"kafka", "topics", "processing", "state",
-                                      "http",  "rules",  "input"};
+                                      "http",  "rules",  "input",      "alerts"};
     bool known = false;
     for (const char* s : kSections) known = known || key.str() == s;
     if (!known || !node.is_table()) {
@@ -118,13 +119,14 @@ void ReadSections(const toml::table& root, const std::string& file, Config* c,
   ReadKafka(root["kafka"].as_table(), file, c, errors);
 
   Section topics(root["topics"].as_table(), "topics", file, errors);
-  topics.RejectUnknown({"input", "alerts", "obligations", "dead_letter", "changelog", "partitions",
-                        "embedded_brokers"});
+  topics.RejectUnknown({"input", "alerts", "obligations", "dead_letter", "changelog", "instances",
+                        "partitions", "embedded_brokers"});
   topics.String("input", &c->topics.input);
   topics.String("alerts", &c->topics.alerts);
   topics.String("obligations", &c->topics.obligations);
   topics.String("dead_letter", &c->topics.dead_letter);
   topics.String("changelog", &c->topics.changelog);
+  topics.String("instances", &c->topics.instances);
   topics.Int("partitions", 1, 1024, &c->partitions);
   topics.Int("embedded_brokers", 1, 9, &c->embedded_brokers);
 
@@ -146,8 +148,8 @@ void ReadSections(const toml::table& root, const std::string& file, Config* c,
                                  {"en", [&] { c->language = alerts::Language::kEnglish; }}});
 
   Section input(root["input"].as_table(), "input", file, errors);
-  input.RejectUnknown(
-      {"max_event_bytes", "allow_cpr_keys", "max_clock_skew_minutes", "late_course_window_days"});
+  input.RejectUnknown({"max_event_bytes", "allow_cpr_keys", "max_clock_skew_minutes",
+                       "late_course_window_days", "partitioner"});
   int max_bytes = static_cast<int>(c->decode.max_event_bytes);
   input.Int("max_event_bytes", 1024, 64 * 1024 * 1024, &max_bytes);
   c->decode.max_event_bytes = static_cast<size_t>(max_bytes);
@@ -158,22 +160,97 @@ void ReadSections(const toml::table& root, const std::string& file, Config* c,
   int window_days = static_cast<int>(c->late_course_window / absl::Hours(24));
   input.Int("late_course_window_days", 0, 365, &window_days);
   c->late_course_window = absl::Hours(24 * window_days);
+  input.Choice(
+      "partitioner",
+      {{"murmur2_random", [&] { c->input_partitioner = KeyPartitioner::kMurmur2Random; }},
+       {"consistent_random", [&] { c->input_partitioner = KeyPartitioner::kConsistentRandom; }}});
 
   Section state(root["state"].as_table(), "state", file, errors);
   state.RejectUnknown({"dir"});
   state.String("dir", &c->state_dir);
 
   Section http(root["http"].as_table(), "http", file, errors);
-  http.RejectUnknown({"bind", "port"});
+  http.RejectUnknown(
+      {"bind", "port", "token", "token_file", "allow_unauthenticated", "advertised_address"});
   http.String("bind", &c->http_bind);
   http.Int("port", 0, 65535, &c->http_port);
+  http.String("token", &c->http_token);
+  http.String("token_file", &c->http_token_file);
+  http.Bool("allow_unauthenticated", &c->http_allow_unauthenticated);
+  http.String("advertised_address", &c->http_advertised_address);
+  if (const toml::table* table = root["http"].as_table()) {
+    c->http_line = static_cast<int>(table->source().begin.line);
+  }
 
   Section rules(root["rules"].as_table(), "rules", file, errors);
   rules.RejectUnknown({"dir"});
   rules.String("dir", &c->rules_dir);
+
+  Section alert_section(root["alerts"].as_table(), "alerts", file, errors);
+  alert_section.RejectUnknown(
+      {"format", "obligation_retention_days", "digest", "digest_hour", "digest_working_days"});
+  AlertOutput& out = c->alert_output;
+  alert_section.Choice("format", {{"protobuf", [&] { out.format = alerts::WireFormat::kProtobuf; }},
+                                  {"json", [&] { out.format = alerts::WireFormat::kJson; }}});
+  alert_section.Int("obligation_retention_days", 0, 3650, &out.obligation_retention_days);
+  alert_section.Bool("digest", &out.digest);
+  alert_section.Int("digest_hour", 0, 23, &out.digest_hour);
+  alert_section.Int("digest_working_days", 1, 30, &out.digest_working_days);
+}
+
+// A token goes into an HTTP header: printable ASCII without spaces.
+bool UsableToken(const std::string& token) {
+  if (token.empty()) return false;
+  for (char ch : token) {
+    if (ch <= ' ' || ch > '~') return false;
+  }
+  return true;
 }
 
 }  // namespace
+
+absl::Status ResolveHttpToken(const std::string& file_name, Config* config,
+                              std::vector<std::string>* errors) {
+  const size_t before = errors->size();
+  auto error = [&](const std::string& key, const std::string& problem) {
+    errors->push_back(
+        file_name.empty()
+            ? absl::StrCat("http.", key, ": ", problem, " (no --config given)")
+            : absl::StrCat(file_name, ":", config->http_line, ": http.", key, ": ", problem));
+  };
+  if (!config->http_token.empty() && !config->http_token_file.empty()) {
+    error("token_file", "set either http.token or http.token_file, not both");
+  } else if (!config->http_token_file.empty()) {
+    std::ifstream in(config->http_token_file);
+    std::stringstream text;
+    if (in) text << in.rdbuf();
+    std::string token = text.str();
+    while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+    if (!in || token.empty()) {
+      error("token_file", absl::StrCat("cannot read a token from ", config->http_token_file));
+    }
+    config->http_token = token;
+  } else if (config->http_token.empty()) {
+    if (const char* env = std::getenv("FRISTVAGT_HTTP_TOKEN"); env != nullptr) {
+      config->http_token = env;
+    }
+  }
+  if (errors->size() == before && !config->http_token.empty() && !UsableToken(config->http_token)) {
+    error(config->http_token_file.empty() ? "token" : "token_file",
+          "the token must be printable ASCII without spaces");
+  }
+  if (errors->size() == before && config->http_port != 0 && config->http_token.empty() &&
+      !config->http_allow_unauthenticated) {
+    error("token",
+          "the query API needs a bearer token: set http.token or http.token_file (or the "
+          "environment variable FRISTVAGT_HTTP_TOKEN), or http.allow_unauthenticated = true to "
+          "serve it without one, or http.port = 0 for no HTTP server");
+  }
+  if (errors->size() > before) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid configuration in ", file_name));
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<Config> ParseConfig(std::string_view text, const std::string& file_name,
                                    std::vector<std::string>* errors) {

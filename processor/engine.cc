@@ -145,6 +145,10 @@ void Engine::Erase(const std::string& key) {
     batch_.RemoveTimer({parked.expires_micros(), key,
                         absl::StrCat(kParkedTimerPrefix, parked.event().event_id())});
   }
+  std::vector<std::string> obligation_ids;
+  for (const v1::ObligationRecord& record : person.obligations()) {
+    obligation_ids.push_back(record.obligation_id());
+  }
   cache_.erase(key);
   batch_.persons[key] = std::nullopt;
   // Pending messages about the person leave with them (this batch's; ApplyEvent removes the
@@ -153,6 +157,12 @@ void Engine::Erase(const std::string& key) {
   added.erase(std::remove_if(added.begin(), added.end(),
                              [&](const auto& entry) { return entry.second.person_key() == key; }),
               added.end());
+  // The compacted obligations topic forgets the person's records too. The tombstones carry no
+  // person key (neither in the key nor in the value), so the outbox clean-up above and
+  // ApplyEvent's leave them in place.
+  if (options_.emit_obligation_records) {
+    for (const std::string& id : obligation_ids) Enqueue(kObligationsTopic, id, "", "");
+  }
 }
 
 absl::Status Engine::Reevaluate(v1::PersonState* person, absl::Time now) {
@@ -185,7 +195,36 @@ absl::Status Engine::Reevaluate(v1::PersonState* person, absl::Time now) {
     }
     ApplyView(person, nullptr, &record, now);
   }
+  if (options_.emit_obligation_records) RetireClosedObligations(person, facts, now);
   return absl::OkStatus();
+}
+
+// Retention on the compacted obligations topic: once the person's latest course has ended
+// (benefit_ended) and the retention period has passed, every obligation that is no longer
+// open gets a tombstone. Until then one timer (on the first such obligation) waits for that
+// moment. Open obligations (education ones survive benefit_ended) stay.
+void Engine::RetireClosedObligations(v1::PersonState* person,
+                                     const std::vector<const v1::CaseEvent*>& facts,
+                                     absl::Time now) {
+  const std::vector<rules::Fact> all = rules::MakeFacts(facts);
+  const std::vector<rules::Course> courses = rules::SplitCourses(all);
+  if (courses.empty() || courses.back().BenefitEnd() == nullptr) return;
+  const absl::Time retire_at =
+      courses.back().BenefitEnd()->occurred + options_.obligation_retention;
+  bool timer_armed = false;
+  for (v1::ObligationRecord& record : *person->mutable_obligations()) {
+    if (record.status() == v1::OPEN || record.retired()) continue;
+    if (now >= retire_at) {
+      Enqueue(kObligationsTopic, record.obligation_id(), "", "");
+      record.set_retired(true);
+    } else if (!timer_armed) {
+      // Firing re-evaluates the person and re-arms whatever else the record needs.
+      if (record.next_timer_micros() == 0 || record.next_timer_micros() > Micros(retire_at)) {
+        ArmTimer(person, &record, retire_at);
+      }
+      timer_armed = true;
+    }
+  }
 }
 
 void Engine::ApplyView(v1::PersonState* person, const rules::ObligationView* view,
@@ -208,6 +247,7 @@ void Engine::ApplyView(v1::PersonState* person, const rules::ObligationView* vie
   }
   if (options_.emit_obligation_records && (before != record->status() || !transitions.empty())) {
     const v1::Obligation ob = alerts::BuildObligation(*record, *person, rule, options_.language);
+    record->set_retired(false);  // back on the topic, so retention applies again
     Enqueue(kObligationsTopic, record->obligation_id(), ob.SerializeAsString(),
             person->person_key());
   }
@@ -245,7 +285,8 @@ absl::Status Engine::FireTimer(const state::TimerKey& key) {
 
 // Fires in due order the timers of the store (minus those this batch already disarmed) merged
 // with those this batch armed, without committing: a commit per clock move would dominate
-// replay. It commits only to bound the batch, or when a whole scanned chunk was disarmed here.
+// replay. It commits only to bound the batch. Store timers are read from the cursor
+// (timers_done_) up, and not at all while the clock is below the next store timer.
 absl::Status Engine::FireTimersUpTo(absl::Time until) {
   const int64_t until_micros = Micros(until);
   constexpr size_t kChunk = 256;
@@ -260,32 +301,39 @@ absl::Status Engine::FireTimersUpTo(absl::Time until) {
     if (cache_.size() >= options_.max_batch_persons) {
       if (absl::Status s = Flush(); !s.ok()) return s;
     }
-    if (absl::Status s = store_->ScanTimers(until_micros, kChunk, &due); !s.ok()) return s;
+    due.clear();
+    const bool store_may_be_due =
+        !store_next_timer_known_ ||
+        (store_next_timer_.has_value() && store_next_timer_->due_micros <= until_micros);
+    if (store_may_be_due) {
+      std::optional<state::TimerKey> later;
+      if (absl::Status s = store_->ScanTimersAfter(timers_done_ ? &*timers_done_ : nullptr,
+                                                   until_micros, kChunk, &due, &later);
+          !s.ok()) {
+        return s;
+      }
+      store_next_timer_known_ = due.size() < kChunk;
+      store_next_timer_ = std::move(later);
+    }
     const bool chunk_full = due.size() == kChunk;
-    size_t fired = 0;
     for (const state::TimerKey& key : due) {
       // A timer armed by this batch that falls before this one fires first.
       while (const state::TimerKey* armed = batch_due()) {
         if (!(*armed < key)) break;
         const state::TimerKey copy = *armed;
         if (absl::Status s = FireTimer(copy); !s.ok()) return s;
-        ++fired;
       }
+      timers_done_ = key;
       if (batch_.timers_removed.count(key) > 0) continue;  // disarmed in this batch
       if (absl::Status s = FireTimer(key); !s.ok()) return s;
-      ++fired;
     }
-    // Armed here and due, beyond what the store holds (only past a chunk that was complete).
+    // Armed here and due, beyond what the store holds (only below a chunk that was complete).
     while (const state::TimerKey* armed = batch_due()) {
       if (chunk_full && !(*armed < due.back())) break;
       const state::TimerKey copy = *armed;
       if (absl::Status s = FireTimer(copy); !s.ok()) return s;
-      ++fired;
     }
-    if (fired > 0) continue;
     if (!chunk_full) return absl::OkStatus();
-    // A full chunk of timers this batch already disarmed: commit so the scan moves past them.
-    if (absl::Status s = Flush(); !s.ok()) return s;
   }
 }
 
@@ -328,6 +376,14 @@ void Engine::EnqueueChangelog() {
   }
 }
 
+void Engine::EnqueueAlert(const v1::Alert& alert, const std::string& key) {
+  Enqueue(kAlertsTopic, key, alert.SerializeAsString(), alert.person_key(),
+          {{"fristvagt.municipality", alert.municipality_code()},
+           {"fristvagt.caseworker", alert.caseworker_id()},
+           {"fristvagt.kind", v1::AlertKind_Name(alert.kind())}});
+  ++counters_.alerts_raised;
+}
+
 void Engine::SetProgress(const std::string& name, const std::string& value) {
   batch_.progress[name] = value;
 }
@@ -360,6 +416,22 @@ absl::Status Engine::Flush() {
   if (batch_.empty()) return absl::OkStatus();
   if (options_.emit_changelog) EnqueueChangelog();
   absl::Status status = store_->Commit(batch_);
+  if (!batch_.timers_added.empty()) {
+    // Timers reach the store now: one armed below the cursor (the clock moved back) resets
+    // it; one before the next known store timer becomes the next.
+    const state::TimerKey& lowest = *batch_.timers_added.begin();
+    if (timers_done_.has_value() && !(*timers_done_ < lowest)) {
+      timers_done_.reset();
+      store_next_timer_known_ = false;
+    }
+    if (store_next_timer_known_ && (!store_next_timer_ || lowest < *store_next_timer_)) {
+      store_next_timer_ = lowest;
+    }
+  }
+  if (!status.ok()) {  // what the store holds is unknown: read it from the start again
+    timers_done_.reset();
+    store_next_timer_known_ = false;
+  }
   batch_ = state::Batch();
   return status;
 }

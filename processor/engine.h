@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,9 @@ struct EngineOptions {
   bool emit_obligation_records = false;  // the obligations topic (Kafka), not replay output
   bool emit_changelog = false;           // state changes for the compacted changelog (Kafka)
   size_t max_batch_persons = 4096;       // commit when the batch touches this many persons
+  // With obligation records: a closed obligation's record is tombstoned this long after the
+  // person's course ended (benefit_ended).
+  absl::Duration obligation_retention = absl::Hours(24 * 90);
 };
 
 struct EngineCounters {
@@ -59,6 +63,8 @@ class Engine {
   void DeadLetter(const std::string& raw, const std::string& code, const std::string& message,
                   const std::string& source_position, const std::string& key = "",
                   const std::map<std::string, std::string>& extra_headers = {});
+  // Queues an alert built outside the engine (the morning DIGEST) under `key`.
+  void EnqueueAlert(const v1::Alert& alert, const std::string& key);
   // Records a progress marker (input position, clock) in the current batch.
   void SetProgress(const std::string& name, const std::string& value);
   // Commits the current batch atomically.
@@ -78,6 +84,8 @@ class Engine {
   void ApplyView(v1::PersonState* person, const rules::ObligationView* view,
                  v1::ObligationRecord* record, absl::Time now);
   void Erase(const std::string& key);
+  void RetireClosedObligations(v1::PersonState* person,
+                               const std::vector<const v1::CaseEvent*>& facts, absl::Time now);
   void Park(v1::PersonState* person, const v1::CaseEvent& event, absl::Time now,
             const std::string& source_position);
   void ExpireParked(v1::PersonState* person, absl::Time now);
@@ -94,6 +102,13 @@ class Engine {
   EngineCounters counters_;
   state::Batch batch_;
   std::map<std::string, v1::PersonState> cache_;  // persons touched by the current batch
+  // The timer cursor: every store timer at or below it has fired or is disarmed (committed or
+  // in batch_), so scans start above it instead of walking them again on every clock move.
+  std::optional<state::TimerKey> timers_done_;
+  // The earliest store timer above the cursor, when known (nullopt: none): no scan at all
+  // while the clock stays below it.
+  bool store_next_timer_known_ = false;
+  std::optional<state::TimerKey> store_next_timer_;
   uint64_t next_outbox_seq_ = 0;
   bool outbox_seq_loaded_ = false;
 };

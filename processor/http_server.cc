@@ -155,10 +155,13 @@ void HttpServer::Answer(int fd) {
   } else {
     response = HttpResponse{400, "text/plain; charset=utf-8", "bad request\n"};
   }
-  const std::string head =
-      absl::StrCat("HTTP/1.1 ", response.status, " ", Reason(response.status),
-                   "\r\nContent-Type: ", response.content_type,
-                   "\r\nContent-Length: ", response.body.size(), "\r\nConnection: close\r\n\r\n");
+  std::string extra;
+  for (const auto& [name, value] : response.headers)
+    absl::StrAppend(&extra, name, ": ", value, "\r\n");
+  const std::string head = absl::StrCat("HTTP/1.1 ", response.status, " ", Reason(response.status),
+                                        "\r\nContent-Type: ", response.content_type,
+                                        "\r\nContent-Length: ", response.body.size(), "\r\n", extra,
+                                        "Connection: close\r\n\r\n");
   const std::string all = head + response.body;
   size_t sent = 0;
   while (sent < all.size()) {

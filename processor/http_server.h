@@ -1,5 +1,5 @@
 #pragma once
-// A small HTTP/1.1 server for operations: /healthz, /readyz, /metrics (and, later, queries).
+// A small HTTP/1.1 server for operations (/healthz, /readyz, /metrics) and the query API.
 // One background thread accepts and answers one request per connection; handlers must be
 // thread-safe (they read atomics and guarded maps). Owned by the command that runs it.
 
@@ -14,9 +14,14 @@
 namespace fristvagt::processor {
 
 struct HttpResponse {
-  int status = 200;
-  std::string content_type = "text/plain; charset=utf-8";
+  HttpResponse(int status_code = 200, std::string type = "text/plain; charset=utf-8",
+               std::string text = "")
+      : status(status_code), content_type(std::move(type)), body(std::move(text)) {}
+
+  int status;
+  std::string content_type;
   std::string body;
+  std::map<std::string, std::string> headers;  // extra headers, e.g. Retry-After
 };
 
 struct HttpRequest {

@@ -10,6 +10,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "alerts/wire_format.h"
 #include "processor/logging.h"
 #include "rules/course.h"
 #include "state/rocksdb_store.h"
@@ -198,7 +199,9 @@ KafkaProcessor::KafkaProcessor(const Config& config, const rules::Catalog& catal
                                Metrics* metrics)
     : config_(config), catalog_(catalog), metrics_(metrics), decoder_(config.decode) {}
 
-KafkaProcessor::~KafkaProcessor() = default;
+KafkaProcessor::~KafkaProcessor() {
+  if (partition_directory != nullptr) partition_directory->UnregisterAll();  // before stores close
+}
 
 absl::Status KafkaProcessor::Start(const std::string& bootstrap) {
   bootstrap_ = bootstrap;
@@ -211,6 +214,19 @@ absl::Status KafkaProcessor::Start(const std::string& bootstrap) {
   consumer_props["enable.auto.offset.store"] = "false";
   consumer_props["auto.offset.reset"] = "earliest";
   consumer_props["isolation.level"] = "read_committed";
+  // The statistics report the group join state, which GroupJoinWatch needs.
+  consumer_props["statistics.interval.ms"] = "5000";
+  // An empty fetch waits this long for data (librdkafka's default is 500 ms; the embedded broker
+  // always waits it out), which bounds the event-to-alert latency at low rates.
+  consumer_props["fetch.wait.max.ms"] = "50";
+  // A member without partitions is looked at after four session timeouts (librdkafka's
+  // default session is 45 s), never sooner than 30 s.
+  int64_t session_ms = 45000;
+  if (auto it = config_.kafka.find("session.timeout.ms"); it != config_.kafka.end()) {
+    if (!absl::SimpleAtoi(it->second, &session_ms)) session_ms = 45000;
+  }
+  join_watch_ = std::make_unique<GroupJoinWatch>(
+      config_.group_id, std::max(absl::Seconds(30), absl::Milliseconds(4 * session_ms)));
   std::map<std::string, std::string> producer_props = common;
   producer_props["enable.idempotence"] = "true";
   producer_props["linger.ms"] = "5";
@@ -229,6 +245,7 @@ absl::Status KafkaProcessor::Start(const std::string& bootstrap) {
   if (!conf.ok()) return conf.status();
   RouteKafkaLogs(*conf);
   rd_kafka_conf_set_rebalance_cb(*conf, &KafkaProcessor::OnRebalance);
+  rd_kafka_conf_set_stats_cb(*conf, &KafkaProcessor::OnStatistics);
   rd_kafka_conf_set_opaque(*conf, this);
   absl::StatusOr<KafkaHandle> consumer = NewClient(RD_KAFKA_CONSUMER, *conf);
   if (!consumer.ok()) return consumer.status();
@@ -250,14 +267,6 @@ absl::Status KafkaProcessor::Start(const std::string& bootstrap) {
     }
   }
 
-  // A member without partitions is looked at after four session timeouts (librdkafka's
-  // default session is 45 s), never sooner than 30 s.
-  int64_t session_ms = 45000;
-  if (auto it = config_.kafka.find("session.timeout.ms"); it != config_.kafka.end()) {
-    if (!absl::SimpleAtoi(it->second, &session_ms)) session_ms = 45000;
-  }
-  join_watch_ = std::make_unique<GroupJoinWatch>(
-      config_.group_id, std::max(absl::Seconds(30), absl::Milliseconds(4 * session_ms)));
   if (absl::Status s = Subscribe(); !s.ok()) return s;
   Logger("processor")
       ->info("consuming {} as group {} from {}", config_.topics.input, config_.group_id, bootstrap);
@@ -276,15 +285,9 @@ absl::Status KafkaProcessor::Subscribe() {
   return absl::OkStatus();
 }
 
-// Leaves the group and joins it again: for a member the coordinator does not count as part of
-// a stable group although it has waited for an assignment far longer than a rebalance takes.
-void KafkaProcessor::Resubscribe() {
-  if (rd_kafka_resp_err_t err = rd_kafka_unsubscribe(consumer_.get())) {
-    Logger("processor")->warn("unsubscribe: {}", rd_kafka_err2str(err));
-  }
-  if (absl::Status s = Subscribe(); !s.ok()) {
-    Logger("processor")->warn("{}", std::string(s.message()));
-  }
+int KafkaProcessor::OnStatistics(rd_kafka_t*, char* json, size_t json_len, void* opaque) {
+  static_cast<KafkaProcessor*>(opaque)->join_watch_->OnStatistics(std::string_view(json, json_len));
+  return 0;  // librdkafka frees `json`
 }
 
 void KafkaProcessor::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
@@ -308,6 +311,9 @@ void KafkaProcessor::Assign(rd_kafka_topic_partition_list_t* partitions) {
       // Without its state a partition must not be consumed: fail loudly rather than reset.
       Logger("processor")->critical("partition {}: {}", tp.partition, std::string(s.message()));
       std::abort();
+    }
+    if (partition_directory != nullptr) {
+      partition_directory->Register(tp.partition, partition.store.get());
     }
     tp.offset = partition.next_offset >= 0 ? partition.next_offset : RD_KAFKA_OFFSET_INVALID;
     Logger("processor")
@@ -335,6 +341,7 @@ void KafkaProcessor::Revoke(rd_kafka_topic_partition_list_t* partitions, bool lo
             ->warn("partition {}: flush on revoke: {}", id, std::string(s.message()));
       }
     }
+    if (partition_directory != nullptr) partition_directory->Unregister(id);
     partitions_.erase(it);
     metrics_->ForgetPartition(id);
     Logger("processor")->info("partition {} {}", id, lost ? "lost" : "revoked");
@@ -402,6 +409,7 @@ absl::Status KafkaProcessor::OpenPartition(int32_t id, Partition* partition) {
   options.language = config_.language;
   options.late_course_window = config_.late_course_window;
   options.emit_obligation_records = true;
+  options.obligation_retention = absl::Hours(24 * config_.alert_output.obligation_retention_days);
   options.emit_changelog = true;
   partition->engine = std::make_unique<Engine>(catalog_, partition->store.get(), options);
   // Whatever a crash left unsent goes out now. If the broker does not take it yet, it stays in
@@ -491,6 +499,20 @@ absl::Status KafkaProcessor::Flush(Partition* partition) {
   return ProduceOutbox(partition);
 }
 
+// The bytes a stored outbox value goes out as: alerts and obligation records in the configured
+// wire format with a content-type header; everything else unchanged.
+absl::StatusOr<std::string> KafkaProcessor::WireValue(const v1::OutboxEntry& entry,
+                                                      rd_kafka_headers_t* headers) const {
+  const bool alert = entry.topic() == kAlertsTopic;
+  if (!alert && entry.topic() != kObligationsTopic) return entry.value();
+  const alerts::WireMessage type =
+      alert ? alerts::WireMessage::kAlert : alerts::WireMessage::kObligation;
+  const alerts::WireFormat format = config_.alert_output.format;
+  const std::string content_type = alerts::WireContentType(type, format);
+  rd_kafka_header_add(headers, "content-type", -1, content_type.data(), content_type.size());
+  return alerts::EncodeForWire(type, entry.value(), format);
+}
+
 absl::Status KafkaProcessor::ProduceOutbox(Partition* partition) {
   std::vector<std::pair<uint64_t, v1::OutboxEntry>> entries;
   if (absl::Status s = partition->store->ScanOutbox(SIZE_MAX, &entries); !s.ok()) return s;
@@ -519,7 +541,19 @@ absl::Status KafkaProcessor::ProduceOutbox(Partition* partition) {
         rd_kafka_header_add(headers, name.c_str(), -1, value.data(), value.size());
       }
       if (entry.topic() == kDeadLetterTopic) AddSourceHeaders(entry, headers);
-      const bool tombstone = changelog && entry.value().empty();
+      // An empty value on a compacted topic (changelog, obligations) is a tombstone.
+      const bool tombstone =
+          entry.value().empty() && (changelog || entry.topic() == kObligationsTopic);
+      std::string wire_value;
+      if (!tombstone) {
+        absl::StatusOr<std::string> encoded = WireValue(entry, headers);
+        if (!encoded.ok()) {
+          // A value the outbox cannot re-encode would fail forever: send it as stored.
+          Logger("processor")->error("{}", std::string(encoded.status().message()));
+          encoded = entry.value();
+        }
+        wire_value = std::move(*encoded);
+      }
       rd_kafka_resp_err_t err;
       do {
         err = rd_kafka_producev(
@@ -527,8 +561,8 @@ absl::Status KafkaProcessor::ProduceOutbox(Partition* partition) {
             RD_KAFKA_V_PARTITION(entry.to_input_partition() ? partition->id
                                                             : RD_KAFKA_PARTITION_UA),
             RD_KAFKA_V_KEY(entry.key().empty() ? nullptr : entry.key().data(), entry.key().size()),
-            RD_KAFKA_V_VALUE(tombstone ? nullptr : const_cast<char*>(entry.value().data()),
-                             tombstone ? 0 : entry.value().size()),
+            RD_KAFKA_V_VALUE(tombstone ? nullptr : wire_value.data(),
+                             tombstone ? 0 : wire_value.size()),
             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
             RD_KAFKA_V_OPAQUE(&deliveries[i]), RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) rd_kafka_poll(producer_.get(), 100);
@@ -765,6 +799,20 @@ bool KafkaProcessor::CaughtUp(const Partition& partition) {
 }
 
 void KafkaProcessor::UpdateLag() {
+  // Timers the wall clock has passed but the partition has not fired: a live partition fires
+  // them every loop; one catching up on a backlog fires them when its events get there. At
+  // most kDueCap are counted per partition, so the scan stays cheap.
+  constexpr size_t kDueCap = 10000;
+  const int64_t now_micros = absl::ToUnixMicros(absl::Now());
+  int64_t due = 0;
+  for (const auto& [id, partition] : partitions_) {
+    if (partition.live) continue;
+    std::vector<state::TimerKey> timers;
+    if (partition.store->ScanTimers(now_micros, kDueCap, &timers).ok()) {
+      due += static_cast<int64_t>(timers.size());
+    }
+  }
+  metrics_->timers_due.store(due);
   for (const auto& [id, partition] : partitions_) {
     int64_t low = 0;
     int64_t high = 0;
@@ -813,8 +861,9 @@ absl::Status KafkaProcessor::Run(const std::atomic<bool>& stop) {
       Logger("processor")->warn("{}", std::string(s.message()));
       last_warning = now;
     }
+    SendDueDigests(now);  // committed with the next batch
     test_hooks::At(test_hooks::Point::kBetweenBatches);
-    if (join_watch_->ShouldRejoin(consumer_.get(), !partitions_.empty(), now)) Resubscribe();
+    join_watch_->LooksStuck(consumer_.get(), !partitions_.empty(), now);
     if (now - last_lag > absl::Seconds(1)) {
       UpdateLag();
       last_lag = now;

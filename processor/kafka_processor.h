@@ -18,6 +18,7 @@
 #include "processor/group_watch.h"
 #include "processor/kafka_client.h"
 #include "processor/metrics.h"
+#include "processor/partition_directory.h"
 #include "rules/regime.h"
 #include "state/store.h"
 
@@ -37,6 +38,8 @@ class KafkaProcessor {
 
   // Called for every alert the broker acknowledged (the demo prints them).
   std::function<void(const v1::Alert&)> on_alert;
+  // When set, each partition's store is registered there for the query API while it is owned.
+  PartitionDirectory* partition_directory = nullptr;
 
  private:
   struct Partition {
@@ -54,6 +57,7 @@ class KafkaProcessor {
     EngineCounters reported;  // the engine's counters as last added to the metrics
   };
 
+  static int OnStatistics(rd_kafka_t* rk, char* json, size_t json_len, void* opaque);
   static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                           rd_kafka_topic_partition_list_t* partitions, void* opaque);
   void Assign(rd_kafka_topic_partition_list_t* partitions);
@@ -67,9 +71,11 @@ class KafkaProcessor {
   absl::Status CommitBatch();
   absl::Status Flush(Partition* partition);
   absl::Status ProduceOutbox(Partition* partition);
+  absl::StatusOr<std::string> WireValue(const v1::OutboxEntry& entry,
+                                        rd_kafka_headers_t* headers) const;
   void UpdateLag();
+  void SendDueDigests(absl::Time now);  // kafka_digest.cc
   absl::Status Subscribe();
-  void Resubscribe();
 
   const Config& config_;
   const rules::Catalog& catalog_;

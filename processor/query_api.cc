@@ -1,6 +1,8 @@
 #include "processor/query_api.h"
 
+#include <algorithm>
 #include <memory>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -27,6 +29,12 @@ HttpResponse Error(int status, const std::string& message, const std::string& ow
   (*body.mutable_fields())["error"].set_string_value(message);
   if (!owner.empty()) (*body.mutable_fields())["owner"].set_string_value(owner);
   return Json(status, body);
+}
+
+HttpResponse Unauthorized() {
+  HttpResponse response = Error(401, "a valid bearer token is required");
+  response.headers["WWW-Authenticate"] = "Bearer";
+  return response;
 }
 
 const rules::RuleSpec* FindRule(const rules::Catalog* catalog, const std::string& regime,
@@ -68,7 +76,7 @@ class QueryApi {
   }
 
   HttpResponse Person(const HttpRequest& request) const {
-    if (!Authorized(request)) return Error(401, "a valid bearer token is required");
+    if (!Authorized(request)) return Unauthorized();
     // /v1/persons/{person_key}/obligations
     const std::string rest = request.path.substr(std::string("/v1/persons/").size());
     const size_t slash = rest.rfind('/');
@@ -77,11 +85,15 @@ class QueryApi {
     }
     const std::string key = rest.substr(0, slash);
     const LocalState::Owner owner = state_->OwnerOf(key);
+    if (!owner.local && owner.address.empty()) {
+      // Partitions are moving (or the directory is still being read): ask again shortly.
+      HttpResponse response =
+          Error(503, "the instance holding this person is not known yet (rebalancing); retry");
+      response.headers["Retry-After"] = "1";
+      return response;
+    }
     if (!owner.local) {
-      return Error(421,
-                   owner.address.empty() ? "this instance does not own the person's partition"
-                                         : "owned by another instance: " + owner.address,
-                   owner.address);
+      return Error(421, "owned by another instance: " + owner.address, owner.address);
     }
     v1::PersonObligations out;
     out.set_person_key(key);
@@ -96,8 +108,23 @@ class QueryApi {
     return Json(200, out);
   }
 
+  HttpResponse Instances(const HttpRequest& request) const {
+    if (!Authorized(request)) return Unauthorized();
+    google::protobuf::Struct body;
+    google::protobuf::ListValue* list = (*body.mutable_fields())["instances"].mutable_list_value();
+    for (const LocalState::Instance& instance : state_->Instances()) {
+      google::protobuf::Struct* entry = list->add_values()->mutable_struct_value();
+      (*entry->mutable_fields())["address"].set_string_value(instance.address);
+      (*entry->mutable_fields())["self"].set_bool_value(instance.self);
+      google::protobuf::ListValue* partitions =
+          (*entry->mutable_fields())["partitions"].mutable_list_value();
+      for (int32_t p : instance.partitions) partitions->add_values()->set_number_value(p);
+    }
+    return Json(200, body);
+  }
+
   HttpResponse Overview(const HttpRequest& request) const {
-    if (!Authorized(request)) return Error(401, "a valid bearer token is required");
+    if (!Authorized(request)) return Unauthorized();
     auto param = [&](const char* name) {
       auto it = request.query.find(name);
       return it == request.query.end() ? std::string() : it->second;
@@ -124,7 +151,14 @@ class QueryApi {
     const std::string oldest = OldestClosedDeadline();
     // Resume inside the person the previous page ended in.
     state_->Scan(after_person, [&](const v1::PersonState& person) {
-      for (const v1::ObligationRecord& record : person.obligations()) {
+      // A person's records are in the order they were opened; the page token needs id order.
+      std::vector<const v1::ObligationRecord*> records;
+      for (const v1::ObligationRecord& record : person.obligations()) records.push_back(&record);
+      std::sort(records.begin(), records.end(), [](const auto* a, const auto* b) {
+        return a->obligation_id() < b->obligation_id();
+      });
+      for (const v1::ObligationRecord* entry : records) {
+        const v1::ObligationRecord& record = *entry;
         if (person.person_key() == after_person && record.obligation_id() <= after_obligation) {
           continue;
         }
@@ -180,6 +214,7 @@ bool AddQueryHandlers(const QueryApiOptions& options, const LocalState* state, a
   auto api = std::make_shared<QueryApi>(options, state, now);
   (*handlers)["/v1/persons/"] = [api](const HttpRequest& r) { return api->Person(r); };
   (*handlers)["/v1/obligations"] = [api](const HttpRequest& r) { return api->Overview(r); };
+  (*handlers)["/v1/instances"] = [api](const HttpRequest& r) { return api->Instances(r); };
   return true;
 }
 

@@ -2,7 +2,8 @@
 // Interactive queries over local state (issue 6): a person's obligations, and a filtered,
 // paginated overview for a caseworker or team leader. As in Kafka Streams, an instance answers
 // for the partitions it owns and, for a key it does not own, says which instance does (HTTP 421
-// with the owner's address). Requires a bearer token unless explicitly configured otherwise.
+// with the owner's address; 503 with Retry-After while no instance is known to own it).
+// Requires a bearer token unless explicitly configured otherwise.
 // Handlers run on the HTTP thread; LocalState implementations must be safe to call from it.
 
 #include <functional>
@@ -10,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "alerts/alert_factory.h"
 #include "processor/http_server.h"
@@ -23,7 +25,8 @@ class LocalState {
  public:
   struct Owner {
     bool local = false;
-    std::string address;  // host:port of the owning instance's HTTP server; empty if unknown
+    // host:port of the owning instance's HTTP server; empty while unknown (answered with 503)
+    std::string address;
   };
   virtual ~LocalState() = default;
   virtual Owner OwnerOf(std::string_view person_key) const = 0;
@@ -32,6 +35,15 @@ class LocalState {
   // until `visit` returns false.
   virtual void Scan(std::string_view from,
                     const std::function<bool(const v1::PersonState&)>& visit) const = 0;
+
+  struct Instance {
+    std::string address;
+    std::vector<int32_t> partitions;
+    bool self = false;
+  };
+  // The instances known to hold input partitions, this one first: a client that wants an
+  // overview of every partition asks each of them.
+  virtual std::vector<Instance> Instances() const { return {}; }
 };
 
 struct QueryApiOptions {

@@ -18,9 +18,12 @@
 #include "processor/demo_feed.h"
 #include "processor/embedded_broker.h"
 #include "processor/http_server.h"
+#include "processor/instance_directory.h"
 #include "processor/kafka_processor.h"
 #include "processor/logging.h"
 #include "processor/metrics.h"
+#include "processor/partition_directory.h"
+#include "processor/query_api.h"
 #include "rules/regime_loader.h"
 
 namespace fristvagt::processor {
@@ -54,8 +57,8 @@ bool ParseFlags(const std::string& command, const std::vector<std::string>& args
 }
 
 std::vector<std::string> AllTopics(const Config& config) {
-  return {config.topics.input, config.topics.alerts, config.topics.obligations,
-          config.topics.dead_letter, config.topics.changelog};
+  return {config.topics.input,       config.topics.alerts,    config.topics.obligations,
+          config.topics.dead_letter, config.topics.changelog, config.topics.instances};
 }
 
 // Ends the process if shutdown takes longer than configured: a stuck broker must not keep a
@@ -70,8 +73,22 @@ void StartShutdownWatchdog(absl::Duration timeout) {
   }).detach();
 }
 
-absl::StatusOr<std::unique_ptr<HttpServer>> StartHttp(const Config& config, Metrics* metrics) {
+absl::Time WallClock() { return absl::Now(); }
+
+// Operations endpoints and the query API (issue 6) over `state`.
+absl::StatusOr<std::unique_ptr<HttpServer>> StartHttp(const Config& config,
+                                                      const rules::Catalog& catalog,
+                                                      const LocalState* state, Metrics* metrics) {
   std::map<std::string, HttpHandler> handlers;
+  QueryApiOptions query;
+  query.token = config.http_token;
+  query.allow_unauthenticated = config.http_allow_unauthenticated;
+  query.language = config.language;
+  query.catalog = &catalog;
+  if (!AddQueryHandlers(query, state, &WallClock, &handlers)) {
+    return absl::FailedPreconditionError(
+        "the query API needs http.token (or http.allow_unauthenticated = true)");
+  }
   handlers["/healthz"] = [](const HttpRequest&) { return HttpResponse{200, "text/plain", "ok\n"}; };
   handlers["/readyz"] = [metrics](const HttpRequest&) {
     return metrics->ready.load() ? HttpResponse{200, "text/plain", "ready\n"}
@@ -81,6 +98,18 @@ absl::StatusOr<std::unique_ptr<HttpServer>> StartHttp(const Config& config, Metr
     return HttpResponse{200, "text/plain; version=0.0.4", metrics->RenderPrometheus()};
   };
   return HttpServer::Start(config.http_bind, config.http_port, std::move(handlers));
+}
+
+// Where other instances send a client for a person held here: http.advertised_address, else
+// bind:port, with the host name for a wildcard bind.
+std::string AdvertisedAddress(const Config& config, int port) {
+  if (!config.http_advertised_address.empty()) return config.http_advertised_address;
+  std::string host = config.http_bind;
+  if (host.empty() || host == "0.0.0.0" || host == "::") {
+    char name[256] = {};
+    host = gethostname(name, sizeof(name) - 1) == 0 ? name : "localhost";
+  }
+  return absl::StrCat(host, ":", port);
 }
 
 // Everything `run` and `demo` share once the configuration is known.
@@ -105,17 +134,44 @@ class Runtime {
       bootstrap_ = broker_->bootstrap_servers();
       std::cout << "fristvagt: embedded Kafka broker (" << config_.embedded_brokers
                 << " brokers) at " << bootstrap_ << std::endl;
+      // librdkafka's mock cluster keeps only the newest ~5 MiB (100,000 message sets) of each
+      // partition and cannot be told otherwise: fine for the demo and development, not for a
+      // production volume (docs/operations.md, "The embedded broker").
+      Logger("processor")
+          ->warn(
+              "embedded broker: each partition keeps only its newest ~5 MiB; older input and "
+              "changelog records are dropped. Use a real Kafka cluster beyond a demo.");
     } else {
       bootstrap_ = config_.kafka.at("bootstrap.servers");
     }
+    processor_ = std::make_unique<KafkaProcessor>(config_, catalog_, &metrics_);
     if (config_.http_port != 0) {
-      absl::StatusOr<std::unique_ptr<HttpServer>> http = StartHttp(config_, &metrics_);
+      partitions_ = std::make_unique<PartitionDirectory>(config_.input_partitioner);
+      absl::StatusOr<std::unique_ptr<HttpServer>> http =
+          StartHttp(config_, catalog_, partitions_.get(), &metrics_);
       if (!http.ok()) return Fail(http.status());
       http_ = std::move(*http);
+      const std::string address = AdvertisedAddress(config_, http_->port());
+      partitions_->SetSelfAddress(address);
       std::cout << "fristvagt: http://" << config_.http_bind << ":" << http_->port()
-                << "/metrics /healthz /readyz" << std::endl;
+                << "/metrics /healthz /readyz /v1/persons/{person_key}/obligations /v1/obligations "
+                   "/v1/instances"
+                << (config_.http_token.empty() ? " (query API without a token)" : "")
+                << "; advertised as " << address << std::endl;
+      InstanceDirectoryOptions directory;
+      directory.bootstrap = bootstrap_;
+      directory.kafka = config_.kafka;
+      directory.group_id = config_.group_id;
+      directory.input_topic = config_.topics.input;
+      directory.instances_topic = config_.topics.instances;
+      directory.instance_id = address;
+      directory.address = address;
+      absl::StatusOr<std::unique_ptr<InstanceDirectory>> instances =
+          InstanceDirectory::Start(std::move(directory), partitions_.get());
+      if (!instances.ok()) return Fail(instances.status());
+      instances_ = std::move(*instances);
+      processor_->partition_directory = partitions_.get();
     }
-    processor_ = std::make_unique<KafkaProcessor>(config_, catalog_, &metrics_);
     return 0;
   }
 
@@ -123,6 +179,7 @@ class Runtime {
     if (absl::Status s = processor_->Start(bootstrap_); !s.ok()) return Fail(s);
     StartShutdownWatchdog(config_.shutdown_timeout);
     absl::Status s = processor_->Run(g_stop);
+    instances_.reset();  // announces that this instance holds nothing any more
     if (!s.ok()) Logger("processor")->warn("final commit: {}", std::string(s.message()));
     Logger("processor")->info("stopped");
     return s.ok() ? 0 : 1;
@@ -143,7 +200,10 @@ class Runtime {
   rules::Catalog catalog_;
   Metrics metrics_;
   std::unique_ptr<EmbeddedBroker> broker_;
+  // Destroyed in reverse: the processor unregisters its stores before the HTTP server stops.
+  std::unique_ptr<PartitionDirectory> partitions_;
   std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<InstanceDirectory> instances_;
   std::unique_ptr<KafkaProcessor> processor_;
   std::string bootstrap_;
 };
@@ -162,6 +222,11 @@ int RunProcessor(const std::vector<std::string>& args, const std::string& defaul
       return 2;
     }
     config = std::move(*loaded);
+  }
+  std::vector<std::string> errors;
+  if (!ResolveHttpToken(flags.count("config") ? flags["config"] : "", &config, &errors).ok()) {
+    for (const std::string& e : errors) std::cerr << e << '\n';
+    return 2;
   }
   InstallSignalHandlers();
   Runtime runtime;
@@ -207,6 +272,11 @@ int RunDemo(const std::vector<std::string>& args, const std::string& default_rul
   config.batch_linger = absl::Milliseconds(5);
   config.state_dir = flags.count("state-dir") ? flags["state-dir"] : "";
   if (flags.count("http-port")) absl::SimpleAtoi(flags["http-port"], &config.http_port);
+  // The demo's query API answers on 127.0.0.1 only, without a token: nothing to configure.
+  config.http_bind = "127.0.0.1";
+  config.http_allow_unauthenticated = true;
+  // The demo feed is a librdkafka producer with its default partitioner.
+  config.input_partitioner = KeyPartitioner::kConsistentRandom;
   if (flags.count("language") && flags["language"] == "en") {
     config.language = alerts::Language::kEnglish;
   }

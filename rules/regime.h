@@ -134,6 +134,8 @@ struct Catalog {
   const Regime* RegimeOn(absl::CivilDay day) const;
   // The rule `rule_id` of `regime`, or nullptr when that regime does not have it.
   static const RuleSpec* FindRule(const Regime& regime, const std::string& rule_id);
+  // The rule `rule_id` of the regime with id `regime_id` (as stored in obligation records).
+  const RuleSpec* FindRule(const std::string& regime_id, const std::string& rule_id) const;
 };
 
 }  // namespace fristvagt::rules

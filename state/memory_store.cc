@@ -24,6 +24,22 @@ class MemoryStore : public StateStore {
     return absl::OkStatus();
   }
 
+  absl::Status ScanTimersAfter(const TimerKey* after, int64_t up_to_micros, size_t limit,
+                               std::vector<TimerKey>* out,
+                               std::optional<TimerKey>* later) override {
+    out->clear();
+    later->reset();
+    for (auto it = after != nullptr ? timers_.upper_bound(*after) : timers_.begin();
+         it != timers_.end() && out->size() < limit; ++it) {
+      if (it->due_micros > up_to_micros) {
+        *later = *it;
+        break;
+      }
+      out->push_back(*it);
+    }
+    return absl::OkStatus();
+  }
+
   absl::StatusOr<std::optional<TimerKey>> FirstTimer() override {
     if (timers_.empty()) return std::optional<TimerKey>();
     return std::optional<TimerKey>(*timers_.begin());

@@ -42,6 +42,8 @@ class RocksDbStore : public StateStore {
 
   absl::StatusOr<std::optional<v1::PersonState>> GetPerson(std::string_view key) override;
   absl::Status ScanTimers(int64_t up_to_micros, size_t limit, std::vector<TimerKey>* out) override;
+  absl::Status ScanTimersAfter(const TimerKey* after, int64_t up_to_micros, size_t limit,
+                               std::vector<TimerKey>* out, std::optional<TimerKey>* later) override;
   absl::StatusOr<std::optional<TimerKey>> FirstTimer() override;
   absl::Status ScanOutbox(size_t limit,
                           std::vector<std::pair<uint64_t, v1::OutboxEntry>>* out) override;
@@ -58,6 +60,8 @@ class RocksDbStore : public StateStore {
     return absl::DataLossError(absl::StrCat("state dir ", db_->dir(), ": ", what));
   }
   void NoteCommitted(const Batch& batch);
+  absl::StatusOr<std::optional<TimerKey>> FirstTimerAbove(const std::string& from,
+                                                          int64_t up_to_micros);
 
   std::unique_ptr<StoreDb> db_;
   std::string timer_floor_;  // every armed timer's key is >= this
@@ -111,6 +115,66 @@ absl::Status RocksDbStore::ScanTimers(int64_t up_to_micros, size_t limit,
     first_timer_known_ = true;
   }
   return absl::OkStatus();
+}
+
+// Starts above the floor and above `after`; leaves the floor and the first-timer hint alone
+// when `after` is given, because the timers the caller skipped are only disarmed in its
+// uncommitted batch. No upper bound: the scan stops at the first timer due later, which the
+// caller keeps as a hint that nothing is due before it.
+absl::Status RocksDbStore::ScanTimersAfter(const TimerKey* after, int64_t up_to_micros,
+                                           size_t limit, std::vector<TimerKey>* out,
+                                           std::optional<TimerKey>* later) {
+  out->clear();
+  later->reset();
+  if (after == nullptr) {  // from the floor, as ScanTimers, which also maintains the hints
+    if (absl::Status s = ScanTimers(up_to_micros, limit, out); !s.ok()) return s;
+    if (out->size() < limit) {
+      absl::StatusOr<std::optional<TimerKey>> first = FirstTimerAbove(timer_floor_, up_to_micros);
+      if (!first.ok()) return first.status();
+      *later = *std::move(first);
+    }
+    return absl::OkStatus();
+  }
+  std::string lower = keys::EncodeTimer(*after);
+  lower.push_back('\0');  // the smallest key above `after`
+  if (lower < timer_floor_) lower = timer_floor_;
+  const rocksdb::Slice lower_slice(lower);
+  rocksdb::ReadOptions read;
+  read.iterate_lower_bound = &lower_slice;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->db()->NewIterator(read, db_->family(StoreDb::kTimers)));
+  for (it->Seek(lower_slice); it->Valid() && out->size() < limit; it->Next()) {
+    absl::StatusOr<TimerKey> key = keys::DecodeTimer(it->key().ToStringView());
+    if (!key.ok()) return Corrupt(key.status().message());
+    if (key->due_micros > up_to_micros) {
+      *later = *std::move(key);
+      break;
+    }
+    out->push_back(*std::move(key));
+  }
+  if (!it->status().ok()) return Error(it->status(), "scanning timers");
+  return absl::OkStatus();
+}
+
+// The first timer with a key at or above `from` that is due after `up_to_micros`.
+absl::StatusOr<std::optional<TimerKey>> RocksDbStore::FirstTimerAbove(const std::string& from,
+                                                                      int64_t up_to_micros) {
+  std::string lower = up_to_micros < std::numeric_limits<int64_t>::max()
+                          ? keys::EncodeDue(up_to_micros + 1)
+                          : std::string();
+  if (lower.empty()) return std::optional<TimerKey>();
+  if (lower < from) lower = from;
+  const rocksdb::Slice lower_slice(lower);
+  rocksdb::ReadOptions read;
+  read.iterate_lower_bound = &lower_slice;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->db()->NewIterator(read, db_->family(StoreDb::kTimers)));
+  it->Seek(lower_slice);
+  if (!it->status().ok()) return Error(it->status(), "scanning timers");
+  if (!it->Valid()) return std::optional<TimerKey>();
+  absl::StatusOr<TimerKey> key = keys::DecodeTimer(it->key().ToStringView());
+  if (!key.ok()) return Corrupt(key.status().message());
+  return std::optional<TimerKey>(*std::move(key));
 }
 
 absl::StatusOr<std::optional<TimerKey>> RocksDbStore::FirstTimer() {

@@ -61,6 +61,28 @@ class StateStore {
   // Timers due at or before `up_to_micros`, ascending, at most `limit`.
   virtual absl::Status ScanTimers(int64_t up_to_micros, size_t limit,
                                   std::vector<TimerKey>* out) = 0;
+  // Timers after `after` (from the first when null), ascending: those due at or before
+  // `up_to_micros`, at most `limit`, into `out`; when fewer than `limit` are due, the earliest
+  // timer due later goes to `*later` (nullopt when there is none). The engine's timer cursor
+  // uses it, so a scan never walks the timers this batch already fired. This default filters
+  // ScanTimers; both stores override it.
+  virtual absl::Status ScanTimersAfter(const TimerKey* after, int64_t up_to_micros, size_t limit,
+                                       std::vector<TimerKey>* out, std::optional<TimerKey>* later) {
+    std::vector<TimerKey> all;
+    if (absl::Status s = ScanTimers(INT64_MAX, SIZE_MAX, &all); !s.ok()) return s;
+    out->clear();
+    later->reset();
+    for (TimerKey& key : all) {
+      if (after != nullptr && !(*after < key)) continue;
+      if (out->size() >= limit) break;
+      if (key.due_micros > up_to_micros) {
+        *later = std::move(key);
+        break;
+      }
+      out->push_back(std::move(key));
+    }
+    return absl::OkStatus();
+  }
   // The earliest armed timer, if any.
   virtual absl::StatusOr<std::optional<TimerKey>> FirstTimer() = 0;
   // Outbox entries in sequence order, at most `limit`.

@@ -3,7 +3,9 @@
 #include <map>
 
 #include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "proto/alert.pb.h"
 
 namespace fristvagt::processor {
 namespace {
@@ -13,7 +15,8 @@ using ::testing::Not;
 
 absl::Time FixedNow() { return absl::FromUnixSeconds(1700000000); }  // 2023-11-14
 
-// Two persons owned here; keys starting with "x" belong to another instance.
+// Two persons owned here; keys starting with "x" belong to another instance, those starting
+// with "u" to none known.
 class FakeState : public LocalState {
  public:
   FakeState() {
@@ -33,6 +36,7 @@ class FakeState : public LocalState {
   }
   Owner OwnerOf(std::string_view key) const override {
     if (!key.empty() && key[0] == 'x') return {false, "10.0.0.2:8080"};
+    if (!key.empty() && key[0] == 'u') return {false, ""};  // partitions moving
     return {true, ""};
   }
   std::optional<v1::PersonState> Person(std::string_view key) const override {
@@ -89,6 +93,28 @@ TEST_F(QueryApiTest, ForeignKeyIs421WithTheOwner) {
   EXPECT_THAT(r.body, HasSubstr("\"owner\":\"10.0.0.2:8080\""));
 }
 
+TEST_F(QueryApiTest, UnknownOwnerIs503WithRetryAfter) {
+  const HttpResponse r = Get("/v1/persons/u-1/obligations");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.headers.at("Retry-After"), "1");
+  EXPECT_THAT(r.body, Not(HasSubstr("owner")));
+}
+
+TEST_F(QueryApiTest, UnauthorizedAsksForABearerToken) {
+  const HttpResponse r = Get("/v1/obligations", {}, false);
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.headers.at("WWW-Authenticate"), "Bearer");
+  // The owner of a key is no business of a caller without the token.
+  EXPECT_EQ(Get("/v1/persons/x-9/obligations", {}, false).status, 401);
+}
+
+TEST_F(QueryApiTest, InstancesNeedTheTokenToo) {
+  EXPECT_EQ(Get("/v1/instances", {}, false).status, 401);
+  const HttpResponse r = Get("/v1/instances");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_THAT(r.body, HasSubstr("\"instances\""));
+}
+
 TEST_F(QueryApiTest, OverviewFiltersAndPaginates) {
   HttpResponse r = Get("/v1/obligations", {{"municipality", "851"}});
   EXPECT_THAT(r.body, HasSubstr("p-1-ob0"));
@@ -107,6 +133,52 @@ TEST_F(QueryApiTest, OverviewFiltersAndPaginates) {
   EXPECT_THAT(r.body, HasSubstr("p-2-ob1"));
   EXPECT_THAT(r.body, Not(HasSubstr("p-2-ob0")));
   EXPECT_THAT(r.body, Not(HasSubstr("next_page_token")));
+}
+
+// A person's records are stored in the order they were opened, not by id; a page that ends
+// inside a person must still resume with exactly the records not yet returned.
+TEST(QueryApiPagingTest, PagesEndingInsideAPersonWithRecordsOutOfIdOrder) {
+  class OnePerson : public FakeState {
+   public:
+    OnePerson() {
+      person_.set_person_key("p-1");
+      for (const char* id : {"c", "a", "d", "b", "e"}) {
+        v1::ObligationRecord* r = person_.add_obligations();
+        r->set_obligation_id(id);
+        r->set_status(v1::OPEN);
+        r->set_deadline("2023-12-01");
+      }
+    }
+    std::optional<v1::PersonState> Person(std::string_view) const override { return person_; }
+    void Scan(std::string_view from,
+              const std::function<bool(const v1::PersonState&)>& visit) const override {
+      if (from <= "p-1") visit(person_);
+    }
+
+   private:
+    v1::PersonState person_;
+  };
+  OnePerson state;
+  std::map<std::string, HttpHandler> handlers;
+  QueryApiOptions options;
+  options.allow_unauthenticated = true;
+  ASSERT_TRUE(AddQueryHandlers(options, &state, &FixedNow, &handlers));
+  std::string token;
+  std::string ids;
+  for (int page = 0; page < 5; ++page) {
+    std::map<std::string, std::string> query = {{"page_size", "2"}};
+    if (!token.empty()) query["page_token"] = token;
+    const HttpResponse r =
+        handlers.at("/v1/obligations")(HttpRequest{"GET", "/v1/obligations", query, {}});
+    ASSERT_EQ(r.status, 200);
+    v1::ObligationPage parsed;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.body, &parsed).ok()) << r.body;
+    for (const v1::Obligation& o : parsed.obligations()) ids += o.obligation_id();
+    token = parsed.next_page_token();
+    if (token.empty()) break;
+  }
+  EXPECT_EQ(ids, "abcde");
+  EXPECT_TRUE(token.empty());
 }
 
 TEST(QueryApiSetupTest, RefusesToServeWithoutATokenUnlessAllowedExplicitly) {

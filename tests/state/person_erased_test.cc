@@ -15,6 +15,7 @@
 #include "rules/course.h"
 #include "rules/regime_loader.h"
 #include "state/rocksdb_store.h"
+#include "tests/state/engine_events.h"
 #include "tests/state/store_test_util.h"
 #include "tests/testing/binary.h"
 
@@ -25,37 +26,10 @@ constexpr char kErased[] = "p-erase-7f3a";
 constexpr char kParkedOnly[] = "p-erase-parked";
 constexpr char kKept[] = "p-keep-91c2";
 
-v1::CaseEvent Event(const std::string& id, const std::string& person, const std::string& at,
-                    const std::string& payload) {
-  const std::string json =
-      absl::StrCat(R"({"event_id":")", id, R"(","person_key":")", person,
-                   R"(","municipality_code":"851","caseworker_id":"cw-1","occurred_at":")", at,
-                   R"(","recorded_at":")", at, R"(",)", payload, "}");
-  processor::DecodeResult decoded = processor::EventDecoder().FromJson(json);
-  if (const auto* rejection = std::get_if<processor::Rejection>(&decoded)) {
-    ADD_FAILURE() << json << ": " << rejection->message;
-    return {};
-  }
-  return std::get<v1::CaseEvent>(decoded);
-}
-
-v1::CaseEvent FirstContact(const std::string& id, const std::string& person,
-                           const std::string& at) {
-  return Event(id, person, at,
-               R"("first_contact":{"has_youth_education":false,"benefit":"UDDANNELSESHJAELP",)"
-               R"("age_years":22})");
-}
-
-v1::CaseEvent Meeting(const std::string& id, const std::string& person, const std::string& at) {
-  return Event(id, person, at, R"("meeting_held":{"channel":"IN_PERSON"})");
-}
-
-absl::Time At(const std::string& rfc3339) {
-  absl::Time t;
-  std::string error;
-  EXPECT_TRUE(absl::ParseTime(absl::RFC3339_full, rfc3339, &t, &error)) << error;
-  return t;
-}
+using testing::At;
+using testing::Event;
+using testing::FirstContact;
+using testing::Meeting;
 
 class PersonErasedTest : public ::testing::Test {
  protected:

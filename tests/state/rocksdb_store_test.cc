@@ -193,6 +193,35 @@ TEST_P(StoreContractTest, FiringFromTheFrontKeepsScansAndFirstTimerRight) {
   EXPECT_EQ(First(), (TimerKey{3, "q", "late-arrival"}));
 }
 
+// The engine's timer cursor (issue 8): a scan strictly above `after`, at most `limit` due,
+// plus the first timer due later when fewer than `limit` are due; the floor must not move
+// past timers that were only skipped (they are still armed in the store).
+TEST_P(StoreContractTest, ScanTimersAfterStartsAboveTheCursorAndReportsTheNextTimer) {
+  Batch batch;
+  for (int64_t due = 10; due <= 50; due += 10) batch.AddTimer({due, "p", std::to_string(due)});
+  batch.AddTimer({20, "q", "same-moment"});
+  Commit(batch);
+  std::vector<TimerKey> out = {{1, "stale", "x"}};
+  std::optional<TimerKey> later;
+  ASSERT_TRUE(store_->ScanTimersAfter(nullptr, 20, 100, &out, &later).ok());
+  EXPECT_EQ(out,
+            (std::vector<TimerKey>{{10, "p", "10"}, {20, "p", "20"}, {20, "q", "same-moment"}}));
+  EXPECT_EQ(later, (TimerKey{30, "p", "30"}));
+  const TimerKey cursor{20, "p", "20"};
+  ASSERT_TRUE(store_->ScanTimersAfter(&cursor, 30, 100, &out, &later).ok());
+  EXPECT_EQ(out, (std::vector<TimerKey>{{20, "q", "same-moment"}, {30, "p", "30"}}));
+  EXPECT_EQ(later, (TimerKey{40, "p", "40"}));
+  ASSERT_TRUE(store_->ScanTimersAfter(&cursor, 50, 2, &out, &later).ok());
+  EXPECT_EQ(out, (std::vector<TimerKey>{{20, "q", "same-moment"}, {30, "p", "30"}}));
+  const TimerKey last{50, "p", "50"};
+  ASSERT_TRUE(store_->ScanTimersAfter(&last, kMax, 100, &out, &later).ok());
+  EXPECT_TRUE(out.empty());
+  EXPECT_FALSE(later.has_value());
+  // Skipping above the cursor left every timer armed: a plain scan still sees all six.
+  EXPECT_EQ(Scan(kMax).size(), 6u);
+  EXPECT_EQ(First(), (TimerKey{10, "p", "10"}));
+}
+
 TEST_P(StoreContractTest, OutboxComesOutInSequenceOrder) {
   Batch batch;
   for (uint64_t seq : {5u, 300u, 1u, 256u, 2u}) {

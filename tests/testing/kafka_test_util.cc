@@ -9,12 +9,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <fstream>
 #include <sstream>
 #include <thread>
 #include <variant>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -282,7 +284,8 @@ absl::StatusOr<std::vector<KafkaRecord>> ConsumeToEnd(const std::string& bootstr
   return records;
 }
 
-std::optional<HttpResult> HttpGet(int port, const std::string& path) {
+std::optional<HttpResult> HttpGet(int port, const std::string& path,
+                                  const std::map<std::string, std::string>& headers) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return std::nullopt;
   timeval timeout{2, 0};
@@ -295,8 +298,10 @@ std::optional<HttpResult> HttpGet(int port, const std::string& path) {
     close(fd);
     return std::nullopt;
   }
-  const std::string request =
-      absl::StrCat("GET ", path, " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  std::string extra;
+  for (const auto& [name, value] : headers) absl::StrAppend(&extra, name, ": ", value, "\r\n");
+  const std::string request = absl::StrCat("GET ", path, " HTTP/1.1\r\nHost: 127.0.0.1\r\n", extra,
+                                           "Connection: close\r\n\r\n");
   if (write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
     close(fd);
     return std::nullopt;
@@ -314,6 +319,18 @@ std::optional<HttpResult> HttpGet(int port, const std::string& path) {
   }
   const size_t body = response.find("\r\n\r\n");
   if (body != std::string::npos) result.body = response.substr(body + 4);
+  const std::string head = response.substr(0, body);
+  for (size_t at = head.find("\r\n"); at != std::string::npos;) {
+    const size_t next = head.find("\r\n", at + 2);
+    const std::string line = head.substr(at + 2, next == std::string::npos ? next : next - at - 2);
+    const size_t colon = line.find(':');
+    if (colon != std::string::npos) {
+      std::string name = line.substr(0, colon);
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      result.headers[name] = std::string(absl::StripLeadingAsciiWhitespace(line.substr(colon + 1)));
+    }
+    at = next;
+  }
   return result;
 }
 
@@ -370,11 +387,16 @@ std::string JsonField(const std::string& json, const std::string& name) {
 std::string ProcessorToml(const std::string& bootstrap, const RunSettings& settings) {
   return absl::StrCat(
       "[kafka]\n", "\"bootstrap.servers\" = \"", bootstrap, "\"\n",
-      "\"session.timeout.ms\" = 2500\n", "\"heartbeat.interval.ms\" = 250\n", "[processing]\n",
+      "\"session.timeout.ms\" = 6000\n", "\"heartbeat.interval.ms\" = 500\n", "[processing]\n",
       "group_id = \"", settings.group_id, "\"\n", "batch_size = ", settings.batch_size, "\n",
       "batch_linger_ms = 5\n", "shutdown_timeout_ms = ", settings.shutdown_timeout_ms, "\n",
       "processing_guarantee = \"", settings.guarantee, "\"\n", "[state]\n", "dir = \"",
-      settings.state_dir.string(), "\"\n", "[http]\n", "port = ", settings.http_port, "\n");
+      settings.state_dir.string(), "\"\n",
+      settings.partitioner.empty()
+          ? ""
+          : absl::StrCat("[input]\npartitioner = \"", settings.partitioner, "\"\n"),
+      "[http]\n", "port = ", settings.http_port, "\n",
+      settings.http_token.empty() ? "" : absl::StrCat("token = \"", settings.http_token, "\"\n"));
 }
 
 std::unique_ptr<ChildProcess> StartProcessor(const std::filesystem::path& dir,

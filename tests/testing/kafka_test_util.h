@@ -98,9 +98,11 @@ absl::StatusOr<std::map<int32_t, int64_t>> EndOffsets(const std::string& bootstr
 struct HttpResult {
   int status = 0;
   std::string body;
+  std::map<std::string, std::string> headers;  // names lower-cased
 };
-// GET http://127.0.0.1:port/path; nullopt when nothing answers.
-std::optional<HttpResult> HttpGet(int port, const std::string& path);
+// GET http://127.0.0.1:port/path with `headers` added; nullopt when nothing answers.
+std::optional<HttpResult> HttpGet(int port, const std::string& path,
+                                  const std::map<std::string, std::string>& headers = {});
 
 // The value of an unlabelled metric in Prometheus text; 0 when absent.
 uint64_t MetricValue(const std::string& metrics, const std::string& name);
@@ -119,12 +121,17 @@ std::string AlertJson(const std::string& alert_bytes);
 // The string value of "name" in a flat JSON line; empty when absent.
 std::string JsonField(const std::string& json, const std::string& name);
 
-// What a test's `fristvagt run` finds in its TOML file. The session timeout is short so that
-// the group notices a killed member within seconds.
+// What a test's `fristvagt run` finds in its TOML file. The session timeout (6 s) is short so
+// that the group notices a killed member within seconds, but longer than the embedded broker's
+// 3 s initial rebalance delay plus its 1 s session check: with 2.5 s the mock coordinator
+// sometimes expired a member whose first JoinGroup was still waiting out that delay, and the
+// consumer then waited forever for the answer (a CI failure of KafkaShutdownTest).
 struct RunSettings {
   std::filesystem::path state_dir;
   std::string group_id = "fristvagt";
-  int http_port = 0;  // 0: no HTTP server
+  int http_port = 0;                                  // 0: no HTTP server
+  std::string http_token = "integration-test-token";  // the query API's bearer token
+  std::string partitioner;                            // [input] partitioner; empty: default
   int batch_size = 25;
   int shutdown_timeout_ms = 10000;
   std::string guarantee = "at_least_once";
