@@ -18,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "bench/bench_events.h"
 #include "processor/embedded_broker.h"
 #include "processor/kafka_client.h"
 #include "proto/case_event.pb.h"
@@ -112,7 +113,6 @@ RunningProcessor LaunchProcessor(const std::string& binary, const std::filesyste
                                  absl::Duration timeout);
 
 // Pseudonymised person keys in no particular order, all of the same length.
-std::string PersonKey(uint64_t i);
 
 // The first `events` events of a cohort as replay_bench generates it (first contact, meeting
 // after 3 days, test need assessment after 10 days; first contacts over 60 days from `start`),

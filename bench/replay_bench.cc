@@ -41,6 +41,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "bench/bench_events.h"
 #include "processor/engine.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
@@ -80,53 +81,11 @@ long ProcStatusKb(const std::string& field) {
   return -1;
 }
 
-std::string PersonKey(uint64_t i) {  // pseudonymised keys arrive in no particular order
-  uint64_t z = i + 0x9e3779b97f4a7c15ull;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return absl::StrCat("p-", absl::Hex(z ^ (z >> 31), absl::kZeroPad16));
-}
-
-enum class Kind { kFirstContact, kMeeting, kTestNeed };
-
-struct Pending {
-  absl::Time at;
-  uint64_t person;
-  Kind kind;
-  bool operator>(const Pending& o) const { return at > o.at || (at == o.at && person > o.person); }
-};
-
-void SetTime(absl::Time t, google::protobuf::Timestamp* ts) {
-  const int64_t micros = absl::ToUnixMicros(t);
-  ts->set_seconds(micros / 1000000);
-  ts->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
-}
-
-v1::CaseEvent MakeEvent(const Pending& p) {
-  v1::CaseEvent event;
-  event.set_person_key(PersonKey(p.person));
-  event.set_event_id(absl::StrCat("e-", p.person, "-", static_cast<int>(p.kind)));
-  event.set_municipality_code("851");
-  event.set_caseworker_id(absl::StrCat("cw-", p.person % 97));
-  event.set_source_system("bench");
-  SetTime(p.at, event.mutable_occurred_at());
-  SetTime(p.at, event.mutable_recorded_at());
-  switch (p.kind) {
-    case Kind::kFirstContact: {
-      v1::FirstContact* fc = event.mutable_first_contact();
-      fc->set_age_years(18 + static_cast<int>(p.person % 11));
-      fc->set_benefit(v1::UDDANNELSESHJAELP);
-      break;
-    }
-    case Kind::kMeeting:
-      event.mutable_meeting_held()->set_channel(v1::IN_PERSON);
-      break;
-    case Kind::kTestNeed:
-      event.mutable_test_need_assessed()->set_outcome(v1::NOT_NEEDED_YOUTH_EDUCATION);
-      break;
-  }
-  return event;
-}
+using fristvagt::bench::Kind;
+using fristvagt::bench::MakeEvent;
+using fristvagt::bench::Pending;
+using fristvagt::bench::PersonKey;
+using fristvagt::bench::SetTime;
 
 // Yields the cohort's events in recorded_at order without holding them all: first contacts
 // are spread evenly over 60 days, follow-ups wait in a heap.

@@ -41,31 +41,6 @@ using testing::ChildProcess;
 constexpr char kToken[] = "qa-7f3c9e21b5d84a06";
 const std::map<std::string, std::string> kAuth = {{"Authorization", "Bearer qa-7f3c9e21b5d84a06"}};
 
-// The partitions a process holds according to its log, each with whether it caught up since.
-std::map<int, bool> LivePartitions(const std::string& log) {
-  std::map<int, bool> partitions;
-  for (absl::string_view line : absl::StrSplit(log, '\n')) {
-    const size_t at = line.find("\"msg\":\"partition ");
-    if (at == absl::string_view::npos) continue;
-    absl::string_view rest = line.substr(at + 17);
-    int partition = -1;
-    if (!absl::SimpleAtoi(rest.substr(0, rest.find(' ')), &partition)) continue;
-    if (absl::StrContains(rest, " assigned")) partitions[partition] = false;
-    if (absl::StrContains(rest, " caught up")) partitions[partition] = true;
-    if (absl::StrContains(rest, " revoked\"") || absl::StrContains(rest, " lost\"")) {
-      partitions.erase(partition);
-    }
-  }
-  return partitions;
-}
-
-bool AllLive(const std::map<int, bool>& partitions) {
-  for (const auto& [partition, live] : partitions) {
-    if (!live) return false;
-  }
-  return true;
-}
-
 // The latest record of every obligation on the obligations topic (tombstones remove it).
 std::map<std::string, v1::Obligation> ObligationTopic(const std::string& bootstrap) {
   std::map<std::string, v1::Obligation> latest;
@@ -154,9 +129,10 @@ TEST_F(KafkaQueryApiTest, EachInstanceAnswersForItsPartitionsAndNamesTheOwnerOfT
   auto logs = [&] { return runs["a"]->ReadLog() + runs["b"]->ReadLog(); };
   ASSERT_TRUE(testing::WaitUntil(
       [&] {
-        const std::map<int, bool> a = LivePartitions(runs["a"]->ReadLog());
-        const std::map<int, bool> b = LivePartitions(runs["b"]->ReadLog());
-        return a.size() + b.size() == 4 && !a.empty() && !b.empty() && AllLive(a) && AllLive(b);
+        const std::map<int, bool> a = testing::LivePartitions(runs["a"]->ReadLog());
+        const std::map<int, bool> b = testing::LivePartitions(runs["b"]->ReadLog());
+        return a.size() + b.size() == 4 && !a.empty() && !b.empty() && testing::AllLive(a) &&
+               testing::AllLive(b);
       },
       absl::Seconds(45)))
       << logs();
@@ -237,7 +213,7 @@ TEST_F(KafkaQueryApiTest, EachInstanceAnswersForItsPartitionsAndNamesTheOwnerOfT
       },
       absl::Seconds(20)))
       << logs();
-  const std::map<int, bool> held_by_a = LivePartitions(runs["a"]->ReadLog());
+  const std::map<int, bool> held_by_a = testing::LivePartitions(runs["a"]->ReadLog());
   // Each instance lists itself first, then the other, with the partitions each holds.
   for (const std::string& name : names) {
     std::optional<testing::HttpResult> answer =

@@ -42,31 +42,12 @@ using testing::MetricValue;
 
 constexpr int kRestoreDelayMs = 1500;
 
-// The partitions a process holds according to its log (assigned, and not revoked or lost
-// since), each with whether it caught up since: whether its clock follows the wall clock.
-std::map<int, bool> LivePartitions(const std::string& log) {
-  std::map<int, bool> partitions;
-  for (absl::string_view line : absl::StrSplit(log, '\n')) {
-    const size_t at = line.find("\"msg\":\"partition ");
-    if (at == absl::string_view::npos) continue;
-    absl::string_view rest = line.substr(at + 17);
-    int partition = -1;
-    if (!absl::SimpleAtoi(rest.substr(0, rest.find(' ')), &partition)) continue;
-    if (absl::StrContains(rest, " assigned")) partitions[partition] = false;
-    if (absl::StrContains(rest, " caught up")) partitions[partition] = true;
-    if (absl::StrContains(rest, " revoked\"") || absl::StrContains(rest, " lost\"")) {
-      partitions.erase(partition);
-    }
-  }
-  return partitions;
-}
-
 // Waits until each process holds `counts[i]` partitions and every one of them caught up.
 bool WaitLive(const std::vector<ChildProcess*>& processes, const std::vector<size_t>& counts) {
   return testing::WaitUntil(
       [&] {
         for (size_t i = 0; i < processes.size(); ++i) {
-          const std::map<int, bool> held = LivePartitions(processes[i]->ReadLog());
+          const std::map<int, bool> held = testing::LivePartitions(processes[i]->ReadLog());
           if (held.size() != counts[i]) return false;
           for (const auto& [partition, live] : held) {
             if (!live) return false;
@@ -158,7 +139,7 @@ TEST_F(KafkaScaleOutTest, KilledMembersPartitionIsRestoredByASurvivorAndNothingI
   EXPECT_EQ(runs["a"]->Wait(absl::Seconds(1)), -SIGKILL);
 
   // "a"'s partition was restored by a survivor, which was not ready while it restored.
-  const std::map<int, bool> lost = LivePartitions(runs["a"]->ReadLog());
+  const std::map<int, bool> lost = testing::LivePartitions(runs["a"]->ReadLog());
   ASSERT_EQ(lost.size(), 1u) << runs["a"]->ReadLog();
   for (const auto& [partition, live] : lost) {
     const std::string restoring = absl::StrCat("partition ", partition, ": restoring from");

@@ -4,12 +4,15 @@
 
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "processor/event_decoder.h"
 #include "proto/case_event.pb.h"
+#include "rules/regime_loader.h"
+#include "tests/testing/binary.h"
 
 namespace fristvagt::testing {
 
@@ -44,6 +47,17 @@ inline absl::Time At(const std::string& rfc3339) {
   std::string error;
   EXPECT_TRUE(absl::ParseTime(absl::RFC3339_full, rfc3339, &t, &error)) << error;
   return t;
+}
+
+// The catalog of rules/regimes; false (with a test failure) when it does not load.
+inline bool LoadShippedCatalog(rules::Catalog* catalog) {
+  std::vector<rules::RuleFileError> errors;
+  absl::StatusOr<rules::Catalog> loaded =
+      rules::LoadCatalog((SourceDir() / "rules/regimes").string(), &errors);
+  EXPECT_TRUE(loaded.ok()) << loaded.status();
+  if (!loaded.ok()) return false;
+  *catalog = *std::move(loaded);
+  return true;
 }
 
 }  // namespace fristvagt::testing

@@ -30,11 +30,7 @@ constexpr char kPerson[] = "p-retire-1";
 class ObligationTombstonesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::vector<rules::RuleFileError> errors;
-    absl::StatusOr<rules::Catalog> catalog =
-        rules::LoadCatalog((testing::SourceDir() / "rules/regimes").string(), &errors);
-    ASSERT_TRUE(catalog.ok()) << catalog.status();
-    catalog_ = *std::move(catalog);
+    ASSERT_TRUE(testing::LoadShippedCatalog(&catalog_));
     store_ = state::NewMemoryStore();
     processor::EngineOptions options;
     options.emit_obligation_records = true;

@@ -34,11 +34,7 @@ using testing::Meeting;
 class PersonErasedTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::vector<rules::RuleFileError> errors;
-    absl::StatusOr<rules::Catalog> catalog =
-        rules::LoadCatalog((testing::SourceDir() / "rules/regimes").string(), &errors);
-    ASSERT_TRUE(catalog.ok()) << catalog.status();
-    catalog_ = *std::move(catalog);
+    ASSERT_TRUE(testing::LoadShippedCatalog(&catalog_));
     absl::StatusOr<std::unique_ptr<state::StateStore>> store =
         state::OpenRocksDbStore(Dir(), {"case-events", 0});
     ASSERT_TRUE(store.ok()) << store.status();

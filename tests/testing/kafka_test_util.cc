@@ -514,4 +514,28 @@ uint64_t MetricValue(const std::string& metrics, const std::string& name) {
   return 0;
 }
 
+std::map<int, bool> LivePartitions(const std::string& log) {
+  std::map<int, bool> partitions;
+  for (absl::string_view line : absl::StrSplit(log, '\n')) {
+    const size_t at = line.find("\"msg\":\"partition ");
+    if (at == absl::string_view::npos) continue;
+    absl::string_view rest = line.substr(at + 17);
+    int partition = -1;
+    if (!absl::SimpleAtoi(rest.substr(0, rest.find(' ')), &partition)) continue;
+    if (absl::StrContains(rest, " assigned")) partitions[partition] = false;
+    if (absl::StrContains(rest, " caught up")) partitions[partition] = true;
+    if (absl::StrContains(rest, " revoked\"") || absl::StrContains(rest, " lost\"")) {
+      partitions.erase(partition);
+    }
+  }
+  return partitions;
+}
+
+bool AllLive(const std::map<int, bool>& partitions) {
+  for (const auto& [partition, live] : partitions) {
+    if (!live) return false;
+  }
+  return true;
+}
+
 }  // namespace fristvagt::testing

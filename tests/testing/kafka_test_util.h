@@ -173,4 +173,10 @@ std::map<std::string, std::string> ReplayAlerts(const std::filesystem::path& dir
 std::string ReadFile(const std::filesystem::path& path);
 void WriteFile(const std::filesystem::path& path, const std::string& text);
 
+// The partitions a `fristvagt run` holds according to its log (assigned, and not revoked or
+// lost since), each with whether it caught up since: whether its clock follows the wall clock.
+std::map<int, bool> LivePartitions(const std::string& log);
+// True when every partition of LivePartitions caught up.
+bool AllLive(const std::map<int, bool>& partitions);
+
 }  // namespace fristvagt::testing
