@@ -334,7 +334,8 @@ TEST(ParseRegimeTest, CountAndWindowRules) {
 
 TEST(ParseRegimeErrorTest, SyntaxErrorFixture) {
   const std::string path =
-      (std::filesystem::path(__FILE__).parent_path() / "testdata" / "syntax_error.toml").string();
+      (std::filesystem::path(FRISTVAGT_TEST_SOURCE_DIR) / "tests/rules/testdata/syntax_error.toml")
+          .string();
   std::vector<RuleFileError> errors;
   EXPECT_FALSE(LoadRegimeFile(path, &errors).ok());
   ASSERT_THAT(errors, SizeIs(1));
@@ -346,7 +347,8 @@ TEST(ParseRegimeErrorTest, SyntaxErrorFixture) {
 
 TEST(ParseRegimeErrorTest, ReportsEveryErrorNotJustTheFirst) {
   const std::string path =
-      (std::filesystem::path(__FILE__).parent_path() / "testdata" / "many_errors.toml").string();
+      (std::filesystem::path(FRISTVAGT_TEST_SOURCE_DIR) / "tests/rules/testdata/many_errors.toml")
+          .string();
   std::vector<RuleFileError> errors;
   absl::StatusOr<Regime> regime = LoadRegimeFile(path, &errors);
   EXPECT_EQ(regime.status().code(), absl::StatusCode::kInvalidArgument);
@@ -654,7 +656,7 @@ TEST_F(CatalogTest, EmptyDirectoryIsAnError) {
 std::filesystem::path SourceDir() {
   const char* env = std::getenv("FRISTVAGT_SOURCE_DIR");
   if (env != nullptr && *env != '\0') return env;
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
+  return FRISTVAGT_TEST_SOURCE_DIR;
 }
 
 TEST(ShippedRegimesTest, LoadWithoutErrors) {
