@@ -18,8 +18,7 @@ const RuleSpec* Catalog::FindRule(const Regime& regime, const std::string& rule_
   return nullptr;
 }
 
-const RuleSpec* Catalog::FindRule(const std::string& regime_id,
-                                  const std::string& rule_id) const {
+const RuleSpec* Catalog::FindRule(const std::string& regime_id, const std::string& rule_id) const {
   for (const Regime& regime : regimes) {
     if (regime.id == regime_id) return FindRule(regime, rule_id);
   }
