@@ -147,12 +147,15 @@ TEST_F(PartitionDirectoryTest, UnregisterWaitsForAQueryReadingTheStore) {
     });
   });
   scanning.get_future().wait();
+  // No sleep: the query is released only once the revoke thread is about to unregister, so a
+  // directory that did not wait for the query could let "unregistered" come first.
+  std::promise<void> revoking;
   std::thread revoke([&] {
+    revoking.set_value();
     directory_.Unregister(0);
     note("unregistered");
   });
-  // Give the revoke every chance to overtake the query if it did not wait for it.
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  revoking.get_future().wait();
   release.set_value();
   query.join();
   revoke.join();
