@@ -31,22 +31,19 @@ bool HasCourse(const v1::PersonState& person) {
 }  // namespace
 
 Engine::Engine(const rules::Catalog& catalog, state::StateStore* store, EngineOptions options)
-    : catalog_(catalog), store_(store), options_(options) {}
+    : catalog_(catalog), store_(store), options_(options), persons_(options.cached_persons) {}
 
 absl::StatusOr<v1::PersonState*> Engine::LoadPerson(const std::string& key) {
-  if (auto it = cache_.find(key); it != cache_.end()) return &it->second;
-  v1::PersonState& person = cache_[key];
-  auto erased = batch_.persons.find(key);
-  if (erased == batch_.persons.end() || erased->second.has_value()) {
+  if (v1::PersonState* cached = persons_.FindForUpdate(key)) return cached;
+  v1::PersonState person;
+  // Until Flush, the batch's person entries are erasures: an erased person starts empty.
+  if (!batch_.persons.contains(key)) {
     absl::StatusOr<std::optional<v1::PersonState>> stored = store_->GetPerson(key);
-    if (!stored.ok()) {
-      cache_.erase(key);
-      return stored.status();
-    }
+    if (!stored.ok()) return stored.status();
     if (stored->has_value()) person = std::move(**stored);
   }
   person.set_person_key(key);
-  return &person;
+  return persons_.InsertDirty(key, std::move(person));
 }
 
 absl::Status Engine::ApplyEvent(const v1::CaseEvent& event, absl::Time now,
@@ -59,7 +56,7 @@ absl::Status Engine::ApplyEvent(const v1::CaseEvent& event, absl::Time now,
     // be read fails the erasure rather than leaving them behind.
     std::vector<std::pair<uint64_t, v1::OutboxEntry>> stored;
     if (absl::Status s = store_->ScanOutbox(SIZE_MAX, &stored); !s.ok()) return s;
-    Erase(event.person_key());
+    Erase(event.person_key(), *person);
     for (const auto& [seq, entry] : stored) {
       if (entry.person_key() == event.person_key()) batch_.outbox_removed.push_back(seq);
     }
@@ -134,8 +131,7 @@ void Engine::ExpireParked(v1::PersonState* person, absl::Time now) {
   }
 }
 
-void Engine::Erase(const std::string& key) {
-  v1::PersonState& person = cache_[key];
+void Engine::Erase(const std::string& key, const v1::PersonState& person) {
   for (const v1::ObligationRecord& record : person.obligations()) {
     if (record.next_timer_micros() != 0) {
       batch_.RemoveTimer({record.next_timer_micros(), key, record.obligation_id()});
@@ -149,7 +145,7 @@ void Engine::Erase(const std::string& key) {
   for (const v1::ObligationRecord& record : person.obligations()) {
     obligation_ids.push_back(record.obligation_id());
   }
-  cache_.erase(key);
+  persons_.Erase(key);  // `person` is gone from here on
   batch_.persons[key] = std::nullopt;
   // Pending messages about the person leave with them (this batch's; ApplyEvent removes the
   // stored outbox's).
@@ -298,7 +294,7 @@ absl::Status Engine::FireTimersUpTo(absl::Time until) {
   };
   std::vector<state::TimerKey> due;
   while (true) {
-    if (cache_.size() >= options_.max_batch_persons) {
+    if (persons_.dirty() >= options_.max_batch_persons) {
       if (absl::Status s = Flush(); !s.ok()) return s;
     }
     due.clear();
@@ -366,8 +362,8 @@ std::vector<state::TimerKey> Engine::ArmedTimers(const v1::PersonState& person) 
 // the batch's progress markers, so another instance can rebuild this partition's store.
 void Engine::EnqueueChangelog() {
   for (const auto& [key, person] : batch_.persons) {
-    Enqueue(kChangelogTopic, key, person.has_value() ? person->SerializeAsString() : "",
-            person.has_value() ? key : "", {}, /*to_input_partition=*/true);
+    Enqueue(kChangelogTopic, key, person.has_value() ? *person : "", person.has_value() ? key : "",
+            {}, /*to_input_partition=*/true);
   }
   for (const auto& [name, value] : batch_.progress) {
     if (name == kOutboxSeqProgress) continue;
@@ -411,11 +407,13 @@ void Engine::Enqueue(const std::string& topic, const std::string& key, const std
 }
 
 absl::Status Engine::Flush() {
-  for (auto& [key, person] : cache_) batch_.persons[key] = std::move(person);
-  cache_.clear();
+  persons_.FlushDirty([this](const std::string& key, const v1::PersonState& person) {
+    batch_.PutPerson(key, person);
+  });
   if (batch_.empty()) return absl::OkStatus();
   if (options_.emit_changelog) EnqueueChangelog();
   absl::Status status = store_->Commit(batch_);
+  if (!status.ok()) persons_.Clear();  // the cache may hold what the store did not take
   if (!batch_.timers_added.empty()) {
     // Timers reach the store now: one armed below the cursor (the clock moved back) resets
     // it; one before the next known store timer becomes the next.

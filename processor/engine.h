@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "alerts/alert_factory.h"
+#include "processor/person_cache.h"
 #include "proto/case_event.pb.h"
 #include "proto/state.pb.h"
 #include "rules/evaluator.h"
@@ -35,6 +36,8 @@ struct EngineOptions {
   bool emit_obligation_records = false;  // the obligations topic (Kafka), not replay output
   bool emit_changelog = false;           // state changes for the compacted changelog (Kafka)
   size_t max_batch_persons = 4096;       // commit when the batch touches this many persons
+  // Persons kept parsed between batches (processor/person_cache.h); about 6 KiB each.
+  size_t cached_persons = 20000;
   // With obligation records: a closed obligation's record is tombstoned this long after the
   // person's course ended (benefit_ended).
   absl::Duration obligation_retention = absl::Hours(24 * 90);
@@ -83,7 +86,7 @@ class Engine {
   absl::Status FireTimer(const state::TimerKey& key);
   void ApplyView(v1::PersonState* person, const rules::ObligationView* view,
                  v1::ObligationRecord* record, absl::Time now);
-  void Erase(const std::string& key);
+  void Erase(const std::string& key, const v1::PersonState& person);
   void RetireClosedObligations(v1::PersonState* person,
                                const std::vector<const v1::CaseEvent*>& facts, absl::Time now);
   void Park(v1::PersonState* person, const v1::CaseEvent& event, absl::Time now,
@@ -101,7 +104,7 @@ class Engine {
   EngineOptions options_;
   EngineCounters counters_;
   state::Batch batch_;
-  std::map<std::string, v1::PersonState> cache_;  // persons touched by the current batch
+  PersonCache persons_;
   // The timer cursor: every store timer at or below it has fired or is disarmed (committed or
   // in batch_), so scans start above it instead of walking them again on every clock move.
   std::optional<state::TimerKey> timers_done_;

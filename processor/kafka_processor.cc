@@ -674,9 +674,11 @@ absl::Status KafkaProcessor::RestoreFromChangelog(int32_t id, int64_t low, int64
   int64_t position = low;  // the next offset to read
   int64_t restored = 0;
   state::Batch batch;
+  std::map<std::string, std::vector<state::TimerKey>> batch_timers;  // armed by `batch`, per key
   auto commit = [&]() -> absl::Status {
     absl::Status s = store->Commit(batch);
     batch = state::Batch();
+    batch_timers.clear();
     return s;
   };
   while (position < high) {
@@ -707,15 +709,13 @@ absl::Status KafkaProcessor::RestoreFromChangelog(int32_t id, int64_t low, int64
             std::string(static_cast<const char*>(message->payload), message->len);
       } else if (!key.empty()) {
         // Disarm what the previous record of this person armed, then arm the new one's.
-        std::optional<v1::PersonState> previous;
-        if (auto it = batch.persons.find(key); it != batch.persons.end()) {
-          previous = it->second;
-        } else if (auto stored = store->GetPerson(key); stored.ok()) {
-          previous = *stored;
+        if (auto it = batch_timers.find(key); it != batch_timers.end()) {
+          for (const auto& timer : it->second) batch.RemoveTimer(timer);
+        } else if (auto stored = store->GetPerson(key); stored.ok() && stored->has_value()) {
+          for (const auto& timer : Engine::ArmedTimers(**stored)) batch.RemoveTimer(timer);
         }
-        if (previous.has_value()) {
-          for (const auto& timer : Engine::ArmedTimers(*previous)) batch.RemoveTimer(timer);
-        }
+        std::vector<state::TimerKey>& armed = batch_timers[key];
+        armed.clear();
         if (message->payload == nullptr) {
           batch.persons[key] = std::nullopt;
         } else {
@@ -725,8 +725,11 @@ absl::Status KafkaProcessor::RestoreFromChangelog(int32_t id, int64_t low, int64
             return absl::DataLossError(absl::StrCat(config_.topics.changelog, "/", id, "@",
                                                     position - 1, " is not a person record"));
           }
-          for (const auto& timer : Engine::ArmedTimers(person)) batch.AddTimer(timer);
-          batch.persons[key] = std::move(person);
+          armed = Engine::ArmedTimers(person);
+          for (const auto& timer : armed) batch.AddTimer(timer);
+          // The changelog's bytes are the record: stored as they came, not re-serialized.
+          batch.persons[key] =
+              std::string(static_cast<const char*>(message->payload), message->len);
         }
       }
       ++restored;

@@ -15,6 +15,12 @@ class MemoryStore : public StateStore {
     return std::optional<v1::PersonState>(it->second);
   }
 
+  static std::optional<v1::PersonState> Parse(const std::string& bytes) {
+    v1::PersonState person;
+    if (!person.ParseFromString(bytes)) return std::nullopt;
+    return person;
+  }
+
   absl::Status ScanTimers(int64_t up_to_micros, size_t limit, std::vector<TimerKey>* out) override {
     out->clear();
     for (const TimerKey& key : timers_) {
@@ -71,10 +77,12 @@ class MemoryStore : public StateStore {
 
   absl::Status Commit(const Batch& batch) override {
     for (const auto& [key, person] : batch.persons) {
-      if (person.has_value()) {
-        persons_[key] = *person;
-      } else {
+      if (!person.has_value()) {
         persons_.erase(key);
+      } else if (std::optional<v1::PersonState> parsed = Parse(*person)) {
+        persons_[key] = *std::move(parsed);
+      } else {
+        return absl::InvalidArgumentError("a person record in the batch does not parse");
       }
     }
     for (const TimerKey& key : batch.timers_removed) timers_.erase(key);

@@ -255,8 +255,7 @@ rocksdb::Status BuildWrite(const Batch& batch, const StoreDb& db, rocksdb::Write
   rocksdb::ColumnFamilyHandle* outbox = db.family(StoreDb::kOutbox);
   rocksdb::ColumnFamilyHandle* progress = db.family(StoreDb::kProgress);
   for (const auto& [key, person] : batch.persons) {
-    // Person records hold no map field: the plain serializer is deterministic for them.
-    check(person.has_value() ? write->Put(persons, key, person->SerializeAsString())
+    check(person.has_value() ? write->Put(persons, key, *person)
                              : write->Delete(persons, key));
   }
   for (const TimerKey& key : batch.timers_removed) {

@@ -34,7 +34,7 @@ class PartitionDirectoryTest : public ::testing::Test {
       const std::string key = absl::StrCat("k", i < 10 ? "00" : i < 100 ? "0" : "", i);
       v1::PersonState person;
       person.set_person_key(key);
-      batches[PartitionOfKey(key)].persons[key] = person;
+      batches[PartitionOfKey(key)].PutPerson(key, person);
       keys_by_partition_[PartitionOfKey(key)].push_back(key);
     }
     for (auto& [p, batch] : batches) ASSERT_TRUE(stores_[p]->Commit(batch).ok());

@@ -31,7 +31,7 @@ class BadStateTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<StateStore>> store = OpenRocksDbStore(Dir(), identity);
     ASSERT_TRUE(store.ok()) << store.status();
     Batch batch;
-    batch.persons["p-1"] = testing::Person("p-1");
+    batch.PutPerson("p-1", testing::Person("p-1"));
     ASSERT_TRUE((*store)->Commit(batch).ok());
   }
 

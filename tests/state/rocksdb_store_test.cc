@@ -93,7 +93,7 @@ TEST_P(StoreContractTest, EmptyStoreHasNothing) {
 
 TEST_P(StoreContractTest, OneBatchChangesEverythingAtOnceAndDurably) {
   Batch batch;
-  batch.persons["p-1"] = Person("p-1", "851");
+  batch.PutPerson("p-1", Person("p-1", "851"));
   batch.AddTimer({100, "p-1", "ob-a"});
   batch.outbox_added.emplace_back(7, Entry("alert-1", "p-1"));
   batch.progress["case-events/3"] = "1234";
@@ -112,7 +112,7 @@ TEST_P(StoreContractTest, OneBatchChangesEverythingAtOnceAndDurably) {
 
   Batch second;  // overwrite, erase, disarm, send, move on: all in one commit
   second.persons["p-1"] = std::nullopt;
-  second.persons["p-2"] = Person("p-2");
+  second.PutPerson("p-2", Person("p-2"));
   second.RemoveTimer({100, "p-1", "ob-a"});
   second.AddTimer({50, "p-2", "ob-b"});
   second.outbox_removed.push_back(7);
@@ -258,8 +258,8 @@ TEST_P(StoreContractTest, ProgressIsKeptByName) {
 
 TEST_P(StoreContractTest, ErasedPersonIsGone) {
   Batch batch;
-  batch.persons["p-1"] = Person("p-1");
-  batch.persons["p-2"] = Person("p-2");
+  batch.PutPerson("p-1", Person("p-1"));
+  batch.PutPerson("p-2", Person("p-2"));
   Commit(batch);
   Batch erase;
   erase.persons["p-1"] = std::nullopt;
@@ -273,8 +273,8 @@ TEST_P(StoreContractTest, ErasedPersonIsGone) {
 
 TEST_P(StoreContractTest, ScanPersonsPagesInKeyOrder) {
   Batch batch;
-  for (const char* key : {"p-c", "p-a", "p-e", "p-b", "p-d"}) batch.persons[key] = Person(key);
-  batch.persons["p-gone"] = Person("p-gone");
+  for (const char* key : {"p-c", "p-a", "p-e", "p-b", "p-d"}) batch.PutPerson(key, Person(key));
+  batch.PutPerson("p-gone", Person("p-gone"));
   Commit(batch);
   Batch erase;
   erase.persons["p-gone"] = std::nullopt;
@@ -335,7 +335,8 @@ TEST(StoreDifferentialTest, RocksDbAgreesWithMemoryStore) {
     }
     const std::string person = "p" + std::to_string(pick(5));
     batch.persons[person] =
-        pick(4) == 0 ? std::nullopt : std::optional(Person(person, std::to_string(step)));
+        pick(4) == 0 ? std::nullopt
+                     : std::optional(Person(person, std::to_string(step)).SerializeAsString());
     ASSERT_TRUE(memory->Commit(batch).ok());
     ASSERT_TRUE((*rocks)->Commit(batch).ok());
     const int64_t up_to = pick(250) - 60;
@@ -372,7 +373,7 @@ TEST(RocksDbStoreKillTest, KilledProcessKeepsEveryCommittedBatch) {
         if (!store.ok()) std::exit(1);
         for (int i = 0; i < 50; ++i) {
           Batch batch;
-          batch.persons["p-" + std::to_string(i)] = Person("p-" + std::to_string(i));
+          batch.PutPerson("p-" + std::to_string(i), Person("p-" + std::to_string(i)));
           batch.AddTimer({i, "p-" + std::to_string(i), "ob"});
           batch.progress["n"] = std::to_string(i + 1);
           if (!(*store)->Commit(batch).ok()) std::exit(1);
