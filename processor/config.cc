@@ -166,8 +166,9 @@ void ReadSections(const toml::table& root, const std::string& file, Config* c,
        {"consistent_random", [&] { c->input_partitioner = KeyPartitioner::kConsistentRandom; }}});
 
   Section state(root["state"].as_table(), "state", file, errors);
-  state.RejectUnknown({"dir"});
+  state.RejectUnknown({"dir", "cached_persons"});
   state.String("dir", &c->state_dir);
+  state.Int("cached_persons", 0, 10000000, &c->cached_persons);
 
   Section http(root["http"].as_table(), "http", file, errors);
   http.RejectUnknown(

@@ -49,7 +49,8 @@ struct Config {
   ProcessingGuarantee guarantee = ProcessingGuarantee::kAtLeastOnce;
   absl::Duration shutdown_timeout = absl::Seconds(10);
   std::string state_dir = "fristvagt-state";
-  std::string rules_dir;  // empty: the built-in default
+  int cached_persons = 50000;  // parsed persons kept between batches, shared by the partitions
+  std::string rules_dir;       // empty: the built-in default
   std::string http_bind = "127.0.0.1";
   int http_port = 8080;  // 0: no HTTP server
   // The query API's bearer token; `run` resolves http_token_file and FRISTVAGT_HTTP_TOKEN into

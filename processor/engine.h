@@ -36,7 +36,8 @@ struct EngineOptions {
   bool emit_obligation_records = false;  // the obligations topic (Kafka), not replay output
   bool emit_changelog = false;           // state changes for the compacted changelog (Kafka)
   size_t max_batch_persons = 4096;       // commit when the batch touches this many persons
-  // Persons kept parsed between batches (processor/person_cache.h); about 6 KiB each.
+  // Persons kept parsed between batches (processor/person_cache.h); about 4 KiB each
+  // (replay_bench, 20,000 persons: peak RSS 175 -> 253 MiB).
   size_t cached_persons = 20000;
   // With obligation records: a closed obligation's record is tombstoned this long after the
   // person's course ended (benefit_ended).

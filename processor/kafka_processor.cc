@@ -303,6 +303,7 @@ void KafkaProcessor::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
 
 void KafkaProcessor::Assign(rd_kafka_topic_partition_list_t* partitions) {
   metrics_->ready = false;
+  assigned_count_ = std::max(1, partitions->cnt);
   for (int i = 0; i < partitions->cnt; ++i) {
     rd_kafka_topic_partition_t& tp = partitions->elems[i];
     Partition& partition = partitions_[tp.partition];
@@ -411,6 +412,7 @@ absl::Status KafkaProcessor::OpenPartition(int32_t id, Partition* partition) {
   options.emit_obligation_records = true;
   options.obligation_retention = absl::Hours(24 * config_.alert_output.obligation_retention_days);
   options.emit_changelog = true;
+  options.cached_persons = static_cast<size_t>(config_.cached_persons / assigned_count_);
   partition->engine = std::make_unique<Engine>(catalog_, partition->store.get(), options);
   // Whatever a crash left unsent goes out now. If the broker does not take it yet, it stays in
   // the outbox for the next batch: that is no reason to give the partition up.

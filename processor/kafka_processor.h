@@ -85,6 +85,7 @@ class KafkaProcessor {
   KafkaHandle producer_;
   bool transactional_ = false;
   std::map<int32_t, Partition> partitions_;
+  int assigned_count_ = 1;  // partitions of the latest assignment, to share the person cache
   std::unique_ptr<GroupJoinWatch> join_watch_;
   EventDecoder decoder_;
 };

@@ -20,6 +20,7 @@ TEST(ConfigTest, ShippedExampleParses) {
   EXPECT_TRUE(config->embedded());
   EXPECT_EQ(config->state_dir, "/var/lib/fristvagt");
   EXPECT_EQ(config->batch_size, 500);
+  EXPECT_EQ(config->cached_persons, 50000);
 }
 
 TEST(ConfigTest, EmptyFileMeansEveryDefaultAndTheEmbeddedBroker) {
