@@ -385,7 +385,7 @@ int main(int argc, char** argv) {
         << Cell(Column(rows, [](auto& r) { return r.processor / r.raw; }), 3) << " |\n"
         << "| records / (launch → /readyz 200), records/s | "
         << Cell(Column(rows, [](auto& r) { return r.restored / r.ready_seconds; })) << " |\n"
-        << "| restore time (sum over partitions), s | "
+        << "| restore time (sum over assignments, or over partitions when restored one by one), s | "
         << Cell(Column(rows, [](auto& r) { return r.restore_seconds; }), 1) << " |\n"
         << "| launch → /readyz 200, s | "
         << Cell(Column(rows, [](auto& r) { return r.ready_seconds; }), 1) << " |\n"

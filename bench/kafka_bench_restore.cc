@@ -1,6 +1,7 @@
 // The restore measurement of kafka_bench (see kafka_bench_restore.h).
 #include "bench/kafka_bench_restore.h"
 
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <regex>
@@ -88,14 +89,35 @@ RestoreResult MeasureRestore(const RestoreParams& o, const std::vector<v1::Perso
   r.ready_seconds = p.ready_seconds;
   r.rss_kb = p.child->PeakRssKb();
   p.child->Stop(absl::Seconds(15));
+  if (const char* keep = std::getenv("FRISTVAGT_BENCH_KEEP_LOGS"); keep != nullptr) {
+    std::error_code ec;  // for profiling: the processor's log outlives the run's dir
+    std::filesystem::copy_file(p.log, std::filesystem::path(keep) / absl::StrCat("restore-", run, ".log"),
+                               std::filesystem::copy_options::overwrite_existing, ec);
+  }
   std::ifstream log(p.log);
-  const std::regex line(R"(restored (\d+) changelog records in ([0-9.]+) s)");
+  // Per partition: "partition N: restored K changelog records in S s". A processor that restores
+  // an assignment's partitions together (through one consumer) also logs, per assignment,
+  // "restored K changelog records of P partitions in S s"; then its S add up (assignments are
+  // restored one after another) and the per-partition S, which overlap, are not used. Older
+  // binaries restored partitions one after another: their per-partition S add up.
+  const std::regex line(R"(partition \d+: restored (\d+) changelog records in ([0-9.]+) s)");
+  const std::regex whole(R"(restored (\d+) changelog records of \d+ partitions in ([0-9.]+) s)");
+  int64_t partition_records = 0, whole_records = 0;
+  double partition_seconds = 0, whole_seconds = 0;
+  bool any_whole = false;
   for (std::string text; std::getline(log, text);) {
     std::smatch match;
-    if (!std::regex_search(text, match, line)) continue;
-    r.restored += std::stoll(match[1]);
-    r.restore_seconds += std::stod(match[2]);  // partitions are restored one after another
+    if (std::regex_search(text, match, whole)) {
+      any_whole = true;
+      whole_records += std::stoll(match[1]);
+      whole_seconds += std::stod(match[2]);
+    } else if (std::regex_search(text, match, line)) {
+      partition_records += std::stoll(match[1]);
+      partition_seconds += std::stod(match[2]);
+    }
   }
+  r.restored = any_whole ? whole_records : partition_records;
+  r.restore_seconds = any_whole ? whole_seconds : partition_seconds;
   r.processor = r.restore_seconds > 0 ? r.restored / r.restore_seconds : 0;
   std::cerr << "run " << run << ": restored " << r.restored << " records in " << r.restore_seconds
             << " s = " << r.processor << " records/s, ready after " << r.ready_seconds

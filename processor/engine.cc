@@ -161,12 +161,13 @@ void Engine::Erase(const std::string& key, const v1::PersonState& person) {
   }
 }
 
-absl::Status Engine::Reevaluate(v1::PersonState* person, absl::Time now) {
+absl::Status Engine::Reevaluate(v1::PersonState* person, absl::Time now,
+                                rules::RuleSelection* only) {
   std::vector<const v1::CaseEvent*> facts;
   facts.reserve(person->facts_size());
   for (const v1::CaseEvent& event : person->facts()) facts.push_back(&event);
   const std::vector<rules::ObligationView> views =
-      rules::Evaluate(person->person_key(), facts, catalog_, now);
+      rules::Evaluate(person->person_key(), facts, catalog_, now, only);
   std::map<std::string, int> index;
   for (int i = 0; i < person->obligations_size(); ++i) {
     index[person->obligations(i).obligation_id()] = i;
@@ -185,6 +186,7 @@ absl::Status Engine::Reevaluate(v1::PersonState* person, absl::Time now) {
   }
   for (v1::ObligationRecord& record : *person->mutable_obligations()) {
     if (present.count(record.obligation_id()) > 0) continue;
+    if (only != nullptr && !only->Covers(record.regime(), record.rule_id())) continue;
     if (record.status() == v1::WAIVED && !record.breach_outstanding() &&
         record.next_timer_micros() == 0) {
       continue;
@@ -273,10 +275,23 @@ absl::Status Engine::FireTimer(const state::TimerKey& key) {
     ExpireParked(person, at);
     return absl::OkStatus();
   }
+  // The rules of every obligation due by now: a full evaluation would handle those of other
+  // rules due at the same moment in this pass too, in catalog order.
+  rules::RuleSelection due;
+  bool known = false;
   for (v1::ObligationRecord& record : *person->mutable_obligations()) {
-    if (record.obligation_id() == key.obligation_id) record.set_next_timer_micros(0);
+    const bool fired = record.obligation_id() == key.obligation_id;
+    if (fired ||
+        (record.next_timer_micros() != 0 && record.next_timer_micros() <= key.due_micros)) {
+      due.Add(record.regime(), record.rule_id());
+    }
+    if (fired) {
+      record.set_next_timer_micros(0);
+      known = true;
+    }
   }
-  return Reevaluate(person, at);
+  if (!known || !options_.evaluate_fired_rules_only) return Reevaluate(person, at);
+  return Reevaluate(person, at, &due);
 }
 
 // Fires in due order the timers of the store (minus those this batch already disarmed) merged

@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "alerts/wire_format.h"
+#include "processor/changelog_restore.h"
 #include "processor/logging.h"
 #include "rules/course.h"
 #include "state/rocksdb_store.h"
@@ -304,15 +305,35 @@ void KafkaProcessor::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
 void KafkaProcessor::Assign(rd_kafka_topic_partition_list_t* partitions) {
   metrics_->ready = false;
   assigned_count_ = std::max(1, partitions->cnt);
+  // Every partition's store is opened first; those whose changelog holds records they have not
+  // seen are then restored together, through one consumer; only then is anything consumed.
+  std::vector<RestoreTarget> restores;
   for (int i = 0; i < partitions->cnt; ++i) {
     rd_kafka_topic_partition_t& tp = partitions->elems[i];
     Partition& partition = partitions_[tp.partition];
     partition.id = tp.partition;
-    if (absl::Status s = OpenPartition(tp.partition, &partition); !s.ok()) {
+    absl::StatusOr<std::optional<RestoreTarget>> restore = OpenPartition(tp.partition, &partition);
+    if (!restore.ok()) {
       // Without its state a partition must not be consumed: fail loudly rather than reset.
-      Logger("processor")->critical("partition {}: {}", tp.partition, std::string(s.message()));
+      Logger("processor")
+          ->critical("partition {}: {}", tp.partition, std::string(restore.status().message()));
       std::abort();
     }
+    if (restore->has_value()) restores.push_back(**restore);
+  }
+  if (!restores.empty()) {
+    if (absl::Status s = RestoreFromChangelog(&restores); !s.ok()) {
+      Logger("processor")->critical("{}", std::string(s.message()));
+      std::abort();
+    }
+  }
+  for (int i = 0; i < partitions->cnt; ++i) {
+    rd_kafka_topic_partition_t& tp = partitions->elems[i];
+    Partition& partition = partitions_[tp.partition];
+    const bool restored =
+        std::any_of(restores.begin(), restores.end(),
+                    [&](const RestoreTarget& r) { return r.partition == tp.partition; });
+    StartPartition(tp.partition, &partition, restored);
     if (partition_directory != nullptr) {
       partition_directory->Register(tp.partition, partition.store.get());
     }
@@ -356,13 +377,26 @@ void KafkaProcessor::Revoke(rd_kafka_topic_partition_list_t* partitions, bool lo
   }
 }
 
-// Opens the partition's local store; when the changelog holds records this copy has not seen
-// (the partition was processed elsewhere meanwhile, or this disk is new), rebuilds it from the
-// changelog first. Only then is the partition consumed.
-absl::Status KafkaProcessor::OpenPartition(int32_t id, Partition* partition) {
+// Opens the partition's local store. When the changelog holds records this copy has not seen
+// (the partition was processed elsewhere meanwhile, or this disk is new), the store is
+// recreated empty and the partition is returned for a restore from the changelog.
+absl::StatusOr<std::optional<RestoreTarget>> KafkaProcessor::OpenPartition(int32_t id,
+                                                                           Partition* partition) {
   const std::string dir = absl::StrCat(config_.state_dir, "/", config_.topics.input, "-", id);
   std::error_code ec;
   std::filesystem::create_directories(config_.state_dir, ec);
+  // A dir that does not exist (or is empty) gets a new, empty store: exactly what a reset
+  // would leave, so a restore into it needs no second open.
+  bool fresh = false;
+  {
+    std::error_code exists_ec, dir_ec, empty_ec;
+    if (!std::filesystem::exists(dir, exists_ec)) {
+      fresh = !exists_ec;
+    } else {
+      fresh = std::filesystem::is_directory(dir, dir_ec) && !dir_ec &&
+              std::filesystem::is_empty(dir, empty_ec) && !empty_ec;
+    }
+  }
   const state::StoreIdentity identity{config_.topics.input, id};
   absl::StatusOr<std::unique_ptr<state::StateStore>> store = state::OpenRocksDbStore(dir, identity);
   if (!store.ok()) return store.status();
@@ -386,6 +420,7 @@ absl::Status KafkaProcessor::OpenPartition(int32_t id, Partition* partition) {
   // A committed transaction ends with a control record, so with exactly-once the high
   // watermark is one past the last record this copy wrote.
   const int64_t slack = transactional_ ? 1 : 0;
+  std::optional<RestoreTarget> restore;
   if (high > seen + slack || high < seen) {
     if (high < seen) {
       Logger("processor")
@@ -396,16 +431,27 @@ absl::Status KafkaProcessor::OpenPartition(int32_t id, Partition* partition) {
     }
     Logger("processor")
         ->info("partition {}: restoring from {} [{}, {})", id, config_.topics.changelog, low, high);
-    store->reset();
-    std::filesystem::remove_all(dir, ec);
-    store = state::OpenRocksDbStore(dir, identity);
-    if (!store.ok()) return store.status();
-    if (absl::Status s = RestoreFromChangelog(id, low, high, store->get()); !s.ok()) return s;
+    if (!fresh) {
+      store->reset();
+      std::filesystem::remove_all(dir, ec);
+      store = state::OpenRocksDbStore(dir, identity);
+      if (!store.ok()) return store.status();
+    }
+    restore.emplace();
+    restore->partition = id;
+    restore->low = low;
+    restore->high = high;
+    restore->store = store->get();
   }
-  partition->next_offset = ProgressInt(store->get(), kInputOffsetProgress, -1);
-  const int64_t clock = ProgressInt(store->get(), kClockProgress, INT64_MIN);
-  partition->clock = clock == INT64_MIN ? absl::InfinitePast() : absl::FromUnixMicros(clock);
   partition->store = std::move(*store);
+  return restore;
+}
+
+// Starts the engine of an opened (and, if needed, restored) partition.
+void KafkaProcessor::StartPartition(int32_t id, Partition* partition, bool restored) {
+  partition->next_offset = ProgressInt(partition->store.get(), kInputOffsetProgress, -1);
+  const int64_t clock = ProgressInt(partition->store.get(), kClockProgress, INT64_MIN);
+  partition->clock = clock == INT64_MIN ? absl::InfinitePast() : absl::FromUnixMicros(clock);
   EngineOptions options;
   options.language = config_.language;
   options.late_course_window = config_.late_course_window;
@@ -414,13 +460,14 @@ absl::Status KafkaProcessor::OpenPartition(int32_t id, Partition* partition) {
   options.emit_changelog = true;
   options.cached_persons = static_cast<size_t>(config_.cached_persons / assigned_count_);
   partition->engine = std::make_unique<Engine>(catalog_, partition->store.get(), options);
-  // Whatever a crash left unsent goes out now. If the broker does not take it yet, it stays in
-  // the outbox for the next batch: that is no reason to give the partition up.
+  // A restored store was created empty and the restore writes no outbox entries: nothing to
+  // re-send. Otherwise whatever a crash left unsent goes out now. If the broker does not take
+  // it yet, it stays in the outbox for the next batch: that is no reason to give the partition up.
+  if (restored) return;
   if (absl::Status s = ProduceOutbox(partition); !s.ok()) {
     Logger("processor")
         ->warn("partition {}: re-sending the outbox: {}", id, std::string(s.message()));
   }
-  return absl::OkStatus();
 }
 
 void KafkaProcessor::Apply(const rd_kafka_message_t* message, absl::Time now) {
@@ -639,119 +686,42 @@ absl::Status KafkaProcessor::ProduceOutbox(Partition* partition) {
   return partition->store->Commit(done);
 }
 
-// Rebuilds a store from the changelog records [low, high): the latest record per person wins,
-// a tombstone removes the person, and the timer index is re-created from the person records.
-// Reads until the end of the partition (with exactly-once the last offsets are transaction
-// markers that are never delivered); fails if the changelog stops delivering.
-absl::Status KafkaProcessor::RestoreFromChangelog(int32_t id, int64_t low, int64_t high,
-                                                  state::StateStore* store) {
-  if (high <= low) {
-    state::Batch empty;
-    empty.progress[kChangelogOffsetProgress] = std::to_string(high);
-    return store->Commit(empty);
-  }
-  std::map<std::string, std::string> props = {{"bootstrap.servers", bootstrap_},
-                                              {"enable.auto.commit", "false"},
-                                              {"group.id", config_.group_id + "-restore"},
-                                              {"log_level", "4"}};
-  for (const auto& [name, value] : config_.kafka) props[name] = value;
-  props["isolation.level"] = "read_committed";
-  props["enable.partition.eof"] = "true";
+// Rebuilds the stores of `restores` from the changelog records [low, high), all partitions
+// through one consumer (changelog_restore.h). Reads until the end of each partition (with
+// exactly-once the last offsets are transaction markers that are never delivered); fails if
+// the changelog stops delivering.
+absl::Status KafkaProcessor::RestoreFromChangelog(std::vector<RestoreTarget>* restores) {
+  RestoreOptions options;
+  options.consumer_properties = {{"bootstrap.servers", bootstrap_},
+                                 {"enable.auto.commit", "false"},
+                                 {"group.id", config_.group_id + "-restore"},
+                                 {"log_level", "4"}};
+  for (const auto& [name, value] : config_.kafka) options.consumer_properties[name] = value;
+  options.consumer_properties["isolation.level"] = "read_committed";
+  options.consumer_properties["enable.partition.eof"] = "true";
   // Compaction or retention may have removed `low` meanwhile: start at the first record left,
   // never at the end (librdkafka's default), which would restore nothing.
-  props["auto.offset.reset"] = "earliest";
-  absl::StatusOr<rd_kafka_conf_t*> conf = MakeConf(props);
-  if (!conf.ok()) return conf.status();
-  RouteKafkaLogs(*conf);
-  absl::StatusOr<KafkaHandle> reader = NewClient(RD_KAFKA_CONSUMER, *conf);
-  if (!reader.ok()) return reader.status();
-  PartitionList assignment(rd_kafka_topic_partition_list_new(1));
-  rd_kafka_topic_partition_list_add(assignment.get(), config_.topics.changelog.c_str(), id)
-      ->offset = low;
-  if (rd_kafka_resp_err_t err = rd_kafka_assign(reader->get(), assignment.get())) {
-    return absl::UnavailableError(absl::StrCat("restore assign: ", rd_kafka_err2str(err)));
-  }
+  options.consumer_properties["auto.offset.reset"] = "earliest";
+  options.topic = config_.topics.changelog;
+  options.stall_timeout = kRestoreStallTimeout;
+  options.restored_counter = &metrics_->restore_records;
+  options.configure = &RouteKafkaLogs;
   const absl::Time started = absl::Now();
-  absl::Time last_progress = started;
-  int64_t position = low;  // the next offset to read
-  int64_t restored = 0;
-  state::Batch batch;
-  std::map<std::string, std::vector<state::TimerKey>> batch_timers;  // armed by `batch`, per key
-  auto commit = [&]() -> absl::Status {
-    absl::Status s = store->Commit(batch);
-    batch = state::Batch();
-    batch_timers.clear();
-    return s;
-  };
-  while (position < high) {
-    rd_kafka_message_t* message = rd_kafka_consumer_poll(reader->get(), 500);
-    if (message == nullptr) {
-      if (absl::Now() - last_progress > kRestoreStallTimeout) {
-        return absl::UnavailableError(absl::StrCat("restoring ", config_.topics.changelog, "/", id,
-                                                   " stalled at offset ", position, " of [", low,
-                                                   ", ", high, ")"));
-      }
-      continue;
-    }
-    if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      position = std::max(position, message->offset);
-      last_progress = absl::Now();
-    } else if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      Logger("kafka")->warn("restore of {}/{}: {}", config_.topics.changelog, id,
-                            rd_kafka_message_errstr(message));
-    } else {
-      position = message->offset + 1;
-      last_progress = absl::Now();
-      const std::string key =
-          message->key == nullptr
-              ? std::string()
-              : std::string(static_cast<const char*>(message->key), message->key_len);
-      if (!key.empty() && key[0] == kChangelogProgressPrefix) {
-        batch.progress[key.substr(1)] =
-            std::string(static_cast<const char*>(message->payload), message->len);
-      } else if (!key.empty()) {
-        // Disarm what the previous record of this person armed, then arm the new one's.
-        if (auto it = batch_timers.find(key); it != batch_timers.end()) {
-          for (const auto& timer : it->second) batch.RemoveTimer(timer);
-        } else if (auto stored = store->GetPerson(key); stored.ok() && stored->has_value()) {
-          for (const auto& timer : Engine::ArmedTimers(**stored)) batch.RemoveTimer(timer);
-        }
-        std::vector<state::TimerKey>& armed = batch_timers[key];
-        armed.clear();
-        if (message->payload == nullptr) {
-          batch.persons[key] = std::nullopt;
-        } else {
-          v1::PersonState person;
-          if (!person.ParseFromArray(message->payload, static_cast<int>(message->len))) {
-            rd_kafka_message_destroy(message);
-            return absl::DataLossError(absl::StrCat(config_.topics.changelog, "/", id, "@",
-                                                    position - 1, " is not a person record"));
-          }
-          armed = Engine::ArmedTimers(person);
-          for (const auto& timer : armed) batch.AddTimer(timer);
-          // The changelog's bytes are the record: stored as they came, not re-serialized.
-          batch.persons[key] =
-              std::string(static_cast<const char*>(message->payload), message->len);
-        }
-      }
-      ++restored;
-      metrics_->restore_records.fetch_add(1);
-      if (batch.persons.size() >= 4096) {
-        if (absl::Status s = commit(); !s.ok()) {
-          rd_kafka_message_destroy(message);
-          return s;
-        }
-      }
-    }
-    rd_kafka_message_destroy(message);
+  if (absl::Status s = RestoreChangelogs(options, restores); !s.ok()) return s;
+  int64_t total = 0;
+  int restored_partitions = 0;
+  for (const RestoreTarget& r : *restores) {
+    if (r.high <= r.low) continue;
+    Logger("processor")
+        ->info("partition {}: restored {} changelog records in {:.2f} s", r.partition, r.restored,
+               r.seconds);
+    total += r.restored;
+    ++restored_partitions;
   }
-  batch.progress[kChangelogOffsetProgress] = std::to_string(high);
-  if (absl::Status s = commit(); !s.ok()) return s;
-  rd_kafka_consumer_close(reader->get());
-  const double seconds = absl::ToDoubleSeconds(absl::Now() - started);
   Logger("processor")
-      ->info("partition {}: restored {} changelog records in {:.2f} s", id, restored, seconds);
-  test_hooks::RestoreDelay();
+      ->info("restored {} changelog records of {} partitions in {:.2f} s", total,
+             restored_partitions, absl::ToDoubleSeconds(absl::Now() - started));
+  for (int i = 0; i < restored_partitions; ++i) test_hooks::RestoreDelay();
   return absl::OkStatus();
 }
 

@@ -9,10 +9,13 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "processor/changelog_restore.h"
 #include "processor/config.h"
 #include "processor/engine.h"
 #include "processor/group_watch.h"
@@ -62,9 +65,9 @@ class KafkaProcessor {
                           rd_kafka_topic_partition_list_t* partitions, void* opaque);
   void Assign(rd_kafka_topic_partition_list_t* partitions);
   void Revoke(rd_kafka_topic_partition_list_t* partitions, bool lost);
-  absl::Status OpenPartition(int32_t id, Partition* partition);
-  absl::Status RestoreFromChangelog(int32_t id, int64_t low, int64_t high,
-                                    state::StateStore* store);
+  absl::StatusOr<std::optional<RestoreTarget>> OpenPartition(int32_t id, Partition* partition);
+  void StartPartition(int32_t id, Partition* partition, bool restored);
+  absl::Status RestoreFromChangelog(std::vector<RestoreTarget>* restores);
   void Apply(const rd_kafka_message_t* message, absl::Time now);
   void AdvanceClock(Partition* partition, absl::Time to);
   bool CaughtUp(const Partition& partition);

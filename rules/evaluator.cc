@@ -496,11 +496,36 @@ void EvaluateRule(const std::string& person_key, const Catalog& catalog, const C
 
 }  // namespace
 
+void RuleSelection::Add(std::string_view regime_id, std::string_view rule_id) {
+  for (const auto& [regime, rule] : rules_) {
+    if (regime == regime_id && rule == rule_id) return;
+  }
+  rules_.emplace_back(regime_id, rule_id);
+}
+
+bool RuleSelection::Covers(std::string_view regime_id, std::string_view rule_id) const {
+  if (all_) return true;
+  for (const auto& [regime, rule] : rules_) {
+    if (regime == regime_id && rule == rule_id) return true;
+  }
+  return false;
+}
+
+bool RuleSelection::Covers(const Regime& regime) const {
+  if (all_) return true;
+  for (const auto& [regime_id, rule_id] : rules_) {
+    if (regime_id == regime.id) return true;
+  }
+  return false;
+}
+
 std::vector<ObligationView> Evaluate(const std::string& person_key,
                                      const std::vector<const v1::CaseEvent*>& events,
-                                     const Catalog& catalog, absl::Time now) {
+                                     const Catalog& catalog, absl::Time now, RuleSelection* only) {
   std::vector<ObligationView> out;
   const std::vector<Fact> facts = MakeFacts(events);
+  // Facts are sorted by occurred: one after `now` makes a selection inexact (RuleSelection).
+  if (only != nullptr && !facts.empty() && facts.back().occurred > now) only->CoverAll();
   for (const Course& course : SplitCourses(facts)) {
     if (course.start().occurred > now || !course.InScope()) continue;
     const absl::CivilDay first_day = course.facts().front().date;
@@ -509,7 +534,9 @@ std::vector<ObligationView> Evaluate(const std::string& person_key,
       // Only regimes in force on some day of the course can govern one of its triggers.
       if (regime.valid_to.has_value() && *regime.valid_to < first_day) continue;
       if (regime.valid_from > today) continue;
+      if (only != nullptr && !only->Covers(regime)) continue;
       for (const RuleSpec& rule : regime.rules) {
+        if (only != nullptr && !only->Covers(regime, rule)) continue;
         EvaluateRule(person_key, catalog, course, regime, rule, now, &out);
       }
     }

@@ -5,6 +5,8 @@
 // replay, crash recovery and live processing agree.
 
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/time/civil_time.h"
@@ -31,11 +33,38 @@ struct ObligationView {
   bool reports_missing = false;  // a breach is reported as MISSING (checks, window limits)
 };
 
+// A set of rules, each named by its regime id and rule id, that an evaluation is limited to.
+//
+// Why this is exact for a fired timer: without new facts, an obligation's view changes only at
+// the moments NextMoment gives it (its reminders and its due moment), and the engine arms a
+// timer at each. So when the timers of some obligations fire, only the rules of those
+// obligations can yield anything new. The one dependence on the clock outside those moments is
+// a fact (trigger or course start) dated after `now`; Evaluate ignores a selection when a fact
+// is, and evaluates everything (tests/state/partial_evaluation_test.cc compares both ways over
+// every scenario and a simulated cohort).
+class RuleSelection {
+ public:
+  void Add(std::string_view regime_id, std::string_view rule_id);
+  void CoverAll() { all_ = true; }
+  bool Covers(std::string_view regime_id, std::string_view rule_id) const;
+  bool Covers(const Regime& regime, const RuleSpec& rule) const {
+    return Covers(regime.id, rule.id);
+  }
+  bool Covers(const Regime& regime) const;
+
+ private:
+  bool all_ = false;
+  std::vector<std::pair<std::string, std::string>> rules_;  // a handful: a linear search
+};
+
 // Every obligation of the person's facts at `now`. `facts` are the active (not voided, not
-// duplicated) events; their order does not matter.
+// duplicated) events; their order does not matter. With `only`, just the obligations of those
+// rules; where that would not be exact (see RuleSelection) it evaluates every rule and widens
+// `*only` to cover all, so the caller treats the result as complete.
 std::vector<ObligationView> Evaluate(const std::string& person_key,
                                      const std::vector<const v1::CaseEvent*>& facts,
-                                     const Catalog& catalog, absl::Time now);
+                                     const Catalog& catalog, absl::Time now,
+                                     RuleSelection* only = nullptr);
 
 // The next moment after `now` at which `obligation` needs attention again (a reminder or its
 // due moment), or absl::InfiniteFuture() when it needs none.

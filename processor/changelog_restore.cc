@@ -1,0 +1,195 @@
+#include "processor/changelog_restore.h"
+
+#include <algorithm>
+#include <functional>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "processor/engine.h"
+#include "processor/logging.h"
+
+namespace fristvagt::processor {
+
+namespace {
+
+constexpr char kChangelogOffsetProgress[] = "changelog_offset";
+
+uint64_t KeyHash(std::string_view key) { return std::hash<std::string_view>()(key); }
+
+}  // namespace
+
+bool ArmedTimersOfRecord(const char* data, size_t len, std::vector<state::TimerKey>* out) {
+  v1::PersonState person;
+  if (!person.ParseFromArray(data, static_cast<int>(len))) return false;
+  *out = Engine::ArmedTimers(person);
+  return true;
+}
+
+PartitionRestorer::PartitionRestorer(state::StateStore* store, size_t batch_persons)
+    : store_(store), batch_persons_(std::max<size_t>(1, batch_persons)) {}
+
+absl::Status PartitionRestorer::Apply(std::string_view key, const char* value, size_t value_len) {
+  ++records_;
+  if (key.empty()) return absl::OkStatus();
+  if (key[0] == kChangelogProgressPrefix) {
+    batch_.progress[std::string(key.substr(1))] = value == nullptr ? "" : std::string(value, value_len);
+    pending_bytes_ += key.size() + value_len;
+  } else {
+    // Disarm what the previous record of this person armed, then arm the new one's. The
+    // previous record is in the open batch, or was committed by this restore (the store was
+    // empty when it began), or there is none.
+    auto it = batch_timers_.find(key);
+    if (it != batch_timers_.end()) {
+      for (const auto& timer : it->second) batch_.RemoveTimer(timer);
+      it->second.clear();
+    } else {
+      if (!seen_.insert(KeyHash(key)).second) {
+        absl::StatusOr<std::optional<v1::PersonState>> stored = store_->GetPerson(key);
+        if (stored.ok() && stored->has_value()) {
+          for (const auto& timer : Engine::ArmedTimers(**stored)) batch_.RemoveTimer(timer);
+        }
+      }
+      it = batch_timers_.emplace(std::string(key), std::vector<state::TimerKey>()).first;
+    }
+    std::vector<state::TimerKey>& armed = it->second;
+    if (value == nullptr) {
+      batch_.persons[std::string(key)] = std::nullopt;
+    } else {
+      if (!ArmedTimersOfRecord(value, value_len, &armed)) {
+        return absl::DataLossError("not a person record");
+      }
+      for (const auto& timer : armed) batch_.AddTimer(timer);
+      // The changelog's bytes are the record: stored as they came, not re-serialized.
+      batch_.persons[std::string(key)] = std::string(value, value_len);
+    }
+    pending_bytes_ += key.size() + value_len;
+  }
+  if (batch_.persons.size() >= batch_persons_) return Commit();
+  return absl::OkStatus();
+}
+
+absl::Status PartitionRestorer::Commit() {
+  if (batch_.empty()) return absl::OkStatus();
+  absl::Status s = store_->Commit(batch_);
+  batch_ = state::Batch();
+  batch_timers_.clear();
+  pending_bytes_ = 0;
+  return s;
+}
+
+absl::Status PartitionRestorer::Finish(int64_t high) {
+  batch_.progress[kChangelogOffsetProgress] = std::to_string(high);
+  return Commit();
+}
+
+absl::Status RestoreChangelogs(const RestoreOptions& options, std::vector<RestoreTarget>* targets) {
+  struct Active {
+    RestoreTarget* target;
+    PartitionRestorer restorer;
+    int64_t position;  // the next offset to read
+    bool done = false;
+  };
+  std::map<int32_t, Active> active;
+  for (RestoreTarget& target : *targets) {
+    target.restored = 0;
+    target.seconds = 0;
+    if (target.high <= target.low) {
+      state::Batch empty;
+      empty.progress[kChangelogOffsetProgress] = std::to_string(target.high);
+      if (absl::Status s = target.store->Commit(empty); !s.ok()) return s;
+      continue;
+    }
+    active.emplace(std::piecewise_construct, std::forward_as_tuple(target.partition),
+                   std::forward_as_tuple(Active{&target,
+                                                PartitionRestorer(target.store,
+                                                                  options.batch_persons),
+                                                target.low}));
+  }
+  if (active.empty()) return absl::OkStatus();
+
+  absl::StatusOr<rd_kafka_conf_t*> conf = MakeConf(options.consumer_properties);
+  if (!conf.ok()) return conf.status();
+  if (options.configure != nullptr) options.configure(*conf);
+  absl::StatusOr<KafkaHandle> reader = NewClient(RD_KAFKA_CONSUMER, *conf);
+  if (!reader.ok()) return reader.status();
+  PartitionList assignment(rd_kafka_topic_partition_list_new(static_cast<int>(active.size())));
+  for (const auto& [id, a] : active) {
+    rd_kafka_topic_partition_list_add(assignment.get(), options.topic.c_str(), id)->offset =
+        a.target->low;
+  }
+  if (rd_kafka_resp_err_t err = rd_kafka_assign(reader->get(), assignment.get())) {
+    return absl::UnavailableError(absl::StrCat("restore assign: ", rd_kafka_err2str(err)));
+  }
+  const absl::Time started = absl::Now();
+  absl::Time last_progress = started;
+  size_t remaining = active.size();
+  size_t pending = 0;  // bytes in the open batches of all partitions (as of their last record)
+  auto finish = [&](Active& a) -> absl::Status {
+    pending -= a.restorer.pending_bytes();
+    a.done = true;
+    --remaining;
+    a.target->restored = a.restorer.records();
+    a.target->seconds = absl::ToDoubleSeconds(absl::Now() - started);
+    return a.restorer.Finish(a.target->high);
+  };
+  while (remaining > 0) {
+    rd_kafka_message_t* message = rd_kafka_consumer_poll(reader->get(), 500);
+    if (message == nullptr) {
+      if (absl::Now() - last_progress > options.stall_timeout) {
+        for (const auto& [id, a] : active) {
+          if (a.done) continue;
+          return absl::UnavailableError(absl::StrCat(
+              "restoring ", options.topic, "/", id, " stalled at offset ", a.position, " of [",
+              a.target->low, ", ", a.target->high, ")",
+              remaining > 1 ? absl::StrCat(" (and ", remaining - 1, " more partitions)") : ""));
+        }
+      }
+      continue;
+    }
+    auto it = active.find(message->partition);
+    if (it == active.end() || it->second.done) {
+      rd_kafka_message_destroy(message);
+      continue;
+    }
+    Active& a = it->second;
+    absl::Status status = absl::OkStatus();
+    if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      a.position = std::max(a.position, message->offset);
+      last_progress = absl::Now();
+    } else if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      Logger("kafka")->warn("restore of {}/{}: {}", options.topic, message->partition,
+                            rd_kafka_message_errstr(message));
+    } else {
+      a.position = message->offset + 1;
+      last_progress = absl::Now();
+      const std::string_view key =
+          message->key == nullptr
+              ? std::string_view()
+              : std::string_view(static_cast<const char*>(message->key), message->key_len);
+      const size_t before = a.restorer.pending_bytes();
+      status = a.restorer.Apply(key, static_cast<const char*>(message->payload), message->len);
+      if (!status.ok() && absl::IsDataLoss(status)) {
+        status = absl::DataLossError(absl::StrCat(options.topic, "/", message->partition, "@",
+                                                  message->offset, " is not a person record"));
+      }
+      pending = pending - before + a.restorer.pending_bytes();
+      if (options.restored_counter != nullptr) options.restored_counter->fetch_add(1);
+    }
+    rd_kafka_message_destroy(message);
+    if (!status.ok()) return status;
+    if (a.position >= a.target->high) {
+      if (absl::Status s = finish(a); !s.ok()) return s;
+    } else if (pending > options.pending_budget) {
+      // Bounded memory however many partitions restore at once: write every open batch.
+      for (auto& [id, other] : active) {
+        if (other.done || other.restorer.pending_bytes() == 0) continue;
+        pending -= other.restorer.pending_bytes();
+        if (absl::Status s = other.restorer.Commit(); !s.ok()) return s;
+      }
+    }
+  }
+  rd_kafka_consumer_close(reader->get());
+  return absl::OkStatus();
+}
+
+}  // namespace fristvagt::processor
