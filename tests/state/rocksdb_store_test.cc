@@ -242,6 +242,23 @@ TEST_P(StoreContractTest, OutboxComesOutInSequenceOrder) {
   EXPECT_EQ(OutboxSeqs(), (std::vector<uint64_t>{0, 301}));
 }
 
+// RocksDbStore removes runs of consecutive sequence numbers with one range tombstone: the runs
+// must end exactly where they end, in any order of removal, and survive a reopen.
+TEST_P(StoreContractTest, RemovingRunsOfTheOutboxRemovesExactlyThoseEntries) {
+  Batch batch;
+  for (uint64_t seq = 1; seq <= 12; ++seq) batch.outbox_added.emplace_back(seq, Entry("e"));
+  Commit(batch);
+  Batch sent;
+  sent.outbox_removed = {8, 2, 3, 1, 5, 9, 10, 12};
+  Commit(sent);
+  Reopen();
+  EXPECT_EQ(OutboxSeqs(), (std::vector<uint64_t>{4, 6, 7, 11}));
+  Batch again;
+  again.outbox_added.emplace_back(2, Entry("re-used below a removed run"));
+  Commit(again);
+  EXPECT_EQ(OutboxSeqs(), (std::vector<uint64_t>{2, 4, 6, 7, 11}));
+}
+
 TEST_P(StoreContractTest, ProgressIsKeptByName) {
   Batch batch;
   batch.progress["a"] = "1";
