@@ -91,7 +91,8 @@ RestoreResult MeasureRestore(const RestoreParams& o, const std::vector<v1::Perso
   p.child->Stop(absl::Seconds(15));
   if (const char* keep = std::getenv("FRISTVAGT_BENCH_KEEP_LOGS"); keep != nullptr) {
     std::error_code ec;  // for profiling: the processor's log outlives the run's dir
-    std::filesystem::copy_file(p.log, std::filesystem::path(keep) / absl::StrCat("restore-", run, ".log"),
+    std::filesystem::copy_file(p.log,
+                               std::filesystem::path(keep) / absl::StrCat("restore-", run, ".log"),
                                std::filesystem::copy_options::overwrite_existing, ec);
   }
   std::ifstream log(p.log);

@@ -5,6 +5,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/wire_format_lite.h"
 #include "processor/engine.h"
 #include "processor/logging.h"
 
@@ -13,15 +15,127 @@ namespace fristvagt::processor {
 namespace {
 
 constexpr char kChangelogOffsetProgress[] = "changelog_offset";
+// The obligation id of a parked event's timer: engine.cc's kParkedTimerPrefix (the test
+// compares ArmedTimersOfRecord with Engine::ArmedTimers).
+constexpr char kParkedTimerPrefix[] = "parked:";
 
 uint64_t KeyHash(std::string_view key) { return std::hash<std::string_view>()(key); }
 
 }  // namespace
 
+namespace {
+
+using google::protobuf::internal::WireFormatLite;
+using google::protobuf::io::CodedInputStream;
+
+// Reads a length-delimited field's bytes without copying.
+bool ReadView(CodedInputStream* in, std::string_view* out) {
+  uint32_t length = 0;
+  const void* data = nullptr;
+  int available = 0;
+  if (!in->ReadVarint32(&length)) return false;
+  if (length == 0) {
+    *out = std::string_view();
+    return true;
+  }
+  if (!in->GetDirectBufferPointer(&data, &available) || available < 0 ||
+      static_cast<uint32_t>(available) < length) {
+    return false;
+  }
+  *out = std::string_view(static_cast<const char*>(data), length);
+  return in->Skip(static_cast<int>(length));
+}
+
+bool Skip(CodedInputStream* in, uint32_t tag) { return WireFormatLite::SkipField(in, tag); }
+
+// ObligationRecord: obligation_id = 1, next_timer_micros = 12 (the last occurrence wins).
+bool ReadObligation(std::string_view bytes, std::string_view* id, int64_t* next_timer) {
+  CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
+                      static_cast<int>(bytes.size()));
+  while (uint32_t tag = in.ReadTag()) {
+    if (tag == WireFormatLite::MakeTag(1, WireFormatLite::WIRETYPE_LENGTH_DELIMITED)) {
+      if (!ReadView(&in, id)) return false;
+    } else if (tag == WireFormatLite::MakeTag(12, WireFormatLite::WIRETYPE_VARINT)) {
+      uint64_t value = 0;
+      if (!in.ReadVarint64(&value)) return false;
+      *next_timer = static_cast<int64_t>(value);
+    } else if (!Skip(&in, tag)) {
+      return false;
+    }
+  }
+  return in.ConsumedEntireMessage();
+}
+
+// ParkedEvent: event = 1 (a CaseEvent, merged over occurrences; event_id = 1 in it),
+// expires_micros = 2.
+bool ReadParked(std::string_view bytes, std::string_view* event_id, int64_t* expires) {
+  CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
+                      static_cast<int>(bytes.size()));
+  while (uint32_t tag = in.ReadTag()) {
+    if (tag == WireFormatLite::MakeTag(1, WireFormatLite::WIRETYPE_LENGTH_DELIMITED)) {
+      std::string_view event;
+      if (!ReadView(&in, &event)) return false;
+      CodedInputStream event_in(reinterpret_cast<const uint8_t*>(event.data()),
+                                static_cast<int>(event.size()));
+      while (uint32_t event_tag = event_in.ReadTag()) {
+        if (event_tag == WireFormatLite::MakeTag(1, WireFormatLite::WIRETYPE_LENGTH_DELIMITED)) {
+          if (!ReadView(&event_in, event_id)) return false;
+        } else if (!Skip(&event_in, event_tag)) {
+          return false;
+        }
+      }
+      if (!event_in.ConsumedEntireMessage()) return false;
+    } else if (tag == WireFormatLite::MakeTag(2, WireFormatLite::WIRETYPE_VARINT)) {
+      uint64_t value = 0;
+      if (!in.ReadVarint64(&value)) return false;
+      *expires = static_cast<int64_t>(value);
+    } else if (!Skip(&in, tag)) {
+      return false;
+    }
+  }
+  return in.ConsumedEntireMessage();
+}
+
+}  // namespace
+
 bool ArmedTimersOfRecord(const char* data, size_t len, std::vector<state::TimerKey>* out) {
-  v1::PersonState person;
-  if (!person.ParseFromArray(data, static_cast<int>(len))) return false;
-  *out = Engine::ArmedTimers(person);
+  // Only the fields the timers come from are read; the rest (facts, seen ids: most of the
+  // bytes) are skipped by their lengths. PersonState: person_key = 1, obligations = 6,
+  // parked = 7.
+  struct Pending {
+    int64_t due;
+    std::string_view id;
+    bool parked;
+  };
+  std::vector<Pending> obligations, parked;
+  std::string_view person_key;
+  CodedInputStream in(reinterpret_cast<const uint8_t*>(data), static_cast<int>(len));
+  while (uint32_t tag = in.ReadTag()) {
+    if (tag == WireFormatLite::MakeTag(1, WireFormatLite::WIRETYPE_LENGTH_DELIMITED)) {
+      if (!ReadView(&in, &person_key)) return false;
+    } else if (tag == WireFormatLite::MakeTag(6, WireFormatLite::WIRETYPE_LENGTH_DELIMITED)) {
+      std::string_view bytes, id;
+      int64_t next_timer = 0;
+      if (!ReadView(&in, &bytes) || !ReadObligation(bytes, &id, &next_timer)) return false;
+      if (next_timer != 0) obligations.push_back({next_timer, id, false});
+    } else if (tag == WireFormatLite::MakeTag(7, WireFormatLite::WIRETYPE_LENGTH_DELIMITED)) {
+      std::string_view bytes, event_id;
+      int64_t expires = 0;
+      if (!ReadView(&in, &bytes) || !ReadParked(bytes, &event_id, &expires)) return false;
+      parked.push_back({expires, event_id, true});
+    } else if (!Skip(&in, tag)) {
+      return false;
+    }
+  }
+  if (!in.ConsumedEntireMessage()) return false;
+  out->clear();
+  out->reserve(obligations.size() + parked.size());
+  for (const Pending& p : obligations) {
+    out->push_back({p.due, std::string(person_key), std::string(p.id)});
+  }
+  for (const Pending& p : parked) {
+    out->push_back({p.due, std::string(person_key), std::string(kParkedTimerPrefix).append(p.id)});
+  }
   return true;
 }
 
@@ -32,7 +146,8 @@ absl::Status PartitionRestorer::Apply(std::string_view key, const char* value, s
   ++records_;
   if (key.empty()) return absl::OkStatus();
   if (key[0] == kChangelogProgressPrefix) {
-    batch_.progress[std::string(key.substr(1))] = value == nullptr ? "" : std::string(value, value_len);
+    batch_.progress[std::string(key.substr(1))] =
+        value == nullptr ? "" : std::string(value, value_len);
     pending_bytes_ += key.size() + value_len;
   } else {
     // Disarm what the previous record of this person armed, then arm the new one's. The
@@ -99,11 +214,10 @@ absl::Status RestoreChangelogs(const RestoreOptions& options, std::vector<Restor
       if (absl::Status s = target.store->Commit(empty); !s.ok()) return s;
       continue;
     }
-    active.emplace(std::piecewise_construct, std::forward_as_tuple(target.partition),
-                   std::forward_as_tuple(Active{&target,
-                                                PartitionRestorer(target.store,
-                                                                  options.batch_persons),
-                                                target.low}));
+    active.emplace(
+        std::piecewise_construct, std::forward_as_tuple(target.partition),
+        std::forward_as_tuple(
+            Active{&target, PartitionRestorer(target.store, options.batch_persons), target.low}));
   }
   if (active.empty()) return absl::OkStatus();
 

@@ -63,8 +63,8 @@ bool ArmedTimersOfRecord(const char* data, size_t len, std::vector<state::TimerK
 
 struct RestoreTarget {
   int32_t partition = 0;
-  int64_t low = 0;   // first changelog offset to read
-  int64_t high = 0;  // restore until the position reaches this offset
+  int64_t low = 0;                     // first changelog offset to read
+  int64_t high = 0;                    // restore until the position reaches this offset
   state::StateStore* store = nullptr;  // empty, freshly created
   // Filled in by RestoreChangelogs:
   int64_t restored = 0;
@@ -75,7 +75,7 @@ struct RestoreOptions {
   std::map<std::string, std::string> consumer_properties;  // bootstrap, group, user settings
   std::string topic;                                       // the changelog topic
   absl::Duration stall_timeout = absl::Seconds(60);
-  size_t batch_persons = 4096;              // per partition
+  size_t batch_persons = 4096;               // per partition
   size_t pending_budget = size_t{64} << 20;  // bytes held in open batches of all partitions
   std::atomic<uint64_t>* restored_counter = nullptr;  // metrics, per record
   void (*configure)(rd_kafka_conf_t*) = nullptr;      // e.g. routing librdkafka's logs
