@@ -377,8 +377,11 @@ std::vector<state::TimerKey> Engine::ArmedTimers(const v1::PersonState& person) 
 // the batch's progress markers, so another instance can rebuild this partition's store.
 void Engine::EnqueueChangelog() {
   for (const auto& [key, person] : batch_.persons) {
-    Enqueue(kChangelogTopic, key, person.has_value() ? *person : "", person.has_value() ? key : "",
-            {}, /*to_input_partition=*/true);
+    Enqueue(kChangelogTopic, key, "", person.has_value() ? key : "", {},
+            /*to_input_partition=*/true);
+    // A written person goes out as the record the store holds then; an erased one as a
+    // tombstone (its empty value).
+    batch_.outbox_added.back().second.set_value_is_person(person.has_value());
   }
   for (const auto& [name, value] : batch_.progress) {
     if (name == kOutboxSeqProgress) continue;

@@ -566,6 +566,15 @@ absl::Status KafkaProcessor::ProduceOutbox(Partition* partition) {
   std::vector<std::pair<uint64_t, v1::OutboxEntry>> entries;
   if (absl::Status s = partition->store->ScanOutbox(SIZE_MAX, &entries); !s.ok()) return s;
   if (entries.empty()) return absl::OkStatus();
+  // Changelog entries name a person: they carry the record the store holds now (a person
+  // erased since goes out as a tombstone).
+  for (auto& [seq, entry] : entries) {
+    if (!entry.value_is_person()) continue;
+    absl::StatusOr<std::optional<std::string>> record =
+        partition->store->GetPersonRecord(entry.key());
+    if (!record.ok()) return record.status();
+    entry.set_value(record->has_value() ? std::move(**record) : std::string());
+  }
   test_hooks::StartRound();
   test_hooks::At(test_hooks::Point::kAfterStoreWrite);
   if (transactional_) {

@@ -41,6 +41,7 @@ class RocksDbStore : public StateStore {
   explicit RocksDbStore(std::unique_ptr<StoreDb> db) : db_(std::move(db)) {}
 
   absl::StatusOr<std::optional<v1::PersonState>> GetPerson(std::string_view key) override;
+  absl::StatusOr<std::optional<std::string>> GetPersonRecord(std::string_view key) override;
   absl::Status ScanTimers(int64_t up_to_micros, size_t limit, std::vector<TimerKey>* out) override;
   absl::Status ScanTimersAfter(const TimerKey* after, int64_t up_to_micros, size_t limit,
                                std::vector<TimerKey>* out, std::optional<TimerKey>* later) override;
@@ -82,6 +83,15 @@ absl::StatusOr<std::optional<v1::PersonState>> RocksDbStore::GetPerson(std::stri
     return Corrupt("a person record does not parse");  // the key is personal data: not named
   }
   return person;
+}
+
+absl::StatusOr<std::optional<std::string>> RocksDbStore::GetPersonRecord(std::string_view key) {
+  std::string value;
+  const rocksdb::Status status =
+      db_->db()->Get(rocksdb::ReadOptions(), db_->family(StoreDb::kPersons), key, &value);
+  if (status.IsNotFound()) return std::optional<std::string>();
+  if (!status.ok()) return Error(status, "reading a person record");
+  return std::optional<std::string>(std::move(value));
 }
 
 absl::Status RocksDbStore::ScanTimers(int64_t up_to_micros, size_t limit,

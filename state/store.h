@@ -64,6 +64,13 @@ class StateStore {
   virtual ~StateStore() = default;
 
   virtual absl::StatusOr<std::optional<v1::PersonState>> GetPerson(std::string_view key) = 0;
+  // The stored person record as its serialized bytes (for the changelog), not parsed.
+  virtual absl::StatusOr<std::optional<std::string>> GetPersonRecord(std::string_view key) {
+    absl::StatusOr<std::optional<v1::PersonState>> person = GetPerson(key);
+    if (!person.ok()) return person.status();
+    if (!person->has_value()) return std::optional<std::string>();
+    return std::optional<std::string>((*person)->SerializeAsString());
+  }
   // Timers due at or before `up_to_micros`, ascending, at most `limit`.
   virtual absl::Status ScanTimers(int64_t up_to_micros, size_t limit,
                                   std::vector<TimerKey>* out) = 0;

@@ -259,6 +259,18 @@ TEST_P(StoreContractTest, RemovingRunsOfTheOutboxRemovesExactlyThoseEntries) {
   EXPECT_EQ(OutboxSeqs(), (std::vector<uint64_t>{2, 4, 6, 7, 11}));
 }
 
+// The changelog sends person records as the store holds them, without a parse.
+TEST_P(StoreContractTest, PersonRecordIsTheStoredBytes) {
+  Batch batch;
+  batch.PutPerson("p-1", Person("p-1", "851"));
+  Commit(batch);
+  Reopen();
+  absl::StatusOr<std::optional<std::string>> record = store_->GetPersonRecord("p-1");
+  ASSERT_TRUE(record.ok() && record->has_value());
+  EXPECT_EQ(**record, Person("p-1", "851").SerializeAsString());
+  EXPECT_FALSE(store_->GetPersonRecord("p-2")->has_value());
+}
+
 TEST_P(StoreContractTest, ProgressIsKeptByName) {
   Batch batch;
   batch.progress["a"] = "1";
