@@ -22,6 +22,7 @@ struct RestoreParams {
 
 struct RestoreResult {
   double raw = 0, processor = 0, ready_seconds = 0, restore_seconds = 0;
+  double cpu_seconds = 0;  // the processor's user + system time until ready
   int64_t records = 0, restored = 0;
   long rss_kb = 0;
 };

@@ -159,9 +159,12 @@ absl::Status PartitionRestorer::Apply(std::string_view key, const char* value, s
       it->second.clear();
     } else {
       if (!seen_.insert(KeyHash(key)).second) {
-        absl::StatusOr<std::optional<v1::PersonState>> stored = store_->GetPerson(key);
-        if (stored.ok() && stored->has_value()) {
-          for (const auto& timer : Engine::ArmedTimers(**stored)) batch_.RemoveTimer(timer);
+        // Written by this restore, so it was read with ArmedTimersOfRecord before: no parse.
+        absl::StatusOr<std::optional<std::string>> stored = store_->GetPersonRecord(key);
+        std::vector<state::TimerKey> previous;
+        if (stored.ok() && stored->has_value() &&
+            ArmedTimersOfRecord((*stored)->data(), (*stored)->size(), &previous)) {
+          for (const auto& timer : previous) batch_.RemoveTimer(timer);
         }
       }
       it = batch_timers_.emplace(std::string(key), std::vector<state::TimerKey>()).first;
