@@ -28,23 +28,6 @@ constexpr int kFlushTimeoutMs = 30000;
 // than leaving a partial store that the processor would take for the whole.
 constexpr absl::Duration kRestoreStallTimeout = absl::Seconds(60);
 
-// The delivery reports of one produce round. A flush that times out leaves messages with
-// librdkafka, which reports them later; so the round outlives ProduceOutbox until the last
-// report is in (the reports run on the processing thread, inside rd_kafka_poll/flush).
-struct DeliveryRound {
-  struct Slot {
-    DeliveryRound* round = nullptr;
-    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__IN_PROGRESS;
-    int64_t offset = -1;
-  };
-  explicit DeliveryRound(size_t n) : slots(n) {
-    for (Slot& slot : slots) slot.round = this;
-  }
-  std::vector<Slot> slots;
-  size_t outstanding = 0;  // produced, report not yet in
-  bool abandoned = false;  // ProduceOutbox returned; the last report deletes the round
-};
-
 // Hands a round over to librdkafka's remaining reports when ProduceOutbox returns.
 struct DeliveryRoundReleaser {
   void operator()(DeliveryRound* round) const {
@@ -353,16 +336,30 @@ void KafkaProcessor::Assign(rd_kafka_topic_partition_list_t* partitions) {
 }
 
 void KafkaProcessor::Revoke(rd_kafka_topic_partition_list_t* partitions, bool lost) {
+  if (!lost) {  // what the revoked partitions did so far goes out before they leave
+    std::vector<Partition*> written;
+    for (int i = 0; i < partitions->cnt; ++i) {
+      auto it = partitions_.find(partitions->elems[i].partition);
+      if (it == partitions_.end()) continue;
+      if (absl::Status s = WriteBatch(&it->second); !s.ok()) {
+        Logger("processor")
+            ->warn("partition {}: flush on revoke: {}", it->first, std::string(s.message()));
+        continue;
+      }
+      written.push_back(&it->second);
+    }
+    for (int32_t id : ProduceOutboxes(written)) {
+      Logger("processor")
+          ->warn(
+              "partition {}: on revoke the broker did not acknowledge every message; they "
+              "stay in the outbox",
+              id);
+    }
+  }
   for (int i = 0; i < partitions->cnt; ++i) {
     const int32_t id = partitions->elems[i].partition;
     auto it = partitions_.find(id);
     if (it == partitions_.end()) continue;
-    if (!lost) {
-      if (absl::Status s = Flush(&it->second); !s.ok()) {
-        Logger("processor")
-            ->warn("partition {}: flush on revoke: {}", id, std::string(s.message()));
-      }
-    }
     if (partition_directory != nullptr) partition_directory->Unregister(id);
     partitions_.erase(it);
     metrics_->ForgetPartition(id);
@@ -530,11 +527,11 @@ void KafkaProcessor::AdvanceClock(Partition* partition, absl::Time to) {
   if (partition->engine->counters().timers_fired != fired) partition->dirty = true;
 }
 
-// Writes the partition's batch and produces its outbox. The clock and the input offset are
-// written with a batch that changed something (events applied or timers fired), not on every
-// idle batch: a restart resumes from the last written clock, which fired every timer that
-// the unwritten moves would have fired, so it fires the same ones again.
-absl::Status KafkaProcessor::Flush(Partition* partition) {
+// Writes the partition's batch (state, outbox, progress) to its store. The clock and the input
+// offset are written with a batch that changed something (events applied or timers fired),
+// not on every idle batch: a restart resumes from the last written clock, which fired every
+// timer that the unwritten moves would have fired, so it fires the same ones again.
+absl::Status KafkaProcessor::WriteBatch(Partition* partition) {
   if (partition->dirty) {
     if (partition->clock != absl::InfinitePast()) {
       partition->engine->SetProgress(kClockProgress,
@@ -544,8 +541,7 @@ absl::Status KafkaProcessor::Flush(Partition* partition) {
       partition->engine->SetProgress(kInputOffsetProgress, std::to_string(partition->next_offset));
     }
   }
-  if (absl::Status s = partition->engine->Flush(); !s.ok()) return s;
-  return ProduceOutbox(partition);
+  return partition->engine->Flush();
 }
 
 // The bytes a stored outbox value goes out as: alerts and obligation records in the configured
@@ -563,136 +559,202 @@ absl::StatusOr<std::string> KafkaProcessor::WireValue(const v1::OutboxEntry& ent
 }
 
 absl::Status KafkaProcessor::ProduceOutbox(Partition* partition) {
+  if (ProduceOutboxes({partition}).empty()) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrCat("partition ", partition->id,
+                                             ": the broker did not acknowledge every message; "
+                                             "they stay in the outbox"));
+}
+
+// One partition's committed outbox in a delivery round.
+struct KafkaProcessor::OutboxShare {
+  Partition* partition = nullptr;
   std::vector<std::pair<uint64_t, v1::OutboxEntry>> entries;
-  if (absl::Status s = partition->store->ScanOutbox(SIZE_MAX, &entries); !s.ok()) return s;
-  if (entries.empty()) return absl::OkStatus();
-  // Changelog entries name a person: they carry the record the store holds now (a person
-  // erased since goes out as a tombstone).
-  for (auto& [seq, entry] : entries) {
+  size_t first_slot = 0;  // its entries' delivery slots start here
+  bool ok = true;         // every message produced so far was acknowledged
+};
+
+// Reads a partition's committed outbox. Changelog entries name a person: they carry the record
+// the store holds now (a person erased since goes out as a tombstone).
+absl::Status KafkaProcessor::ReadOutbox(OutboxShare* share) {
+  state::StateStore* store = share->partition->store.get();
+  if (absl::Status s = store->ScanOutbox(SIZE_MAX, &share->entries); !s.ok()) return s;
+  for (auto& [seq, entry] : share->entries) {
     if (!entry.value_is_person()) continue;
-    absl::StatusOr<std::optional<std::string>> record =
-        partition->store->GetPersonRecord(entry.key());
+    absl::StatusOr<std::optional<std::string>> record = store->GetPersonRecord(entry.key());
     if (!record.ok()) return record.status();
     entry.set_value(record->has_value() ? std::move(**record) : std::string());
   }
+  return absl::OkStatus();
+}
+
+// Produces the committed outboxes of `partitions` in one delivery round: alerts, obligations
+// and dead letters of all of them first and one flush, then the changelog and one more flush.
+// One round for all partitions instead of one per partition: the two broker round trips of a
+// round bounded the processor, not the engine (issue 8). Returns the partitions whose messages
+// were not all acknowledged; their entries stay in the outbox for the next round.
+std::set<int32_t> KafkaProcessor::ProduceOutboxes(const std::vector<Partition*>& partitions) {
+  std::set<int32_t> failed;
+  std::vector<OutboxShare> shares;
+  size_t slots = 0;
+  for (Partition* partition : partitions) {
+    OutboxShare share;
+    share.partition = partition;
+    if (absl::Status s = ReadOutbox(&share); !s.ok()) {
+      Logger("processor")
+          ->warn("partition {}: reading the outbox: {}", partition->id, std::string(s.message()));
+      failed.insert(partition->id);
+      continue;
+    }
+    if (share.entries.empty()) continue;
+    share.first_slot = slots;
+    slots += share.entries.size();
+    shares.push_back(std::move(share));
+  }
+  if (shares.empty()) return failed;
+  auto fail_all = [&] {
+    for (OutboxShare& share : shares) share.ok = false;
+  };
   test_hooks::StartRound();
   test_hooks::At(test_hooks::Point::kAfterStoreWrite);
   if (transactional_) {
     if (rd_kafka_error_t* error = rd_kafka_begin_transaction(producer_.get())) {
-      const std::string message = rd_kafka_error_string(error);
+      Logger("kafka")->warn("begin transaction: {}", rd_kafka_error_string(error));
       rd_kafka_error_destroy(error);
-      return absl::UnavailableError("begin transaction: " + message);
+      fail_all();
     }
   }
-  std::unique_ptr<DeliveryRound, DeliveryRoundReleaser> round(new DeliveryRound(entries.size()));
+  std::unique_ptr<DeliveryRound, DeliveryRoundReleaser> round(new DeliveryRound(slots));
   std::vector<DeliveryRound::Slot>& deliveries = round->slots;
-  auto produce_phase = [&](bool changelog) -> bool {
-    for (size_t i = 0; i < entries.size(); ++i) {
-      const v1::OutboxEntry& entry = entries[i].second;
-      if ((entry.topic() == kChangelogTopic) != changelog) continue;
-      const std::string& topic = entry.topic() == kAlertsTopic        ? config_.topics.alerts
-                                 : entry.topic() == kObligationsTopic ? config_.topics.obligations
-                                 : entry.topic() == kDeadLetterTopic  ? config_.topics.dead_letter
-                                                                      : config_.topics.changelog;
-      rd_kafka_headers_t* headers = rd_kafka_headers_new(entry.headers_size() + 3);
-      for (const auto& [name, value] : entry.headers()) {
-        rd_kafka_header_add(headers, name.c_str(), -1, value.data(), value.size());
-      }
-      if (entry.topic() == kDeadLetterTopic) AddSourceHeaders(entry, headers);
-      // An empty value on a compacted topic (changelog, obligations) is a tombstone.
-      const bool tombstone =
-          entry.value().empty() && (changelog || entry.topic() == kObligationsTopic);
-      std::string wire_value;
-      if (!tombstone) {
-        absl::StatusOr<std::string> encoded = WireValue(entry, headers);
-        if (!encoded.ok()) {
-          // A value the outbox cannot re-encode would fail forever: send it as stored.
-          Logger("processor")->error("{}", std::string(encoded.status().message()));
-          encoded = entry.value();
-        }
-        wire_value = std::move(*encoded);
-      }
-      rd_kafka_resp_err_t err;
-      do {
-        err = rd_kafka_producev(
-            producer_.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
-            RD_KAFKA_V_PARTITION(entry.to_input_partition() ? partition->id
-                                                            : RD_KAFKA_PARTITION_UA),
-            RD_KAFKA_V_KEY(entry.key().empty() ? nullptr : entry.key().data(), entry.key().size()),
-            RD_KAFKA_V_VALUE(tombstone ? nullptr : wire_value.data(),
-                             tombstone ? 0 : wire_value.size()),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
-            RD_KAFKA_V_OPAQUE(&deliveries[i]), RD_KAFKA_V_END);
-        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) rd_kafka_poll(producer_.get(), 100);
-      } while (err == RD_KAFKA_RESP_ERR__QUEUE_FULL);
-      if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        rd_kafka_headers_destroy(headers);
-        deliveries[i].err = err;
-      } else {
-        ++round->outstanding;
+  auto produce_phase = [&](bool changelog) {
+    for (OutboxShare& share : shares) {
+      if (!share.ok) continue;
+      for (size_t i = 0; i < share.entries.size(); ++i) {
+        const v1::OutboxEntry& entry = share.entries[i].second;
+        if ((entry.topic() == kChangelogTopic) != changelog) continue;
+        DeliveryRound::Slot& slot = deliveries[share.first_slot + i];
+        if (ProduceEntry(entry, share.partition->id, &slot)) ++round->outstanding;
       }
     }
     rd_kafka_flush(producer_.get(), kFlushTimeoutMs);
-    bool all_ok = true;
-    for (size_t i = 0; i < entries.size(); ++i) {
-      if ((entries[i].second.topic() == kChangelogTopic) != changelog) continue;
-      if (deliveries[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        all_ok = false;
-        metrics_->produce_failures.fetch_add(1);
+    for (OutboxShare& share : shares) {
+      if (!share.ok) continue;
+      for (size_t i = 0; i < share.entries.size(); ++i) {
+        if ((share.entries[i].second.topic() == kChangelogTopic) != changelog) continue;
+        if (deliveries[share.first_slot + i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+          share.ok = false;
+          metrics_->produce_failures.fetch_add(1);
+        }
       }
     }
-    return all_ok;
   };
   // Alerts, obligations and dead letters first, the changelog after: a changelog that has a
   // batch implies its alerts reached the broker, so a restore never skips unsent alerts.
-  bool ok = produce_phase(false);
-  if (ok) test_hooks::At(test_hooks::Point::kBetweenPhases);
-  ok = ok && produce_phase(true);
-  if (transactional_) {
-    if (ok) {
-      PartitionList offsets(rd_kafka_topic_partition_list_new(1));
-      rd_kafka_topic_partition_list_add(offsets.get(), config_.topics.input.c_str(), partition->id)
-          ->offset = partition->next_offset;
-      rd_kafka_consumer_group_metadata_t* group = rd_kafka_consumer_group_metadata(consumer_.get());
-      rd_kafka_error_t* error =
-          rd_kafka_send_offsets_to_transaction(producer_.get(), offsets.get(), group, 30000);
-      rd_kafka_consumer_group_metadata_destroy(group);
-      if (error == nullptr) error = rd_kafka_commit_transaction(producer_.get(), 30000);
-      if (error != nullptr) {
-        Logger("kafka")->warn("transaction failed, will retry: {}", rd_kafka_error_string(error));
-        rd_kafka_error_destroy(error);
-        ok = false;
-      }
-    }
-    if (!ok) {
-      if (rd_kafka_error_t* error = rd_kafka_abort_transaction(producer_.get(), 30000)) {
-        rd_kafka_error_destroy(error);
-      }
-    }
-  }
-  if (!ok) {
-    return absl::UnavailableError(absl::StrCat("partition ", partition->id,
-                                               ": the broker did not acknowledge every "
-                                               "message; they stay in the outbox"));
-  }
+  produce_phase(false);
+  test_hooks::At(test_hooks::Point::kBetweenPhases);
+  produce_phase(true);
+  if (transactional_) CommitTransaction(&shares);
   test_hooks::At(test_hooks::Point::kAfterProduceBeforeAck);
+  for (OutboxShare& share : shares) {
+    if (!share.ok || !RemoveSent(share, deliveries).ok()) failed.insert(share.partition->id);
+  }
+  return failed;
+}
+
+// Produces one outbox entry to its topic; false (with the error in `slot`) when librdkafka
+// refused it.
+bool KafkaProcessor::ProduceEntry(const v1::OutboxEntry& entry, int32_t input_partition,
+                                  DeliveryRound::Slot* slot) {
+  const bool changelog = entry.topic() == kChangelogTopic;
+  const std::string& topic = entry.topic() == kAlertsTopic        ? config_.topics.alerts
+                             : entry.topic() == kObligationsTopic ? config_.topics.obligations
+                             : entry.topic() == kDeadLetterTopic  ? config_.topics.dead_letter
+                                                                  : config_.topics.changelog;
+  rd_kafka_headers_t* headers = rd_kafka_headers_new(entry.headers_size() + 3);
+  for (const auto& [name, value] : entry.headers()) {
+    rd_kafka_header_add(headers, name.c_str(), -1, value.data(), value.size());
+  }
+  if (entry.topic() == kDeadLetterTopic) AddSourceHeaders(entry, headers);
+  // An empty value on a compacted topic (changelog, obligations) is a tombstone.
+  const bool tombstone = entry.value().empty() && (changelog || entry.topic() == kObligationsTopic);
+  std::string wire_value;
+  if (!tombstone) {
+    absl::StatusOr<std::string> encoded = WireValue(entry, headers);
+    if (!encoded.ok()) {
+      // A value the outbox cannot re-encode would fail forever: send it as stored.
+      Logger("processor")->error("{}", std::string(encoded.status().message()));
+      encoded = entry.value();
+    }
+    wire_value = std::move(*encoded);
+  }
+  rd_kafka_resp_err_t err;
+  do {
+    err = rd_kafka_producev(
+        producer_.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+        RD_KAFKA_V_PARTITION(entry.to_input_partition() ? input_partition : RD_KAFKA_PARTITION_UA),
+        RD_KAFKA_V_KEY(entry.key().empty() ? nullptr : entry.key().data(), entry.key().size()),
+        RD_KAFKA_V_VALUE(tombstone ? nullptr : wire_value.data(),
+                         tombstone ? 0 : wire_value.size()),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
+        RD_KAFKA_V_OPAQUE(slot), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) rd_kafka_poll(producer_.get(), 100);
+  } while (err == RD_KAFKA_RESP_ERR__QUEUE_FULL);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return true;
+  rd_kafka_headers_destroy(headers);
+  slot->err = err;
+  return false;
+}
+
+// Exactly-once: the round's messages and the input offsets of its partitions commit as one
+// transaction, or none of it does (and every share fails).
+void KafkaProcessor::CommitTransaction(std::vector<OutboxShare>* shares) {
+  bool ok = std::all_of(shares->begin(), shares->end(), [](const auto& s) { return s.ok; });
+  if (ok) {
+    PartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(shares->size())));
+    for (const OutboxShare& share : *shares) {
+      rd_kafka_topic_partition_list_add(offsets.get(), config_.topics.input.c_str(),
+                                        share.partition->id)
+          ->offset = share.partition->next_offset;
+    }
+    rd_kafka_consumer_group_metadata_t* group = rd_kafka_consumer_group_metadata(consumer_.get());
+    rd_kafka_error_t* error =
+        rd_kafka_send_offsets_to_transaction(producer_.get(), offsets.get(), group, 30000);
+    rd_kafka_consumer_group_metadata_destroy(group);
+    if (error == nullptr) error = rd_kafka_commit_transaction(producer_.get(), 30000);
+    if (error != nullptr) {
+      Logger("kafka")->warn("transaction failed, will retry: {}", rd_kafka_error_string(error));
+      rd_kafka_error_destroy(error);
+      ok = false;
+    }
+  }
+  if (ok) return;
+  if (rd_kafka_error_t* error = rd_kafka_abort_transaction(producer_.get(), 30000)) {
+    rd_kafka_error_destroy(error);
+  }
+  for (OutboxShare& share : *shares) share.ok = false;
+}
+
+// Removes a share's acknowledged entries from its outbox and records how far its changelog
+// got; counts the alerts for the metrics.
+absl::Status KafkaProcessor::RemoveSent(const OutboxShare& share,
+                                        const std::vector<DeliveryRound::Slot>& deliveries) {
   state::Batch done;
   int64_t changelog_next = -1;
-  for (size_t i = 0; i < entries.size(); ++i) {
-    const v1::OutboxEntry& entry = entries[i].second;
-    done.outbox_removed.push_back(entries[i].first);
+  for (size_t i = 0; i < share.entries.size(); ++i) {
+    const v1::OutboxEntry& entry = share.entries[i].second;
+    done.outbox_removed.push_back(share.entries[i].first);
     if (entry.topic() == kChangelogTopic) {
-      changelog_next = std::max(changelog_next, deliveries[i].offset + 1);
+      changelog_next = std::max(changelog_next, deliveries[share.first_slot + i].offset + 1);
     } else if (entry.topic() == kAlertsTopic) {
-      v1::Alert alert;
-      if (alert.ParseFromString(entry.value())) {
-        metrics_->AddAlert(v1::AlertKind_Name(alert.kind()));
-        if (on_alert) on_alert(alert);
+      // The kind header counts it; the alert is parsed only for an on_alert listener (demo).
+      if (auto kind = entry.headers().find("fristvagt.kind"); kind != entry.headers().end()) {
+        metrics_->AddAlert(kind->second);
       }
+      v1::Alert alert;
+      if (on_alert && alert.ParseFromString(entry.value())) on_alert(alert);
     }
   }
   if (changelog_next >= 0) done.progress[kChangelogOffsetProgress] = std::to_string(changelog_next);
-  return partition->store->Commit(done);
+  return share.partition->store->Commit(done);
 }
 
 // Rebuilds the stores of `restores` from the changelog records [low, high), all partitions
@@ -737,6 +799,7 @@ absl::Status KafkaProcessor::RestoreFromChangelog(std::vector<RestoreTarget>* re
 absl::Status KafkaProcessor::CommitBatch() {
   PartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(partitions_.size())));
   absl::Status result = absl::OkStatus();
+  std::vector<Partition*> written;
   for (auto& [id, partition] : partitions_) {
     // Events and timers were applied since the last batch (in Apply and AdvanceClock).
     const EngineCounters& counters = partition.engine->counters();
@@ -744,17 +807,26 @@ absl::Status KafkaProcessor::CommitBatch() {
     metrics_->events_redelivered.fetch_add(counters.events_redelivered -
                                            partition.reported.events_redelivered);
     partition.reported = counters;
-    const bool dirty = partition.dirty;
-    absl::Status s = Flush(&partition);
-    if (!s.ok()) {
-      result = s;  // the outbox keeps what was not acknowledged; the next batch retries
+    if (absl::Status s = WriteBatch(&partition); !s.ok()) {
+      result = s;
       continue;
     }
-    partition.dirty = false;
-    if (dirty && partition.next_offset >= 0) {
-      rd_kafka_topic_partition_list_add(offsets.get(), config_.topics.input.c_str(), id)->offset =
-          partition.next_offset;
+    written.push_back(&partition);
+  }
+  const std::set<int32_t> failed = ProduceOutboxes(written);
+  for (Partition* partition : written) {
+    if (failed.count(partition->id) > 0) {
+      // The outbox keeps what was not acknowledged; the next batch retries.
+      result = absl::UnavailableError(absl::StrCat("partition ", partition->id,
+                                                   ": the broker did not acknowledge every "
+                                                   "message; they stay in the outbox"));
+      continue;
     }
+    if (partition->dirty && partition->next_offset >= 0) {
+      rd_kafka_topic_partition_list_add(offsets.get(), config_.topics.input.c_str(), partition->id)
+          ->offset = partition->next_offset;
+    }
+    partition->dirty = false;
   }
   if (offsets->cnt > 0 && !transactional_) {
     rd_kafka_commit(consumer_.get(), offsets.get(), /*async=*/1);

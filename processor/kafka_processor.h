@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,23 @@
 #include "state/store.h"
 
 namespace fristvagt::processor {
+
+// The delivery reports of one produce round. A flush that times out leaves messages with
+// librdkafka, which reports them later; so the round outlives ProduceOutbox until the last
+// report is in (the reports run on the processing thread, inside rd_kafka_poll/flush).
+struct DeliveryRound {
+  struct Slot {
+    DeliveryRound* round = nullptr;
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__IN_PROGRESS;
+    int64_t offset = -1;
+  };
+  explicit DeliveryRound(size_t n) : slots(n) {
+    for (Slot& slot : slots) slot.round = this;
+  }
+  std::vector<Slot> slots;
+  size_t outstanding = 0;  // produced, report not yet in
+  bool abandoned = false;  // ProduceOutbox returned; the last report deletes the round
+};
 
 class KafkaProcessor {
  public:
@@ -72,8 +90,16 @@ class KafkaProcessor {
   void AdvanceClock(Partition* partition, absl::Time to);
   bool CaughtUp(const Partition& partition);
   absl::Status CommitBatch();
-  absl::Status Flush(Partition* partition);
+  absl::Status WriteBatch(Partition* partition);
   absl::Status ProduceOutbox(Partition* partition);
+  struct OutboxShare;
+  absl::Status ReadOutbox(OutboxShare* share);
+  std::set<int32_t> ProduceOutboxes(const std::vector<Partition*>& partitions);
+  bool ProduceEntry(const v1::OutboxEntry& entry, int32_t input_partition,
+                    DeliveryRound::Slot* slot);
+  void CommitTransaction(std::vector<OutboxShare>* shares);
+  absl::Status RemoveSent(const OutboxShare& share,
+                          const std::vector<DeliveryRound::Slot>& deliveries);
   absl::StatusOr<std::string> WireValue(const v1::OutboxEntry& entry,
                                         rd_kafka_headers_t* headers) const;
   void UpdateLag();
