@@ -139,8 +139,60 @@ bool ArmedTimersOfRecord(const char* data, size_t len, std::vector<state::TimerK
   return true;
 }
 
-PartitionRestorer::PartitionRestorer(state::StateStore* store, size_t batch_persons)
-    : store_(store), batch_persons_(std::max<size_t>(1, batch_persons)) {}
+CommitQueue::CommitQueue(size_t max_bytes) : max_bytes_(max_bytes), thread_([this] { Run(); }) {}
+
+CommitQueue::~CommitQueue() { Close().IgnoreError(); }
+
+absl::Status CommitQueue::Push(state::StateStore* store, state::Batch batch, size_t bytes,
+                               int* in_flight) {
+  std::unique_lock<std::mutex> lock(mu_);
+  changed_.wait(lock, [&] { return bytes_ == 0 || bytes_ + bytes <= max_bytes_ || !error_.ok(); });
+  if (!error_.ok()) return error_;
+  bytes_ += bytes;
+  ++*in_flight;
+  jobs_.push_back({store, std::move(batch), bytes, in_flight});
+  changed_.notify_all();
+  return absl::OkStatus();
+}
+
+void CommitQueue::WaitFor(const int* in_flight) {
+  std::unique_lock<std::mutex> lock(mu_);
+  changed_.wait(lock, [&] { return *in_flight == 0; });
+}
+
+absl::Status CommitQueue::Close() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    changed_.notify_all();
+  }
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard<std::mutex> lock(mu_);
+  return error_;
+}
+
+void CommitQueue::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    changed_.wait(lock, [&] { return closed_ || !jobs_.empty(); });
+    if (jobs_.empty()) return;  // closed and drained
+    Job& job = jobs_.front();
+    lock.unlock();
+    // After an error the rest is not written (the restore fails), only accounted for.
+    absl::Status s = error_.ok() ? job.store->Commit(job.batch) : absl::OkStatus();
+    job.batch = state::Batch();
+    lock.lock();
+    if (!s.ok() && error_.ok()) error_ = s;
+    bytes_ -= job.bytes;
+    --*job.in_flight;
+    jobs_.pop_front();
+    changed_.notify_all();
+  }
+}
+
+PartitionRestorer::PartitionRestorer(state::StateStore* store, size_t batch_persons,
+                                     CommitQueue* queue)
+    : store_(store), batch_persons_(std::max<size_t>(1, batch_persons)), queue_(queue) {}
 
 absl::Status PartitionRestorer::Apply(std::string_view key, const char* value, size_t value_len) {
   ++records_;
@@ -159,6 +211,7 @@ absl::Status PartitionRestorer::Apply(std::string_view key, const char* value, s
       it->second.clear();
     } else {
       if (!seen_.insert(KeyHash(key)).second) {
+        if (queue_ != nullptr) queue_->WaitFor(&in_flight_);  // the store is ours again
         // Written by this restore, so it was read with ArmedTimersOfRecord before: no parse.
         absl::StatusOr<std::optional<std::string>> stored = store_->GetPersonRecord(key);
         std::vector<state::TimerKey> previous;
@@ -188,7 +241,9 @@ absl::Status PartitionRestorer::Apply(std::string_view key, const char* value, s
 
 absl::Status PartitionRestorer::Commit() {
   if (batch_.empty()) return absl::OkStatus();
-  absl::Status s = store_->Commit(batch_);
+  absl::Status s = queue_ != nullptr
+                       ? queue_->Push(store_, std::move(batch_), pending_bytes_, &in_flight_)
+                       : store_->Commit(batch_);
   batch_ = state::Batch();
   batch_timers_.clear();
   pending_bytes_ = 0;
@@ -207,6 +262,7 @@ absl::Status RestoreChangelogs(const RestoreOptions& options, std::vector<Restor
     int64_t position;  // the next offset to read
     bool done = false;
   };
+  std::optional<CommitQueue> queue;  // declared before the restorers that push to it
   std::map<int32_t, Active> active;
   for (RestoreTarget& target : *targets) {
     target.restored = 0;
@@ -223,6 +279,12 @@ absl::Status RestoreChangelogs(const RestoreOptions& options, std::vector<Restor
             Active{&target, PartitionRestorer(target.store, options.batch_persons), target.low}));
   }
   if (active.empty()) return absl::OkStatus();
+  if (options.writer_thread) {
+    queue.emplace(options.pending_budget);
+    for (auto& [id, a] : active) {
+      a.restorer = PartitionRestorer(a.target->store, options.batch_persons, &*queue);
+    }
+  }
 
   absl::StatusOr<rd_kafka_conf_t*> conf = MakeConf(options.consumer_properties);
   if (!conf.ok()) return conf.status();
@@ -306,7 +368,7 @@ absl::Status RestoreChangelogs(const RestoreOptions& options, std::vector<Restor
     }
   }
   rd_kafka_consumer_close(reader->get());
-  return absl::OkStatus();
+  return queue.has_value() ? queue->Close() : absl::OkStatus();
 }
 
 }  // namespace fristvagt::processor

@@ -12,12 +12,16 @@
 // at once, and feeds each partition's records to its own restorer.
 
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_set>
 #include <vector>
 
@@ -28,10 +32,45 @@
 
 namespace fristvagt::processor {
 
+// Writes batches on a thread of its own, in the order they were pushed, so that the RocksDB
+// writes of one batch overlap with reading and preparing the next. A store that has batches in
+// the queue belongs to that thread until they are written (WaitFor).
+class CommitQueue {
+ public:
+  explicit CommitQueue(size_t max_bytes);  // Push waits while more than this is queued
+  ~CommitQueue();                          // Close()
+  // Queues `batch` for `store`; `*in_flight` counts the batches of its restorer until written.
+  absl::Status Push(state::StateStore* store, state::Batch batch, size_t bytes, int* in_flight);
+  // Returns when `*in_flight` is 0: every batch of that restorer is written.
+  void WaitFor(const int* in_flight);
+  // Writes what is queued, ends the thread; the first error of any Commit.
+  absl::Status Close();
+
+ private:
+  struct Job {
+    state::StateStore* store;
+    state::Batch batch;
+    size_t bytes;
+    int* in_flight;
+  };
+  void Run();
+
+  const size_t max_bytes_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::deque<Job> jobs_;
+  size_t bytes_ = 0;
+  bool closed_ = false;
+  absl::Status error_;
+  std::thread thread_;
+};
+
 class PartitionRestorer {
  public:
-  // `store` must be empty; the restorer writes it with Commit, a batch per `batch_persons`.
-  explicit PartitionRestorer(state::StateStore* store, size_t batch_persons = 4096);
+  // `store` must be empty; the restorer writes it with Commit, a batch per `batch_persons`,
+  // through `queue` when given (which must outlive the restorer's last Commit).
+  explicit PartitionRestorer(state::StateStore* store, size_t batch_persons = 4096,
+                             CommitQueue* queue = nullptr);
 
   // One changelog record. `value` null is a tombstone. A key starting with
   // kChangelogProgressPrefix is a progress record. DataLoss when a value is not a person record.
@@ -47,6 +86,8 @@ class PartitionRestorer {
  private:
   state::StateStore* store_;
   size_t batch_persons_;
+  CommitQueue* queue_;
+  int in_flight_ = 0;  // batches in queue_ not yet written (guarded by queue_)
   state::Batch batch_;
   // Timers armed by the open batch, per person key (disarmed again by a later record).
   std::map<std::string, std::vector<state::TimerKey>, std::less<>> batch_timers_;
@@ -77,6 +118,7 @@ struct RestoreOptions {
   absl::Duration stall_timeout = absl::Seconds(60);
   size_t batch_persons = 4096;               // per partition
   size_t pending_budget = size_t{64} << 20;  // bytes held in open batches of all partitions
+  bool writer_thread = true;                 // write batches on a second thread (CommitQueue)
   std::atomic<uint64_t>* restored_counter = nullptr;  // metrics, per record
   void (*configure)(rd_kafka_conf_t*) = nullptr;      // e.g. routing librdkafka's logs
 };

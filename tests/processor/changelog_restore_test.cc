@@ -62,8 +62,8 @@ void ReferenceRestore(const std::vector<Record>& records, int64_t high, state::S
 }
 
 void Restore(const std::vector<Record>& records, int64_t high, size_t batch_persons,
-             state::StateStore* store) {
-  PartitionRestorer restorer(store, batch_persons);
+             state::StateStore* store, CommitQueue* queue = nullptr) {
+  PartitionRestorer restorer(store, batch_persons, queue);
   for (const Record& r : records) {
     ASSERT_TRUE(restorer
                     .Apply(r.key, r.value.has_value() ? r.value->data() : nullptr,
@@ -71,6 +71,9 @@ void Restore(const std::vector<Record>& records, int64_t high, size_t batch_pers
                     .ok());
   }
   ASSERT_TRUE(restorer.Finish(high).ok());
+  if (queue != nullptr) {
+    ASSERT_TRUE(queue->Close().ok());
+  }
   EXPECT_EQ(restorer.records(), static_cast<int64_t>(records.size()));
 }
 
@@ -157,6 +160,11 @@ TEST(ChangelogRestoreTest, SameStoreAsTheReferenceOnRandomChangelogs) {
       auto store = state::NewMemoryStore();
       Restore(records, 999, batch_persons, store.get());
       ExpectSame(want, Read(store.get()));
+      // Batches written on the CommitQueue's thread, the queue small enough to fill up.
+      auto queued = state::NewMemoryStore();
+      CommitQueue queue(2000);
+      Restore(records, 999, batch_persons, queued.get(), &queue);
+      ExpectSame(want, Read(queued.get()));
     }
   }
 }
@@ -171,6 +179,11 @@ TEST(ChangelogRestoreTest, SameStoreAsTheReferenceOnRocksDb) {
   ASSERT_TRUE(store.ok());
   Restore(records, 3000, 50, store->get());
   ExpectSame(Read(reference->get()), Read(store->get()));
+  auto queued = state::OpenRocksDbStore((dir.path() / "queued").string(), {"in", 0});
+  ASSERT_TRUE(queued.ok());
+  CommitQueue queue(size_t{1} << 20);
+  Restore(records, 3000, 50, queued->get(), &queue);
+  ExpectSame(Read(reference->get()), Read(queued->get()));
 }
 
 TEST(ChangelogRestoreTest, TimersOfRecordMatchTheEngine) {
