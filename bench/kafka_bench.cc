@@ -138,6 +138,7 @@ double EngineAlone(const fristvagt::rules::Catalog& catalog,
 struct Throughput {
   double passthrough = 0, engine_alone = 0, processor = 0, launch_to_done = 0;
   int64_t alerts = 0;
+  int64_t produced = 0;  // messages the processor wrote: alerts, obligations, changelog
   long rss_kb = 0;
 };
 
@@ -186,9 +187,17 @@ Throughput MeasureThroughput(const Options& o, const fristvagt::rules::Catalog& 
   t.rss_kb = p.child->PeakRssKb();
   p.child->Stop(absl::Seconds(15));
   t.alerts = Sum(EndOffsets(group.get(), "fristvagt.alerts", o.partitions));
+  // What the broker had to take: the passthrough writes one message per event, the processor
+  // an alert, obligation records and changelog records (issue 8: this is what bounds it).
+  t.produced = t.alerts;
+  for (const char* topic : {"fristvagt.obligations", "fristvagt.state-changelog"}) {
+    const int64_t n = Sum(EndOffsets(group.get(), topic, o.partitions));
+    std::cerr << "run " << run << ": " << n << " messages on " << topic << "\n";
+    t.produced += n;
+  }
   std::cerr << "run " << run << ": processor " << t.processor << " events/s (ready after "
-            << p.ready_seconds << " s), " << t.alerts << " alerts, peak RSS " << t.rss_kb / 1024
-            << " MiB\n";
+            << p.ready_seconds << " s), " << t.alerts << " alerts, " << t.produced
+            << " messages produced, peak RSS " << t.rss_kb / 1024 << " MiB\n";
   return t;
 }
 
@@ -293,6 +302,18 @@ int main(int argc, char** argv) {
         << "| processor launch → all committed, s | "
         << Cell(Column(rows, [](auto& r) { return r.launch_to_done; }), 1) << " |\n"
         << "| alerts produced | " << Cell(Column(rows, [](auto& r) { return double(r.alerts); }))
+        << " |\n"
+        << "| messages the processor produced (alerts, obligation and changelog records) | "
+        << Cell(Column(rows, [](auto& r) { return double(r.produced); })) << " |\n"
+        << "| messages produced per input event: processor (passthrough: 1) | "
+        << Cell(Column(rows, [&](auto& r) { return double(r.produced) / events.size(); }), 2)
+        << " |\n"
+        << "| messages produced per second: processor / passthrough | "
+        << Cell(Column(rows,
+                       [&](auto& r) {
+                         return (r.produced * r.processor / events.size()) / r.passthrough;
+                       }),
+                3)
         << " |\n"
         << "| ratio processor / passthrough | "
         << Cell(Column(rows, [](auto& r) { return r.processor / r.passthrough; }), 3) << " |\n"

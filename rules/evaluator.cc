@@ -496,6 +496,18 @@ void EvaluateRule(const std::string& person_key, const Catalog& catalog, const C
 
 }  // namespace
 
+namespace {
+
+bool HasOpenBarsel(const Course& course, absl::Time now) {
+  const absl::CivilDay today = LocalDate(now);
+  for (const DayPeriod& period : course.BarselPeriods()) {
+    if (period.from <= today && (!period.to.has_value() || *period.to > today)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 void RuleSelection::Add(std::string_view regime_id, std::string_view rule_id) {
   for (const auto& [regime, rule] : rules_) {
     if (regime == regime_id && rule == rule_id) return;
@@ -528,6 +540,8 @@ std::vector<ObligationView> Evaluate(const std::string& person_key,
   if (only != nullptr && !facts.empty() && facts.back().occurred > now) only->CoverAll();
   for (const Course& course : SplitCourses(facts)) {
     if (course.start().occurred > now || !course.InScope()) continue;
+    // An open BARSEL absence moves the deadlines of pausable rules with the clock itself.
+    if (only != nullptr && HasOpenBarsel(course, now)) only->CoverAll();
     const absl::CivilDay first_day = course.facts().front().date;
     const absl::CivilDay today = LocalDate(now);
     for (const Regime& regime : catalog.regimes) {

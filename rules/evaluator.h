@@ -38,10 +38,11 @@ struct ObligationView {
 // Why this is exact for a fired timer: without new facts, an obligation's view changes only at
 // the moments NextMoment gives it (its reminders and its due moment), and the engine arms a
 // timer at each. So when the timers of some obligations fire, only the rules of those
-// obligations can yield anything new. The one dependence on the clock outside those moments is
-// a fact (trigger or course start) dated after `now`; Evaluate ignores a selection when a fact
-// is, and evaluates everything (tests/state/partial_evaluation_test.cc compares both ways over
-// every scenario and a simulated cohort).
+// obligations can yield anything new. Two things depend on the clock outside those moments: a
+// fact (trigger or course start) dated after `now`, and an open BARSEL absence, which moves the
+// deadlines of pausable rules day by day; with either, Evaluate ignores the selection and
+// evaluates everything (tests/state/partial_evaluation_test.cc compares both ways, person
+// records after every commit included, over every scenario and a simulated cohort).
 class RuleSelection {
  public:
   void Add(std::string_view regime_id, std::string_view rule_id);
