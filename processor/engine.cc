@@ -230,7 +230,7 @@ void Engine::ApplyView(v1::PersonState* person, const rules::ObligationView* vie
   const v1::ObligationStatus before = record->status();
   const std::vector<alerts::Transition> transitions = alerts::Diff(view, now, record);
   const rules::RuleSpec* rule =
-      view != nullptr ? view->rule : FindRule(record->regime(), record->rule_id());
+      view != nullptr ? view->rule : catalog_.FindRule(record->regime(), record->rule_id());
   for (const alerts::Transition& transition : transitions) {
     alerts::AlertInput input{
         transition, *record, *person, rule, view != nullptr ? view->missing : "", now};
@@ -450,14 +450,6 @@ absl::Status Engine::Flush() {
   }
   batch_ = state::Batch();
   return status;
-}
-
-const rules::RuleSpec* Engine::FindRule(const std::string& regime,
-                                        const std::string& rule_id) const {
-  for (const rules::Regime& r : catalog_.regimes) {
-    if (r.id == regime) return rules::Catalog::FindRule(r, rule_id);
-  }
-  return nullptr;
 }
 
 }  // namespace fristvagt::processor

@@ -102,7 +102,6 @@ class Engine {
                bool to_input_partition = false);
   void EnqueueChangelog();
   void ArmTimer(v1::PersonState* person, v1::ObligationRecord* record, absl::Time next);
-  const rules::RuleSpec* FindRule(const std::string& regime, const std::string& rule_id) const;
 
   const rules::Catalog& catalog_;
   state::StateStore* store_;

@@ -39,11 +39,7 @@ HttpResponse Unauthorized() {
 
 const rules::RuleSpec* FindRule(const rules::Catalog* catalog, const std::string& regime,
                                 const std::string& rule_id) {
-  if (catalog == nullptr) return nullptr;
-  for (const rules::Regime& r : catalog->regimes) {
-    if (r.id == regime) return rules::Catalog::FindRule(r, rule_id);
-  }
-  return nullptr;
+  return catalog == nullptr ? nullptr : catalog->FindRule(regime, rule_id);
 }
 
 // Open obligations, and closed ones whose deadline is recent enough to still matter.
