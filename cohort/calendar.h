@@ -1,5 +1,5 @@
 #pragma once
-// The date arithmetic of shared/spec/rules.md §1 (local dates in Europe/Copenhagen, month
+// The date arithmetic of docs/time.md (local dates in Europe/Copenhagen, month
 // clamping, deadlines ending at local midnight), written here independently of rules/ on
 // purpose: the simulator's ground truth is the oracle that fristvagt's engine is measured
 // against, so it must not share the engine's code.

@@ -1,5 +1,5 @@
 #pragma once
-// The fokusrevision's kontrolpunkter (shared/spec/cohort.md) as data: which fristvagt rule
+// The fokusrevision's kontrolpunkter (docs/cohort.md) as data: which fristvagt rule
 // measures each one, the figure STAR found, and the rate the simulator aims at per visitation
 // group. The simulator reads the rates, the report prints the figures: one table for both, so
 // they cannot drift apart.

@@ -2,7 +2,7 @@
 // `fristvagt simulate`: a synthetic cohort of young people on uddannelseshjælp in N
 // municipalities, as the case events their job centres' case systems would deliver (one JSON
 // line each, ordered by recorded_at), and the ground truth of every obligation. Calibrated to
-// STAR's fokusrevision (shared/spec/cohort.md); deterministic for a seed. It decides what
+// STAR's fokusrevision (docs/cohort.md); deterministic for a seed. It decides what
 // happens and writes the decision down; it never asks the rules engine.
 
 #include <cstdint>

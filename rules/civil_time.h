@@ -1,5 +1,5 @@
 #pragma once
-// Legal time arithmetic (shared/spec/rules.md §1). Every date is a local date in
+// Legal time arithmetic (docs/time.md). Every date is a local date in
 // Europe/Copenhagen; deadlines end at local midnight, so daylight-saving nights never shift
 // them. Pure functions: nothing here reads the wall clock.
 

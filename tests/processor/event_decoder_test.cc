@@ -26,7 +26,7 @@ using ::google::protobuf::util::TimeUtil;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// The example line of shared/spec/events.md, on one line.
+// The first example of docs/events.md, shortened.
 constexpr std::string_view kExampleLine =
     R"({"event_id":"m-1001","person_key":"p-7f3a","municipality_code":"851",)"
     R"("caseworker_id":"cw-12","occurred_at":"2019-03-04T09:30:00+01:00",)"
