@@ -144,7 +144,43 @@ const std::map<std::string, Predicate, std::less<>>& Predicates() {
   return *predicates;
 }
 
+// Kept next to the predicates: each entry names what its function above calls Param() with.
+const std::map<std::string_view, std::vector<std::string_view>>& ParamTable() {
+  static const auto* table = new std::map<std::string_view, std::vector<std::string_view>>{
+      {"not_in_job_directed_effort", {"job_directed_effort_from"}},
+      {"test_target_group", {"valid_test_max_age_months"}},
+      {"within_months_of_education_start", {"months_after_start"}},
+      {"unexplained_postponements_over_limit", {"max_unexplained_postponements"}},
+  };
+  return *table;
+}
+
 }  // namespace
+
+const std::vector<std::string_view>& ParamsReadBy(std::string_view predicate) {
+  static const std::vector<std::string_view> kNone;
+  auto it = ParamTable().find(predicate);
+  return it == ParamTable().end() ? kNone : it->second;
+}
+
+std::vector<std::string_view> ParamsReadByKind(RuleKind kind) {
+  // evaluator.cc, EvaluateWindowLimit: mentor support capped after the education start.
+  if (kind == RuleKind::kWindow) return {"limit_months_after_education_start"};
+  return {};
+}
+
+const std::set<std::string_view>& AllParamNames() {
+  static const auto* names = [] {
+    auto* set = new std::set<std::string_view>;
+    for (const auto& [name, params] : ParamTable()) set->insert(params.begin(), params.end());
+    for (RuleKind kind : {RuleKind::kDeadline, RuleKind::kCount, RuleKind::kRecurring,
+                          RuleKind::kCheck, RuleKind::kWindow}) {
+      for (std::string_view p : ParamsReadByKind(kind)) set->insert(p);
+    }
+    return set;
+  }();
+  return *names;
+}
 
 const std::set<std::string>& ConditionNames() {
   static const auto* names = [] {

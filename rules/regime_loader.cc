@@ -333,6 +333,12 @@ class RegimeParser {
     if (const toml::table* t = top.Table("defaults", false)) ParseDefaults(*t, parsed.regime);
     if (const toml::table* t = top.Table("params", false)) {
       parsed.regime.params = top.IntTable(*t, "params");
+      for (const auto& [key, node] : *t) {
+        if (AllParamNames().contains(key.str())) continue;
+        sink_.Add(node, absl::StrCat("params.", Sv(key.str())),
+                  absl::StrCat("no condition reads this parameter; known: ",
+                               JoinNames(AllParamNames())));
+      }
     }
     ParseRules(top, parsed.regime);
     CheckRepealsNotDefined(parsed);
@@ -467,6 +473,7 @@ class RegimeParser {
     // An unknown kind is reported once, not again as every key that depends on the kind.
     ParseTexts(r, rule, kind_known);
     if (kind_known) CheckKindKeys(r, rule);
+    if (kind_known) CheckParamsRead(r, rule);
     return rule;
   }
 
@@ -897,6 +904,51 @@ class RegimeParser {
     rule.text_en = r.String("text_en", true).value_or("");
     rule.breach_da = r.String("breach_da", breach_required).value_or("");
     rule.breach_en = r.String("breach_en", breach_required).value_or("");
+    for (std::string_view key : {"text_da", "text_en", "breach_da", "breach_en"}) {
+      if (const toml::node* node = r.Find(key); node != nullptr && node->is_string()) {
+        CheckPlaceholders(*node, r.Key(key), node->as_string()->get());
+      }
+    }
+  }
+
+  // The alert text fills only {deadline} (alerts/alert_factory.cc); any other {name} would
+  // reach a caseworker verbatim.
+  void CheckPlaceholders(const toml::node& node, const std::string& key, std::string_view text) {
+    for (size_t open = text.find('{'); open != std::string_view::npos;
+         open = text.find('{', open + 1)) {
+      const size_t close = text.find('}', open);
+      const std::string_view name =
+          text.substr(open + 1, close == std::string_view::npos ? 0 : close - open - 1);
+      if (close != std::string_view::npos && name == "deadline") continue;
+      sink_.Add(node, key,
+                absl::StrCat("unknown placeholder \"",
+                             Sv(text.substr(open, close == std::string_view::npos
+                                                      ? std::string_view::npos
+                                                      : close - open + 1)),
+                             "\"; known: {deadline}"));
+    }
+  }
+
+  // A rule parameter must be read by one of the rule's own predicates or by its kind, so a
+  // misspelt `limit_months_after_education_start` cannot silently remove the cap.
+  void CheckParamsRead(const TableReader& r, const RuleSpec& rule) {
+    const toml::node* node = r.Find("params");
+    const toml::table* params = node == nullptr ? nullptr : node->as_table();
+    if (params == nullptr) return;
+    std::set<std::string_view> read;
+    auto add = [&](std::string_view predicate) {
+      for (std::string_view p : ParamsReadBy(predicate)) read.insert(p);
+    };
+    for (const std::string& c : rule.conditions) add(c);
+    for (const auto& [field, c] : rule.require_if) add(c);
+    if (!rule.reminder_if.empty()) add(rule.reminder_if);
+    for (std::string_view p : ParamsReadByKind(rule.kind)) read.insert(p);
+    for (const auto& [key, value] : *params) {
+      if (read.contains(key.str())) continue;
+      sink_.Add(value, absl::StrCat(r.Key("params"), ".", Sv(key.str())),
+                absl::StrCat("no condition of this rule reads this parameter; read here: ",
+                             read.empty() ? std::string("(none)") : JoinNames(read)));
+    }
   }
 
   // Keys that only make sense for some kinds; a misplaced one is a misunderstanding of the law.

@@ -64,6 +64,7 @@ conditions = ["in_scope"]
 pausable = true
 reminder_leads_days = [14]
 params = { months_after_start = 6 }
+reminder_if = "within_months_of_education_start"
 text_da = "Første jobsamtale skal holdes senest {deadline}"
 text_en = "The first job meeting must be held by {deadline}"
 breach_da = "Første jobsamtale er ikke holdt senest {deadline}"
@@ -511,6 +512,30 @@ TEST(ParseRegimeErrorTest, UnknownNamedConditionsAndExpanders) {
                   "rule[paalaeg_step_deadline].instances", "unknown instance expander");
   ExpectOnlyError(With("groups = [\"UDDANNELSESPARAT\"", "groups = [\"UP\""), "groups",
                   "rule[first_meeting].groups", "unknown visitation group");
+}
+
+// Issue 14: a misspelt parameter used to fall back to the predicate's default in silence, and
+// a misspelt placeholder reached caseworkers verbatim.
+TEST(ParseRegimeErrorTest, ParametersNothingReads) {
+  ExpectOnlyError(With("months_after_start = 6", "months_after_strat = 6"), "months_after_strat",
+                  "rule[first_meeting].params.months_after_strat",
+                  "no condition of this rule reads this parameter; read here: months_after_start");
+  ExpectOnlyError(With("valid_test_max_age_months = 24", "valid_test_max_age = 24"),
+                  "valid_test_max_age = 24", "params.valid_test_max_age",
+                  "no condition reads this parameter");
+  ExpectOnlyError(With("reminder_at_start = true",
+                       "reminder_at_start = true\nparams = { limit_months_after_educaton_start = 12 }"),
+                  "limit_months_after_educaton_start",
+                  "rule[mentor_period_end].params.limit_months_after_educaton_start",
+                  "read here: limit_months_after_education_start");
+}
+
+TEST(ParseRegimeErrorTest, UnknownPlaceholders) {
+  ExpectOnlyError(With("holdes senest {deadline}", "holdes senest {dedline}"), "{dedline}",
+                  "rule[first_meeting].text_da", "unknown placeholder \"{dedline}\"");
+  ExpectOnlyError(With("was not held by {deadline}", "was not held by {deadline"),
+                  "was not held by {deadline\"", "rule[first_meeting].breach_en",
+                  "unknown placeholder");
 }
 
 TEST(ParseRegimeErrorTest, KeysThatDoNotFitTheKind) {
