@@ -388,6 +388,11 @@ class RegimeParser {
     if (node == nullptr) return;
     const toml::array* rules = node->as_array();
     if (rules == nullptr) return top.WrongType(*node, "rule", "an array of tables ([[rule]])");
+    if (rules->size() > kMaxRulesPerRegime) {
+      return sink_.Add(static_cast<int>(node->source().begin.line), "rule",
+                       absl::StrCat(rules->size(), " rules; a regime may hold at most ",
+                                    kMaxRulesPerRegime));
+    }
     std::map<std::string, int> first_line_of_id;
     for (size_t i = 0; i < rules->size(); ++i) {
       const toml::table* table = rules->get(i)->as_table();
@@ -1000,6 +1005,11 @@ std::optional<toml::table> ParseToml(std::string_view text, ErrorSink& sink) {
 std::optional<ParsedRegime> ParseFile(std::string_view text, const std::string& file_name,
                                       std::vector<RuleFileError>* errors) {
   ErrorSink sink(file_name, errors);
+  if (text.size() > kMaxRegimeFileBytes) {
+    sink.Add(0, "", absl::StrCat("the file is ", text.size(), " bytes; a regime file may hold at most ",
+                                 kMaxRegimeFileBytes));
+    return std::nullopt;
+  }
   std::optional<toml::table> root = ParseToml(text, sink);
   if (!root.has_value()) return std::nullopt;
   ParsedRegime parsed = RegimeParser(sink).Parse(*root);

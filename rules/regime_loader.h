@@ -24,6 +24,12 @@ struct RuleFileError {
   std::string ToString() const;
 };
 
+// Bounds on one regime file, so a generated or corrupted file is refused with a clear error
+// at load time instead of making every evaluation slow: the shipped files hold about 30 rules
+// in about 20 KiB (rules/README.md, "Bounds").
+inline constexpr size_t kMaxRegimeFileBytes = size_t{1} << 20;
+inline constexpr size_t kMaxRulesPerRegime = 500;
+
 // Names a regime file may use in `conditions` / `require_if`, and in `instances`. The evaluator
 // implements exactly these (rules/conditions.h), so a misspelt name fails at load time instead
 // of silently never holding.

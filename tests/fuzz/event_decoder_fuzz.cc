@@ -1,7 +1,7 @@
 // Fuzz target for event decoding (conventions.md: "a fuzz target covers event decoding").
 // LLVMFuzzerTestOneInput is libFuzzer's entry point, so `clang++ -fsanitize=fuzzer` can drive
-// it; fuzz_driver.cc drives it without clang: deterministic mutations of a seed corpus, run
-// in the normal build and, under ASan+UBSan, by `./dev sanitize`.
+// it; fuzz_driver.cc drives it without clang: deterministic mutations of a seed corpus (JSON
+// lines, --lines), run in the normal build and, under ASan+UBSan, by `./dev sanitize`.
 //
 // The property: any bytes, as a Kafka value (with or without a key) or as a JSON line, give a
 // CaseEvent or a Rejection with a known code and a message — never a crash, a hang, or an
@@ -11,8 +11,10 @@
 #include <cstdint>
 #include <cstdlib>
 #include <iostream>
+#include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "processor/event_decoder.h"
 
@@ -45,4 +47,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Check(decoder, decoder.FromProtobuf(bytes.substr(split), bytes.substr(0, split)),
         "protobuf with key");
   return 0;
+}
+
+// Each JSON seed also as its protobuf encoding, plus a few degenerate inputs.
+void FristvagtFuzzSeeds(std::vector<std::string>* seeds) {
+  static const fristvagt::processor::EventDecoder decoder;
+  const size_t n = seeds->size();
+  for (size_t i = 0; i < n; ++i) {
+    auto decoded = decoder.FromJson((*seeds)[i]);
+    if (auto* event = std::get_if<fristvagt::v1::CaseEvent>(&decoded)) {
+      seeds->push_back(event->SerializeAsString());
+    }
+  }
+  for (const char* s : {"{}", "null", "{\"event_id\":1}"}) seeds->push_back(s);
+  seeds->push_back(std::string("\x0a\x00", 2));
 }

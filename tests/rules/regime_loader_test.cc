@@ -185,6 +185,29 @@ Regime ParseValid() {
   return regime.ok() ? *std::move(regime) : Regime{};
 }
 
+// Bounds (issue 18): a regime with thousands of rules, or a file of megabytes, is refused with
+// one clear error instead of making every evaluation slow.
+TEST(ParseRegimeTest, ThousandsOfRulesAreRefused) {
+  std::string text = "[regime]\nid = \"big\"\ntitle = \"t\"\nlaw = \"l\"\n"
+                     "valid_from = 2020-01-01\n";
+  for (int i = 0; i < 5000; ++i) absl::StrAppend(&text, "[[rule]]\nid = \"r", i, "\"\n");
+  std::vector<RuleFileError> errors;
+  EXPECT_FALSE(ParseRegime(text, "big.toml", &errors).ok());
+  ASSERT_THAT(errors, SizeIs(1));
+  EXPECT_EQ(errors[0].key, "rule");
+  EXPECT_THAT(errors[0].message, HasSubstr("5000 rules; a regime may hold at most 500"));
+  EXPECT_EQ(errors[0].line, 6);  // the first [[rule]]
+}
+
+TEST(ParseRegimeTest, OversizeFileIsRefusedBeforeParsing) {
+  const std::string text = absl::StrCat(kValid, "\n#", std::string(kMaxRegimeFileBytes, 'x'));
+  std::vector<RuleFileError> errors;
+  EXPECT_FALSE(ParseRegime(text, "huge.toml", &errors).ok());
+  ASSERT_THAT(errors, SizeIs(1));
+  EXPECT_THAT(errors[0].ToString(), HasSubstr("huge.toml:0: the file is"));
+  EXPECT_THAT(errors[0].message, HasSubstr("at most 1048576"));
+}
+
 TEST(ParseRegimeTest, HeaderDefaultsAndParams) {
   const Regime regime = ParseValid();
   EXPECT_EQ(regime.id, "lab2020");
