@@ -38,11 +38,12 @@ std::string Pct(const Share& share) {
 }
 
 std::string TruthPct(const Share& share) {
-  return share.obligations == 0 ? "–" : absl::StrFormat("%.1f", share.TruthPct());
+  return share.truth_obligations == 0 ? "–" : absl::StrFormat("%.1f", share.TruthPct());
 }
 
 void Count(Share* share, bool truth_met) {
   ++share->obligations;
+  ++share->truth_obligations;
   share->truth_met += truth_met ? 1 : 0;
 }
 
@@ -101,7 +102,9 @@ double Share::MeasuredPct() const {
                           : 100.0 * (obligations - std::min(not_met, obligations)) / obligations;
 }
 
-double Share::TruthPct() const { return obligations == 0 ? 0 : 100.0 * truth_met / obligations; }
+double Share::TruthPct() const {
+  return truth_obligations == 0 ? 0 : 100.0 * truth_met / truth_obligations;
+}
 
 absl::StatusOr<AlertLog> ReadAlerts(const std::string& path) {
   std::ifstream in(path);
@@ -214,10 +217,11 @@ ComplianceReport Measure(const AlertLog& alerts, const std::vector<TruthRow>& tr
 std::string RenderTables(const ComplianceReport& report) {
   std::string out = absl::StrFormat(
       "Kontrolpunkter: share of obligations met in time, %d persons, %d alerts (as of %s)\n"
-      "measured = fristvagt, from the alerts; truth = the simulator's ground truth; "
+      "measured = fristvagt, from the %s; truth = the simulator's ground truth%s; "
       "groups by final visitation\n\n",
       report.persons, report.alerts,
-      report.as_of == absl::InfinitePast() ? "-" : absl::FormatCivilTime(DayOf(report.as_of)));
+      report.as_of == absl::InfinitePast() ? "-" : absl::FormatCivilTime(DayOf(report.as_of)),
+      report.source, report.has_truth ? "" : " (none given: –)");
   size_t label_width = 12;
   size_t rule_width = 4;
   for (const RuleResult& r : report.rules) {
@@ -258,8 +262,10 @@ std::string RenderTables(const ComplianceReport& report) {
     }
     out += "\n";
   }
-  absl::StrAppend(&out, "\nobligations where alerts and truth disagree: ", report.disagreements,
-                  "\n");
+  if (report.has_truth) {
+    absl::StrAppend(&out, "\nobligations where fristvagt and the truth disagree: ",
+                    report.disagreements, "\n");
+  }
   if (report.unmatched > 0) {
     absl::StrAppend(
         &out, "not-met obligations of persons absent from the truth: ", report.unmatched, "\n");
@@ -272,12 +278,15 @@ std::string RenderTables(const ComplianceReport& report) {
 }
 
 std::string RenderCsv(const ComplianceReport& report) {
-  std::string out = "scope,key,rule_id,obligations,not_met,measured_pct,truth_pct\n";
+  std::string out =
+      "scope,key,rule_id,obligations,not_met,measured_pct,truth_pct,truth_obligations\n";
   auto row = [&](std::string_view scope, std::string_view key, const std::string& rule,
                  const Share& s) {
-    if (s.obligations == 0) return;
-    absl::StrAppendFormat(&out, "%s,%s,%s,%d,%d,%.2f,%.2f\n", scope, key, rule, s.obligations,
-                          s.not_met, s.MeasuredPct(), s.TruthPct());
+    if (s.obligations == 0 && s.truth_obligations == 0) return;
+    const std::string truth =
+        s.truth_obligations == 0 ? "" : absl::StrFormat("%.2f", s.TruthPct());
+    absl::StrAppendFormat(&out, "%s,%s,%s,%d,%d,%.2f,%s,%d\n", scope, key, rule, s.obligations,
+                          s.not_met, s.MeasuredPct(), truth, s.truth_obligations);
   };
   for (const RuleResult& r : report.rules) {
     row("all", "", r.rule_id, r.all);
@@ -285,6 +294,8 @@ std::string RenderCsv(const ComplianceReport& report) {
       row("group", v1::VisitationGroup_Name(GroupAtIndex(g)), r.rule_id, r.by_group[g]);
     }
     for (const auto& [code, share] : r.by_municipality) row("municipality", code, r.rule_id, share);
+    for (const auto& [id, share] : r.by_caseworker) row("caseworker", id, r.rule_id, share);
+    for (const auto& [month, share] : r.by_month) row("month", month, r.rule_id, share);
   }
   return out;
 }

@@ -4,7 +4,7 @@
 // not met in time when it has a BREACH or MISSING that was not later RETRACTED (a RESOLVED
 // one was met, but late); every other obligation counts as met. Alerts exist only for
 // obligations that were breached or reminded, so the number of obligations comes from the
-// ground truth (--truth) until replay can emit obligation records.
+// ground truth (--truth); MeasureObligations counts obligation records instead.
 
 #include <array>
 #include <map>
@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "cohort/obligations.h"
 #include "cohort/reference.h"
 #include "cohort/truth.h"
 
@@ -40,9 +41,10 @@ struct AlertLog {
 absl::StatusOr<AlertLog> ReadAlerts(const std::string& path);
 
 struct Share {
-  size_t obligations = 0;  // from the ground truth
-  size_t not_met = 0;      // measured: obligations with a standing BREACH/MISSING
-  size_t truth_met = 0;    // the ground truth's met in time
+  size_t obligations = 0;        // measured (from --alerts: the ground truth's count)
+  size_t not_met = 0;            // measured: not met in time
+  size_t truth_obligations = 0;  // the ground truth's, when there is one
+  size_t truth_met = 0;          // the ground truth's met in time
   double MeasuredPct() const;
   double TruthPct() const;
 };
@@ -53,6 +55,8 @@ struct RuleResult {
   Share all;
   std::array<Share, 3> by_group;  // ÅUP, UP, AP (final visitation)
   std::map<std::string, Share> by_municipality;
+  std::map<std::string, Share> by_caseworker;  // from obligations only
+  std::map<std::string, Share> by_month;       // deadline month "YYYY-MM"; obligations only
 };
 
 // Boks 4's self-evaluation sheet: one light per case and kontrolpunkt.
@@ -84,14 +88,23 @@ struct ComplianceReport {
   size_t unmatched = 0;      // not-met obligations of persons absent from the truth
   size_t disagreements = 0;  // (person, rule, deadline) where alerts and truth differ
   absl::Time as_of = absl::InfinitePast();
+  std::string source = "alerts";  // what was measured: "alerts", "state dir DIR", ...
+  bool has_truth = true;
+  // The obligations measured (MeasureObligations only), for the manager's page.
+  std::vector<ObligationFact> obligations;
 };
 
 ComplianceReport Measure(const AlertLog& alerts, const std::vector<TruthRow>& truth);
+// From obligation records (a state dir, a running instance, the obligations topic): every
+// settled obligation (IsSettled) counts, so no ground truth is needed; `truth`, when given,
+// fills the comparison column and `disagreements` (per person, rule and deadline).
+ComplianceReport MeasureObligations(ObligationSet set, const std::vector<TruthRow>* truth);
 
 // The two tables: per kontrolpunkt (with groups and the fokusrevision's figure) and per
 // municipality.
 std::string RenderTables(const ComplianceReport& report);
-// scope,key,rule_id,obligations,not_met,measured_pct,truth_pct (scope: all|group|municipality).
+// scope,key,rule_id,obligations,not_met,measured_pct,truth_pct,truth_obligations
+// (scope: all|group|municipality|caseworker|month; truth_pct empty without a ground truth).
 std::string RenderCsv(const ComplianceReport& report);
 // One self-contained page: a bar chart per kontrolpunkt by municipality (inline SVG, the
 // average dashed) and the caseworkers' traffic-light sheets.

@@ -19,7 +19,8 @@ struct CsvShare {
   int obligations = 0;
   int not_met = 0;
   double measured = 0;
-  double truth = 0;
+  double truth = 0;  // -1 without a ground truth
+  int truth_obligations = 0;
 };
 
 class CohortPipeline {
@@ -45,6 +46,17 @@ class CohortPipeline {
                                   Path("rejects.jsonl").string()));
   }
 
+  // The same replay, keeping its state in `dir`: what `report --state-dir` reads.
+  int ReplayToStateDir(const std::string& dir) {
+    const std::string summary = Read("simulate.err");
+    const size_t at = summary.find("--until ");
+    if (at == std::string::npos) return -1;
+    const std::string until = summary.substr(at + 8, summary.find_first_of(" \n", at + 8) - at - 8);
+    return RunBinary(absl::StrCat("replay --events ", Path("events.jsonl").string(), " --until ",
+                                  until, " --out ", Path("state-alerts.jsonl").string(),
+                                  " --state-dir ", Path(dir).string()));
+  }
+
   int Report(const std::string& extra = "") {
     return RunBinary(absl::StrCat(
         "report --alerts ", Path("alerts.jsonl").string(), " --truth ", Path("truth.csv").string(),
@@ -66,12 +78,13 @@ class CohortPipeline {
     std::getline(in, line);  // header
     while (std::getline(in, line)) {
       const std::vector<std::string> f = absl::StrSplit(line, ',');
-      if (f.size() != 7 || f[0] != scope) continue;
+      if (f.size() < 7 || f[0] != scope) continue;
       CsvShare& share = rows[f[1].empty() ? f[2] : absl::StrCat(f[1], "/", f[2])];
       share.obligations = std::stoi(f[3]);
       share.not_met = std::stoi(f[4]);
       share.measured = std::stod(f[5]);
-      share.truth = std::stod(f[6]);
+      share.truth = f[6].empty() ? -1 : std::stod(f[6]);
+      share.truth_obligations = f.size() > 7 ? std::stoi(f[7]) : share.obligations;
     }
     return rows;
   }
