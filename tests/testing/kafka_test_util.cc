@@ -5,12 +5,14 @@
 #include <librdkafka/rdkafka.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -25,6 +27,7 @@
 #include "processor/event_decoder.h"
 #include "proto/alert.pb.h"
 #include "tests/testing/binary.h"
+#include "tests/testing/kafka_cluster.h"
 
 namespace fristvagt::testing {
 
@@ -86,19 +89,28 @@ bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout,
 std::unique_ptr<ChildProcess> ChildProcess::Start(const std::vector<std::string>& args,
                                                   const std::map<std::string, std::string>& env,
                                                   const std::filesystem::path& log) {
-  const std::string binary = BinaryPath();
-  std::vector<std::string> argv_strings = {binary};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<std::string> argv = {BinaryPath()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return StartProgram(argv, env, log);
+}
+
+std::unique_ptr<ChildProcess> ChildProcess::StartProgram(
+    const std::vector<std::string>& argv_strings, const std::map<std::string, std::string>& env,
+    const std::filesystem::path& log) {
+  std::vector<std::string> args = argv_strings;
+  const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);  // the test died before prctl
     for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
     const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     dup2(fd, 1);
     dup2(fd, 2);
     std::vector<char*> argv;
-    for (std::string& arg : argv_strings) argv.push_back(arg.data());
+    for (std::string& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
-    execv(binary.c_str(), argv.data());
+    execv(argv[0], argv.data());
     _exit(127);
   }
   return std::unique_ptr<ChildProcess>(new ChildProcess(pid, log));
@@ -135,9 +147,51 @@ std::optional<int> ChildProcess::Wait(absl::Duration timeout) {
 
 std::string ChildProcess::ReadLog() const { return ReadFile(log_); }
 
+bool RealKafka() {
+  const char* backend = std::getenv("FRISTVAGT_TEST_KAFKA");
+  return backend != nullptr && std::string(backend) == "real";
+}
+
+absl::StatusOr<std::string> SharedRealKafka() {
+  if (const char* dir = std::getenv("FRISTVAGT_REAL_KAFKA_DIR"); dir != nullptr && *dir != 0) {
+    const std::string bootstrap(
+        absl::StripAsciiWhitespace(ReadFile(std::filesystem::path(dir) / "bootstrap")));
+    if (bootstrap.empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("no cluster in FRISTVAGT_REAL_KAFKA_DIR=", dir,
+                       " (ctest's realkafka_cluster_start failed?)"));
+    }
+    return bootstrap;
+  }
+  // Destroyed at exit, which stops the nodes; if the test crashes they die with it.
+  static TempDir* dir = new TempDir();
+  static std::unique_ptr<KafkaCluster> cluster;
+  if (cluster == nullptr) {
+    absl::StatusOr<std::unique_ptr<KafkaCluster>> started =
+        KafkaCluster::Start(dir->path() / "kafka");
+    if (!started.ok()) return started.status();
+    cluster = std::move(*started);
+    std::atexit([] {
+      cluster.reset();
+      delete dir;
+    });
+  }
+  return cluster->bootstrap();
+}
+
 absl::StatusOr<EmbeddedBrokerProcess> StartBroker(const std::filesystem::path& dir,
                                                   int partitions) {
   EmbeddedBrokerProcess broker;
+  if (RealKafka()) {
+    absl::StatusOr<std::string> bootstrap = SharedRealKafka();
+    if (!bootstrap.ok()) return bootstrap.status();
+    broker.bootstrap = *bootstrap;
+    if (absl::Status s = DeleteAllTopicsAndGroups(broker.bootstrap); !s.ok()) return s;
+    if (absl::Status s = CreateTopics(broker.bootstrap, FristvagtTopics(partitions)); !s.ok()) {
+      return s;
+    }
+    return broker;
+  }
   const std::filesystem::path port_file = dir / "broker.address";
   broker.process = ChildProcess::Start(
       {"broker", "--partitions", std::to_string(partitions), "--port-file", port_file.string()}, {},

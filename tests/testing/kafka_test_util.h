@@ -35,6 +35,11 @@ class ChildProcess {
   static std::unique_ptr<ChildProcess> Start(const std::vector<std::string>& args,
                                              const std::map<std::string, std::string>& env,
                                              const std::filesystem::path& log);
+  // Any program (`argv[0]` a path), the same way. The child gets SIGKILL when the test dies,
+  // so a crashed test leaves no process behind.
+  static std::unique_ptr<ChildProcess> StartProgram(const std::vector<std::string>& argv,
+                                                    const std::map<std::string, std::string>& env,
+                                                    const std::filesystem::path& log);
   ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
@@ -55,12 +60,23 @@ class ChildProcess {
   std::optional<int> exit_;
 };
 
-// `fristvagt broker --partitions N --port-file F` in its own process; ready once it wrote F.
+// The broker of an integration test. With the embedded backend: `fristvagt broker
+// --partitions N --port-file F` in its own process, ready once it wrote F. With the real one
+// (RealKafka()): the process's shared Apache Kafka cluster, emptied (every topic and group
+// deleted) and given fristvagt's topics with N partitions each; `process` is then null.
 struct EmbeddedBrokerProcess {
   std::unique_ptr<ChildProcess> process;
   std::string bootstrap;
 };
 absl::StatusOr<EmbeddedBrokerProcess> StartBroker(const std::filesystem::path& dir, int partitions);
+
+// True when the integration tests run against a real Apache Kafka: FRISTVAGT_TEST_KAFKA=real
+// (set by ctest for the tests labelled `realkafka`, tests/integration/CMakeLists.txt).
+bool RealKafka();
+// The real cluster's bootstrap address: the one ctest's fixture started (its directory in
+// FRISTVAGT_REAL_KAFKA_DIR), else a single-node cluster this process starts at first use and
+// stops at exit (tests/testing/kafka_cluster.h).
+absl::StatusOr<std::string> SharedRealKafka();
 
 struct OutgoingMessage {
   std::optional<std::string> key;
