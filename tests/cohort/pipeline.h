@@ -47,14 +47,16 @@ class CohortPipeline {
   }
 
   // The same replay, keeping its state in `dir`: what `report --state-dir` reads.
-  int ReplayToStateDir(const std::string& dir) {
+  int ReplayToStateDir(const std::string& dir, const std::string& rules = "") {
     const std::string summary = Read("simulate.err");
     const size_t at = summary.find("--until ");
     if (at == std::string::npos) return -1;
     const std::string until = summary.substr(at + 8, summary.find_first_of(" \n", at + 8) - at - 8);
     return RunBinary(absl::StrCat("replay --events ", Path("events.jsonl").string(), " --until ",
                                   until, " --out ", Path("state-alerts.jsonl").string(),
-                                  " --state-dir ", Path(dir).string()));
+                                  " --state-dir ", Path(dir).string(), " --rejects ",
+                                  Path(dir + ".rejects.jsonl").string(),
+                                  rules.empty() ? "" : " --rules " + rules));
   }
 
   int Report(const std::string& extra = "") {

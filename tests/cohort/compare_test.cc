@@ -1,0 +1,79 @@
+// `compare` (cohort/compare.h) reports exactly the change made to a regime: a simulated cohort
+// replayed under the shipped regimes and under a copy where lab2016's first meeting is due
+// after 14 days instead of 7 differs only in first_meeting: every such obligation moves its
+// deadline, none appears or disappears, breaches only fall, and no other rule changes.
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "cohort/compare.h"
+#include "cohort/obligations.h"
+#include "gtest/gtest.h"
+#include "tests/cohort/pipeline.h"
+
+namespace fristvagt {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(CompareTest, ReportsExactlyTheChangeMadeToARegime) {
+  testing::CohortPipeline run;
+  ASSERT_EQ(run.Simulate(600, 6, 7, 4), 0) << run.Read("simulate.err");
+  const fs::path shipped = fs::path(FRISTVAGT_TEST_SOURCE_DIR) / "rules/regimes";
+  const fs::path draft = run.Path("draft");
+  fs::copy(shipped, draft);
+  std::ifstream in(draft / "lab2016.toml");
+  std::stringstream text;
+  text << in.rdbuf();
+  in.close();
+  const std::string original = text.str();
+  std::string edited = original;
+  const size_t rule = edited.find("id = \"first_meeting\"");
+  ASSERT_NE(rule, std::string::npos);
+  const size_t due = edited.find("due = { days = 7 }", rule);
+  ASSERT_NE(due, std::string::npos);
+  ASSERT_LT(due, edited.find("[[rule]]", rule));
+  edited.replace(due, 18, "due = { days = 14 }");
+  std::ofstream(draft / "lab2016.toml") << edited;
+
+  ASSERT_EQ(run.ReplayToStateDir("state-a", shipped.string()), 0);
+  ASSERT_EQ(run.ReplayToStateDir("state-b", draft.string()), 0);
+  absl::StatusOr<cohort::ObligationSet> a = cohort::ReadStateDir(run.Path("state-a").string());
+  absl::StatusOr<cohort::ObligationSet> b = cohort::ReadStateDir(run.Path("state-b").string());
+  ASSERT_TRUE(a.ok() && b.ok()) << a.status() << b.status();
+  const cohort::Comparison c = cohort::CompareObligations(
+      *a, *b, [](std::string_view key) { return "h-" + std::to_string(key.size()); });
+
+  size_t first_meetings = 0, moved = 0, fewer_breaches = 0;
+  for (const cohort::CompareRow& row : c.rows) {
+    if (row.rule_id != "first_meeting") {
+      EXPECT_FALSE(row.Changed()) << row.rule_id << " in " << row.municipality_code;
+      continue;
+    }
+    first_meetings += row.obligations_a;
+    moved += row.changes[cohort::kDeadlineMoved];
+    fewer_breaches += row.breaches_a - row.breaches_b;
+    EXPECT_EQ(row.changes[cohort::kAppeared], 0u);
+    EXPECT_EQ(row.changes[cohort::kDisappeared], 0u);
+    EXPECT_EQ(row.obligations_a, row.obligations_b);
+    EXPECT_LE(row.breaches_b, row.breaches_a);
+    EXPECT_FALSE(row.examples[cohort::kDeadlineMoved].empty());
+  }
+  EXPECT_GE(first_meetings, 300u);
+  EXPECT_EQ(moved, first_meetings);  // every one: the cohort is all lab2016
+  EXPECT_GT(fewer_breaches, 0u);
+  EXPECT_EQ(c.obligations_a, c.obligations_b);
+
+  const std::string table = cohort::RenderComparison(c, "shipped", "draft");
+  EXPECT_NE(table.find("first_meeting"), std::string::npos) << table;
+  EXPECT_EQ(table.find("p-"), std::string::npos) << "person keys in clear:\n" << table;
+
+  // The same regimes on both sides: no differences.
+  const cohort::Comparison same = cohort::CompareObligations(*a, *a, [](std::string_view) { return ""; });
+  EXPECT_NE(cohort::RenderComparison(same, "a", "a").find("no differences"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace fristvagt
