@@ -62,15 +62,15 @@ std::vector<Transition> Diff(const rules::ObligationView* view, absl::Time now,
   if (status == v1::OPEN && view != nullptr) AddReminder(*view, now, record, &out);
   record->set_status(status);
   if (view != nullptr) {
-    record->set_rule_id(view->rule_id);
-    record->set_instance(view->instance);
+    record->set_rule_id(view->rule->id);
+    record->set_instance(view->instance.str());
     record->set_regime(view->regime->id);
     record->set_deadline(rules::FormatIsoDate(view->deadline));
     record->set_legal_ref(view->rule->legal_ref);
     record->set_severity(view->rule->severity == rules::SeverityLevel::kLegal ? v1::LEGAL
                                                                               : v1::INTENT);
     record->clear_cause_event_ids();
-    for (const auto& id : view->cause_event_ids) record->add_cause_event_ids(id);
+    for (const std::string* id : view->cause_event_ids) record->add_cause_event_ids(*id);
   }
   return out;
 }

@@ -110,13 +110,13 @@ Totals Run(const std::vector<Case>& cases, Fn evaluate) {
 }
 
 std::string Describe(const rules::ObligationView& v) {
-  std::string s = v.obligation_id + " " + v.rule_id + " " + v.instance + " " + v.regime->id + " " +
+  std::string s = v.obligation_id.str() + " " + std::string(v.rule_id) + " " + v.instance.str() + " " + v.regime->id + " " +
                   rules::FormatIsoDate(v.deadline) + " " + std::to_string(absl::ToUnixMicros(v.opened_at)) +
                   " " + std::to_string(absl::ToUnixMicros(v.due_at)) + " " +
                   std::to_string(static_cast<int>(v.status)) + " " + v.missing + " " +
                   (v.reports_missing ? "m" : "-");
   for (absl::Time r : v.reminders) s += " r" + std::to_string(absl::ToUnixMicros(r));
-  for (const auto& id : v.cause_event_ids) s += " c" + std::string(id);
+  for (const std::string* id : v.cause_event_ids) s += " c" + *id;
   return s;
 }
 

@@ -1,166 +1,192 @@
 #include "rules/conditions.h"
 
-#include <functional>
 #include <map>
 
-#include "rules/civil_time.h"
-#include "rules/matcher.h"
+#include "rules/day_number.h"
 
 namespace fristvagt::rules {
 
 namespace {
 
-using Predicate = std::function<bool(const ConditionContext&)>;
+using K = v1::CaseEvent::PayloadCase;
 
 // A pålæg issued at or before the trigger (an admission "of a person with a pålæg").
-bool HasPaalaeg(const ConditionContext& ctx) {
-  for (const Fact& fact : ctx.course.facts()) {
-    if (fact.occurred > ctx.trigger.occurred) break;
-    if (fact.payload == "education_order_issued") return true;
+bool HasPaalaeg(const PredicateContext& ctx) {
+  for (const CFact* f = ctx.course.begin; f != ctx.course.end; ++f) {
+    if (f->occurred > ctx.trigger.occurred) break;
+    if (f->kind == K::kEducationOrderIssued) return true;
   }
   return false;
 }
 
 // A pålæg issued on or before the deadline: one given after it cannot make the requirement
 // due in the past.
-bool PaalaegByDeadline(const ConditionContext& ctx) {
-  for (const Fact& fact : ctx.course.facts()) {
-    if (fact.payload == "education_order_issued" && fact.date <= ctx.deadline) return true;
+bool PaalaegByDeadline(const PredicateContext& ctx) {
+  for (const CFact* f = ctx.course.begin; f != ctx.course.end; ++f) {
+    if (f->kind == K::kEducationOrderIssued && f->day <= ctx.deadline) return true;
   }
   return false;
 }
 
-// Jobrettet indsats exists from the date in the regime parameter job_directed_effort_from
+// Jobrettet indsats exists from the date in the parameter job_directed_effort_from
 // (YYYYMMDD); one registered before that date exempts nothing.
-bool NotInJobDirectedEffort(const ConditionContext& ctx) {
-  const int from = Param(ctx, "job_directed_effort_from", 0);
+bool NotInJobDirectedEffort(const PredicateContext& ctx) {
+  const int from = ctx.rule.params.job_directed_effort_from;
   if (from == 0) return true;
-  const absl::CivilDay start(from / 10000, from / 100 % 100, from % 100);
-  if (ctx.trigger.date < start) return true;
+  const DayNumber start = ToDayNumber(absl::CivilDay(from / 10000, from / 100 % 100, from % 100));
+  if (ctx.trigger.day < start) return true;
   bool active = false;
-  for (const Fact& fact : ctx.course.facts()) {
-    if (fact.occurred > ctx.trigger.occurred) break;
-    if (fact.date < start) continue;
-    if (fact.payload == "job_directed_effort_started") active = true;
-    if (fact.payload == "job_directed_effort_ended") active = false;
+  for (const CFact* f = ctx.course.begin; f != ctx.course.end; ++f) {
+    if (f->occurred > ctx.trigger.occurred) break;
+    if (f->day < start) continue;
+    if (f->kind == K::kJobDirectedEffortStarted) active = true;
+    if (f->kind == K::kJobDirectedEffortEnded) active = false;
   }
   return !active;
 }
 
-// LAB: the test is for those without youth education and without a recent valid test.
-bool TestTargetGroup(const ConditionContext& ctx) {
-  const v1::FirstContact& contact = ctx.course.first_contact();
+absl::Time TimeOf(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+// LAB: the test is for those without youth education and without a recent valid test
+// (valid_test_max_age_months).
+bool TestTargetGroup(const PredicateContext& ctx) {
+  const v1::FirstContact& contact = ctx.course.start->event->first_contact();
   if (contact.has_youth_education()) return false;
   if (!contact.has_last_valid_test_at()) return true;
-  const int max_age = Param(ctx, "valid_test_max_age_months", 24);
-  const absl::CivilDay tested = LocalDate(ToAbslTime(contact.last_valid_test_at()));
-  return tested < AddMonths(ctx.course.start().date, -max_age);
+  const DayNumber tested = LocalDayNumber(TimeOf(contact.last_valid_test_at()));
+  return tested < AddMonthsTo(ctx.course.start->day, -ctx.rule.params.valid_test_max_age_months);
 }
 
-bool OnFirstMeetingDate(const ConditionContext& ctx) {
-  const Fact* meeting = ctx.course.FirstMeeting();
-  return meeting != nullptr && meeting->date == ctx.trigger.date;
-}
-
-bool WithinMonthsOfEducationStart(const ConditionContext& ctx) {
-  const Fact* start = ctx.course.EducationStartAt(ctx.trigger.occurred);
-  if (start == nullptr) return false;
-  return ctx.trigger.date <= AddMonths(start->date, Param(ctx, "months_after_start", 6));
-}
-
-// At an offer_ended: is any other offer still running?
-bool NoOtherOfferRunning(const ConditionContext& ctx) {
-  std::map<std::string, bool> running;
-  for (const Fact& fact : ctx.course.facts()) {
-    if (fact.occurred > ctx.trigger.occurred) break;
-    if (fact.payload == "offer_started") running[fact.event->offer_started().offer_id()] = true;
-    if (fact.payload == "offer_ended") running[fact.event->offer_ended().offer_id()] = false;
+bool OnFirstMeetingDate(const PredicateContext& ctx) {
+  for (const CFact* f = ctx.course.begin; f != ctx.course.end; ++f) {
+    if (f->kind == K::kMeetingHeld && f->day >= ctx.course.start->day) {
+      return f->day == ctx.trigger.day;
+    }
   }
-  for (const auto& [id, is_running] : running) {
-    if (is_running) return false;
+  return false;
+}
+
+// The trigger lies within months_after_start of the education start in force.
+bool WithinMonthsOfEducationStart(const PredicateContext& ctx) {
+  const CFact* start = ctx.course.EducationStartAt(ctx.trigger.occurred);
+  if (start == nullptr) return false;
+  return ctx.trigger.day <= AddMonthsTo(start->day, ctx.rule.params.months_after_start);
+}
+
+// At an offer_ended: is any other offer still running? (The last registration of each
+// offer id at or before the trigger decides.)
+bool NoOtherOfferRunning(const PredicateContext& ctx) {
+  const CFact* last = ctx.course.begin;
+  while (last != ctx.course.end && last->occurred <= ctx.trigger.occurred) ++last;
+  for (const CFact* f = ctx.course.begin; f != last; ++f) {
+    if (f->kind != K::kOfferStarted) continue;
+    const std::string& id = f->event->offer_started().offer_id();
+    bool running = true;
+    for (const CFact* g = f + 1; g != last; ++g) {
+      if (g->kind == K::kOfferStarted && g->event->offer_started().offer_id() == id) {
+        running = true;
+      } else if (g->kind == K::kOfferEnded && g->event->offer_ended().offer_id() == id) {
+        running = false;
+      }
+    }
+    if (running) return false;
   }
   return true;
 }
 
-// The trigger is the n-th unexplained move of the same step, n > the allowed number.
-bool UnexplainedPostponementsOverLimit(const ConditionContext& ctx) {
+// The trigger is the n-th unexplained move of the same step, n > max_unexplained_postponements.
+bool UnexplainedPostponementsOverLimit(const PredicateContext& ctx) {
   const auto step = ctx.trigger.event->education_order_deadline_changed().step();
   int count = 0;
-  for (const Fact& fact : ctx.course.facts()) {
-    if (fact.payload != "education_order_deadline_changed") continue;
-    const auto& change = fact.event->education_order_deadline_changed();
+  for (const CFact* f = ctx.course.begin; f != ctx.course.end; ++f) {
+    if (f->kind != K::kEducationOrderDeadlineChanged) continue;
+    const auto& change = f->event->education_order_deadline_changed();
     if (change.step() == step && !change.reason_documented()) ++count;
-    if (fact.event == ctx.trigger.event) break;
+    if (f->event == ctx.trigger.event) break;
   }
-  return count > Param(ctx, "max_unexplained_postponements", 1);
+  return count > ctx.rule.params.max_unexplained_postponements;
 }
 
 // A pålæg issued before the trigger and not yet ended by an education start.
-bool PaalaegActive(const ConditionContext& ctx) {
+bool PaalaegActive(const PredicateContext& ctx) {
   bool active = false;
-  for (const Fact& fact : ctx.course.facts()) {
-    if (fact.occurred >= ctx.trigger.occurred) break;
-    if (fact.payload == "education_order_issued") active = true;
-    if (fact.payload == "education_started") active = false;
+  for (const CFact* f = ctx.course.begin; f != ctx.course.end; ++f) {
+    if (f->occurred >= ctx.trigger.occurred) break;
+    if (f->kind == K::kEducationOrderIssued) active = true;
+    if (f->kind == K::kEducationStarted) active = false;
   }
   return active;
 }
 
 // A test taken at or before the trigger (a later test cannot make earlier information
 // incomplete).
-bool TestTaken(const ConditionContext& ctx) {
-  for (const Fact& fact : ctx.course.facts()) {
-    if (fact.occurred > ctx.trigger.occurred) break;
-    if (fact.payload == "test_completed") return true;
+bool TestTaken(const PredicateContext& ctx) {
+  for (const CFact* f = ctx.course.begin; f != ctx.course.end; ++f) {
+    if (f->occurred > ctx.trigger.occurred) break;
+    if (f->kind == K::kTestCompleted) return true;
   }
   return false;
 }
 
-bool HasActiveMentor(const ConditionContext& ctx) {
+bool HasActiveMentor(const PredicateContext& ctx) {
   bool active = false;
-  for (const Fact& fact : ctx.course.facts()) {
-    if (fact.occurred > ctx.now) break;
-    if (fact.payload == "mentor_granted") active = true;
-    if (fact.payload == "mentor_ended") active = false;
+  for (const CFact* f = ctx.course.begin; f != ctx.course.end; ++f) {
+    if (f->occurred > ctx.now) break;
+    if (f->kind == K::kMentorGranted) active = true;
+    if (f->kind == K::kMentorEnded) active = false;
   }
   return active;
 }
 
+bool InScope(const PredicateContext& ctx) { return ctx.course.InScope(); }
+
+struct Predicate {
+  PredicateFn fn;
+  std::vector<std::string_view> params;  // what fn reads of ResolvedParams
+};
+
 const std::map<std::string, Predicate, std::less<>>& Predicates() {
   static const auto* predicates = new std::map<std::string, Predicate, std::less<>>{
-      {"in_scope", [](const ConditionContext& ctx) { return ctx.course.InScope(); }},
-      {"has_paalaeg", HasPaalaeg},
-      {"paalaeg_by_deadline", PaalaegByDeadline},
-      {"paalaeg_active", PaalaegActive},
-      {"not_in_job_directed_effort", NotInJobDirectedEffort},
-      {"test_target_group", TestTargetGroup},
-      {"on_first_meeting_date", OnFirstMeetingDate},
-      {"within_months_of_education_start", WithinMonthsOfEducationStart},
-      {"no_other_offer_running", NoOtherOfferRunning},
-      {"unexplained_postponements_over_limit", UnexplainedPostponementsOverLimit},
-      {"test_taken", TestTaken},
-      {"has_active_mentor", HasActiveMentor},
+      {"in_scope", {InScope, {}}},
+      {"has_paalaeg", {HasPaalaeg, {}}},
+      {"paalaeg_by_deadline", {PaalaegByDeadline, {}}},
+      {"paalaeg_active", {PaalaegActive, {}}},
+      {"not_in_job_directed_effort", {NotInJobDirectedEffort, {"job_directed_effort_from"}}},
+      {"test_target_group", {TestTargetGroup, {"valid_test_max_age_months"}}},
+      {"on_first_meeting_date", {OnFirstMeetingDate, {}}},
+      {"within_months_of_education_start",
+       {WithinMonthsOfEducationStart, {"months_after_start"}}},
+      {"no_other_offer_running", {NoOtherOfferRunning, {}}},
+      {"unexplained_postponements_over_limit",
+       {UnexplainedPostponementsOverLimit, {"max_unexplained_postponements"}}},
+      {"test_taken", {TestTaken, {}}},
+      {"has_active_mentor", {HasActiveMentor, {}}},
   };
   return *predicates;
 }
 
-// Kept next to the predicates: each entry names what its function above calls Param() with.
-const std::map<std::string_view, std::vector<std::string_view>>& ParamTable() {
-  static const auto* table = new std::map<std::string_view, std::vector<std::string_view>>{
-      {"not_in_job_directed_effort", {"job_directed_effort_from"}},
-      {"test_target_group", {"valid_test_max_age_months"}},
-      {"within_months_of_education_start", {"months_after_start"}},
-      {"unexplained_postponements_over_limit", {"max_unexplained_postponements"}},
-  };
-  return *table;
+}  // namespace
+
+const std::set<std::string>& ConditionNames() {
+  static const auto* names = [] {
+    auto* set = new std::set<std::string>;
+    for (const auto& [name, predicate] : Predicates()) set->insert(name);
+    return set;
+  }();
+  return *names;
 }
 
-}  // namespace
+PredicateFn FindPredicate(std::string_view name) {
+  auto it = Predicates().find(name);
+  return it == Predicates().end() ? nullptr : it->second.fn;
+}
 
 const std::vector<std::string_view>& ParamsReadBy(std::string_view predicate) {
   static const std::vector<std::string_view> kNone;
-  auto it = ParamTable().find(predicate);
-  return it == ParamTable().end() ? kNone : it->second;
+  auto it = Predicates().find(predicate);
+  return it == Predicates().end() ? kNone : it->second.params;
 }
 
 std::vector<std::string_view> ParamsReadByKind(RuleKind kind) {
@@ -172,7 +198,9 @@ std::vector<std::string_view> ParamsReadByKind(RuleKind kind) {
 const std::set<std::string_view>& AllParamNames() {
   static const auto* names = [] {
     auto* set = new std::set<std::string_view>;
-    for (const auto& [name, params] : ParamTable()) set->insert(params.begin(), params.end());
+    for (const auto& [name, predicate] : Predicates()) {
+      set->insert(predicate.params.begin(), predicate.params.end());
+    }
     for (RuleKind kind : {RuleKind::kDeadline, RuleKind::kCount, RuleKind::kRecurring,
                           RuleKind::kCheck, RuleKind::kWindow}) {
       for (std::string_view p : ParamsReadByKind(kind)) set->insert(p);
@@ -182,25 +210,22 @@ const std::set<std::string_view>& AllParamNames() {
   return *names;
 }
 
-const std::set<std::string>& ConditionNames() {
-  static const auto* names = [] {
-    auto* set = new std::set<std::string>;
-    for (const auto& [name, predicate] : Predicates()) set->insert(name);
-    return set;
-  }();
-  return *names;
-}
-
-int Param(const ConditionContext& ctx, const std::string& name, int fallback) {
-  if (auto it = ctx.rule.params.find(name); it != ctx.rule.params.end()) return it->second;
-  if (auto it = ctx.regime.params.find(name); it != ctx.regime.params.end()) return it->second;
-  return fallback;
-}
-
-bool NamedConditionHolds(std::string_view name, const ConditionContext& ctx) {
-  const auto& predicates = Predicates();
-  auto it = predicates.find(name);
-  return it != predicates.end() && it->second(ctx);
+ResolvedParams ResolveParams(const Regime& regime, const RuleSpec& rule) {
+  auto param = [&](const std::string& name) -> std::optional<int> {
+    if (auto it = rule.params.find(name); it != rule.params.end()) return it->second;
+    if (auto it = regime.params.find(name); it != regime.params.end()) return it->second;
+    return std::nullopt;
+  };
+  ResolvedParams p;
+  p.job_directed_effort_from = param("job_directed_effort_from").value_or(0);
+  p.valid_test_max_age_months = param("valid_test_max_age_months").value_or(24);
+  p.months_after_start = param("months_after_start").value_or(6);
+  p.max_unexplained_postponements = param("max_unexplained_postponements").value_or(1);
+  // Read from the rule only, as before: a regime-wide cap would apply to every window.
+  if (auto it = rule.params.find("limit_months_after_education_start"); it != rule.params.end()) {
+    p.limit_months_after_education_start = it->second;
+  }
+  return p;
 }
 
 }  // namespace fristvagt::rules

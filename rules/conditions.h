@@ -1,32 +1,20 @@
 #pragma once
-// The named predicates a regime file may list under `conditions` and `require_if`. Each
-// answers one legal question about a course at a trigger; the list of names is shared with
-// the loader (KnownConditionNames) so check-rules rejects unknown ones.
+// The named predicates a regime file may list under `conditions`, `require_if` and
+// `reminder_if`: the legal questions about a course that the data format cannot say by itself
+// (docs/rules.md lists each with the parameters it reads). The loader resolves each name to
+// its function once (FindPredicate) and rejects unknown names and parameters nothing reads.
 
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "absl/time/time.h"
-#include "rules/course.h"
+#include "rules/compiled.h"
 #include "rules/regime.h"
 
 namespace fristvagt::rules {
 
-struct ConditionContext {
-  const Course& course;
-  const Fact& trigger;
-  const Regime& regime;
-  const RuleSpec& rule;
-  absl::Time now;
-  absl::CivilDay deadline;  // the obligation's deadline, before pauses
-};
-
-// A parameter from the rule, else the regime, else `fallback`.
-int Param(const ConditionContext& ctx, const std::string& name, int fallback);
-
-// Every name NamedConditionHolds knows; the loader rejects any other.
+// Every predicate name; the loader rejects any other.
 const std::set<std::string>& ConditionNames();
 
 // The parameters (the rule's `params`, else the regime's `[params]`) the named predicate
@@ -38,7 +26,7 @@ std::vector<std::string_view> ParamsReadByKind(RuleKind kind);
 // Every parameter any predicate or kind reads (what a regime's `[params]` may set).
 const std::set<std::string_view>& AllParamNames();
 
-// Evaluates the named predicate; an unknown name is false (check-rules prevents it).
-bool NamedConditionHolds(std::string_view name, const ConditionContext& ctx);
+// The parameters of `rule` in `regime` as the predicates read them.
+ResolvedParams ResolveParams(const Regime& regime, const RuleSpec& rule);
 
 }  // namespace fristvagt::rules

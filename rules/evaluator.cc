@@ -3,62 +3,312 @@
 #include <algorithm>
 #include <optional>
 
-#include "absl/strings/str_join.h"
-#include "rules/civil_time.h"
-#include "rules/conditions.h"
-#include "rules/course.h"
-#include "rules/holidays.h"
-#include "rules/matcher.h"
-#include "rules/stable_id.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "rules/compiled.h"
+#include "rules/day_number.h"
+#include "rules/reference/evaluator.h"
+
+// The evaluator over compiled regimes (rules/compiled.h). Its behaviour is that of the text
+// interpreter it replaced, kept as rules/reference/evaluator.cc: tests/rules/
+// compiled_vs_reference_test.cc and bench/rules_bench compare the two on every scenario and a
+// simulated cohort. Nothing here looks a name up: payloads are cases, fields descriptors,
+// predicates function pointers, dates day numbers.
 
 namespace fristvagt::rules {
 
 namespace {
 
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using K = v1::CaseEvent::PayloadCase;
+
+absl::Time TimeOf(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+// The set member of the payload oneof, through the generated accessors.
+const Message* PayloadMessage(const v1::CaseEvent& e) {
+  switch (e.payload_case()) {
+#define FRISTVAGT_PAYLOAD(Case, accessor) \
+  case K::Case:                           \
+    return &e.accessor();
+    FRISTVAGT_PAYLOAD(kFirstContact, first_contact)
+    FRISTVAGT_PAYLOAD(kMeetingHeld, meeting_held)
+    FRISTVAGT_PAYLOAD(kVisitationDecided, visitation_decided)
+    FRISTVAGT_PAYLOAD(kEducationOrderIssued, education_order_issued)
+    FRISTVAGT_PAYLOAD(kEducationOrderDeadlineChanged, education_order_deadline_changed)
+    FRISTVAGT_PAYLOAD(kEducationOrderStepCompleted, education_order_step_completed)
+    FRISTVAGT_PAYLOAD(kJobDirectedEffortStarted, job_directed_effort_started)
+    FRISTVAGT_PAYLOAD(kJobDirectedEffortEnded, job_directed_effort_ended)
+    FRISTVAGT_PAYLOAD(kTestNeedAssessed, test_need_assessed)
+    FRISTVAGT_PAYLOAD(kTestCompleted, test_completed)
+    FRISTVAGT_PAYLOAD(kCourseOffered, course_offered)
+    FRISTVAGT_PAYLOAD(kCoordinatingCaseworkerOffered, coordinating_caseworker_offered)
+    FRISTVAGT_PAYLOAD(kOfferStarted, offer_started)
+    FRISTVAGT_PAYLOAD(kOfferEnded, offer_ended)
+    FRISTVAGT_PAYLOAD(kNoShow, no_show)
+    FRISTVAGT_PAYLOAD(kContactAttempted, contact_attempted)
+    FRISTVAGT_PAYLOAD(kSanctionDecided, sanction_decided)
+    FRISTVAGT_PAYLOAD(kCvPublished, cv_published)
+    FRISTVAGT_PAYLOAD(kJobseekerRegistered, jobseeker_registered)
+    FRISTVAGT_PAYLOAD(kPlanUpdated, plan_updated)
+    FRISTVAGT_PAYLOAD(kEducationAdmitted, education_admitted)
+    FRISTVAGT_PAYLOAD(kDutyAssessed, duty_assessed)
+    FRISTVAGT_PAYLOAD(kInstitutionInformed, institution_informed)
+    FRISTVAGT_PAYLOAD(kEducationStarted, education_started)
+    FRISTVAGT_PAYLOAD(kMentorGranted, mentor_granted)
+    FRISTVAGT_PAYLOAD(kMentorEnded, mentor_ended)
+    FRISTVAGT_PAYLOAD(kDropoutRiskReported, dropout_risk_reported)
+    FRISTVAGT_PAYLOAD(kDropoutRiskHandled, dropout_risk_handled)
+    FRISTVAGT_PAYLOAD(kEducationDropped, education_dropped)
+    FRISTVAGT_PAYLOAD(kAbsenceStarted, absence_started)
+    FRISTVAGT_PAYLOAD(kAbsenceEnded, absence_ended)
+    FRISTVAGT_PAYLOAD(kBenefitEnded, benefit_ended)
+    FRISTVAGT_PAYLOAD(kCaseworkerChanged, caseworker_changed)
+    FRISTVAGT_PAYLOAD(kRegistrationVoided, registration_voided)
+    FRISTVAGT_PAYLOAD(kPersonErased, person_erased)
+#undef FRISTVAGT_PAYLOAD
+    default:
+      return nullptr;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Typed field access through the descriptors resolved at load (no name lookups).
+
+int64_t IntOf(const Message& m, const FieldDescriptor* f, int index) {
+  const auto* r = m.GetReflection();
+  const bool rep = f->is_repeated();
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_BOOL:
+      return rep ? r->GetRepeatedBool(m, f, index) : r->GetBool(m, f);
+    case FieldDescriptor::CPPTYPE_ENUM:
+      return rep ? r->GetRepeatedEnumValue(m, f, index) : r->GetEnumValue(m, f);
+    case FieldDescriptor::CPPTYPE_INT32:
+      return rep ? r->GetRepeatedInt32(m, f, index) : r->GetInt32(m, f);
+    case FieldDescriptor::CPPTYPE_INT64:
+      return rep ? r->GetRepeatedInt64(m, f, index) : r->GetInt64(m, f);
+    default:
+      return 0;
+  }
+}
+
+bool IsText(const FieldDescriptor* f) { return f->cpp_type() == FieldDescriptor::CPPTYPE_STRING; }
+
+const std::string& TextOf(const Message& m, const FieldDescriptor* f, int index,
+                          std::string* scratch) {
+  const auto* r = m.GetReflection();
+  return f->is_repeated() ? r->GetRepeatedStringReference(m, f, index, scratch)
+                          : r->GetStringReference(m, f, scratch);
+}
+
+// The value as the text interpreter rendered it equals condition value `i`.
+bool ValueEquals(const Message& m, const FieldDescriptor* f, int index, const CompiledCondition& c,
+                 size_t i) {
+  if (IsText(f)) {
+    std::string scratch;
+    return i < c.texts.size() && TextOf(m, f, index, &scratch) == c.texts[i];
+  }
+  return i < c.ints.size() && IntOf(m, f, index) == c.ints[i];
+}
+
+size_t ValueCount(const CompiledCondition& c) { return c.ints.size() + c.texts.size(); }
+
+// The enum value's name (or the text, or the number) equals `key`: "$instance" conditions.
+bool ValueEqualsKey(const Message& m, const FieldDescriptor* f, std::string_view key) {
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_ENUM: {
+      const auto* value = f->enum_type()->FindValueByNumber(static_cast<int>(IntOf(m, f, 0)));
+      return value != nullptr ? value->name() == key : key.empty();
+    }
+    case FieldDescriptor::CPPTYPE_STRING: {
+      std::string scratch;
+      return TextOf(m, f, 0, &scratch) == key;
+    }
+    default:
+      return absl::StrCat(IntOf(m, f, 0)) == key;
+  }
+}
+
+// Field `f` of `a` equals field `g` of `b` (same type; the loader checked).
+bool SameValue(const Message& a, const FieldDescriptor* f, const Message& b,
+               const FieldDescriptor* g) {
+  if (f->cpp_type() != g->cpp_type()) return false;
+  if (IsText(f)) {
+    std::string s1, s2;
+    return TextOf(a, f, 0, &s1) == TextOf(b, g, 0, &s2);
+  }
+  // The text form rendered a message field as "" on both sides: equal.
+  if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) return true;
+  return IntOf(a, f, 0) == IntOf(b, g, 0);
+}
+
+// Documentation is present: a bool true, a string non-empty (and not "false"/"0"), a message
+// set, an integer non-zero, an enum always (as the text form's "present" was).
+bool FieldIsPresent(const Message& m, const FieldDescriptor* f) {
+  if (f == nullptr || f->is_repeated()) return false;
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_MESSAGE:
+      return m.GetReflection()->HasField(m, f);
+    case FieldDescriptor::CPPTYPE_STRING: {
+      std::string scratch;
+      const std::string& text = TextOf(m, f, 0, &scratch);
+      return !text.empty() && text != "false" && text != "0";
+    }
+    case FieldDescriptor::CPPTYPE_ENUM:
+      return true;
+    default:
+      return IntOf(m, f, 0) != 0;
+  }
+}
+
+bool ConditionHolds(const CompiledCondition& c, const CFact& candidate, const CFact* trigger,
+                    std::string_view instance) {
+  const Message& payload = *candidate.payload;
+  const FieldDescriptor* f = c.field;
+  if (f->is_repeated()) {
+    const int size = payload.GetReflection()->FieldSize(payload, f);
+    for (int i = 0; i < size; ++i) {
+      if (ValueCount(c) > 0 && ValueEquals(payload, f, i, c, 0)) return true;
+    }
+    return false;
+  }
+  using Op = FieldCondition::Op;
+  switch (c.op) {
+    case Op::kEquals:
+    case Op::kContains:
+      return ValueCount(c) > 0 && ValueEquals(payload, f, 0, c, 0);
+    case Op::kIn:
+      for (size_t i = 0; i < ValueCount(c); ++i) {
+        if (ValueEquals(payload, f, 0, c, i)) return true;
+      }
+      return false;
+    case Op::kNot:
+      return ValueCount(c) == 0 || !ValueEquals(payload, f, 0, c, 0);
+    case Op::kAtLeast:
+      return !c.ints.empty() && IntOf(payload, f, 0) >= c.ints[0];
+    case Op::kEqualsInstance:
+      return ValueEqualsKey(payload, f, instance);
+    case Op::kSameAsTrigger: {
+      if (trigger == nullptr) return true;
+      const int index = trigger->kind - kFirstPayloadCase;
+      const FieldDescriptor* g = index >= 0 && index < 64 ? c.same_field[index] : nullptr;
+      if (g == nullptr || g->is_repeated()) return false;
+      return SameValue(payload, f, *trigger->payload, g);
+    }
+  }
+  return false;
+}
+
+bool MatchesPayload(const CompiledMatcher& m, const CFact& candidate, const CFact* trigger,
+                    std::string_view instance) {
+  if (candidate.kind != m.payload_case) return false;
+  for (const CompiledCondition& c : m.where) {
+    if (!ConditionHolds(c, candidate, trigger, instance)) return false;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Facts and courses.
+
+// What a course end waives, per rule category (rules.md §3): the earliest waiving fact.
+struct CourseEnds {
+  const CFact* waiver[3] = {nullptr, nullptr, nullptr};  // indexed by Category
+  // The first benefit_ended of any reason, and the first not for EDUCATION: a trigger after
+  // it opens nothing (education rules survive an EDUCATION end).
+  absl::Time any_end = absl::InfiniteFuture();
+  absl::Time non_education_end = absl::InfiniteFuture();
+};
+
+struct Course : CourseView {
+  CourseEnds ends;
+  StableIdHasher id_prefix;  // person key and course id hashed
+};
+
+struct EvalContext {
+  std::string_view person_key;
+  const Catalog& catalog;
+  absl::Time now;
+  DayNumber today;
+};
+
 // Everything one evaluation of one rule instance needs.
 struct InstanceContext {
-  const std::string& person_key;
-  const Catalog& catalog;
+  const EvalContext& eval;
   const Course& course;
   const Regime& regime;
-  const RuleSpec& rule;
-  const Fact& trigger;
-  std::string instance;
-  absl::Time now;
-  std::string match_key = {};  // what "$instance" conditions compare with (a pålæg step)
-  // When the obligation opened, if not at the trigger (a pålæg deadline moved after its breach
-  // opens a new obligation when the move is recorded).
+  const RuleSpec& spec;
+  const CompiledRule& rule;
+  const CFact& trigger;
+  InstanceKey instance;
+  std::string_view match_key = {};  // what "$instance" conditions compare with (a pålæg step)
   absl::Time opened_at = absl::InfinitePast();
   absl::Time OpenedAt() const {
     return opened_at == absl::InfinitePast() ? trigger.occurred : opened_at;
   }
 };
 
-// The latest event of the trigger's kind before the trigger.
-const Fact* PreviousOfKind(const Course& course, const Fact& trigger) {
-  const Fact* previous = nullptr;
-  for (const Fact& fact : course.facts()) {
-    if (fact.occurred >= trigger.occurred || fact.event == trigger.event) break;
-    if (fact.payload == trigger.payload) previous = &fact;
+void BuildCourse(std::string_view person_key, Course& c) {
+  for (const CFact* f = c.begin; f != c.end; ++f) {
+    c.payloads |= PayloadBit(f->kind);
+    if (f->kind == K::kAbsenceStarted && f->event->absence_started().kind() == v1::BARSEL) {
+      if (c.barsel.empty() || c.barsel.back().to.has_value()) c.barsel.push_back({f->day, {}});
+    } else if (f->kind == K::kAbsenceEnded && f->event->absence_ended().kind() == v1::BARSEL &&
+               !c.barsel.empty() && !c.barsel.back().to.has_value()) {
+      c.barsel.back().to = f->day;
+    }
+    bool waives[3] = {false, false, false};
+    if (f->kind == K::kBenefitEnded) {
+      const bool education = f->event->benefit_ended().reason() == v1::EDUCATION;
+      waives[static_cast<int>(Category::kContact)] = true;
+      waives[static_cast<int>(Category::kCase)] = true;
+      waives[static_cast<int>(Category::kEducation)] = !education;
+      c.ends.any_end = std::min(c.ends.any_end, f->occurred);
+      if (!education) c.ends.non_education_end = std::min(c.ends.non_education_end, f->occurred);
+    } else if (f->kind == K::kEducationStarted) {
+      waives[static_cast<int>(Category::kContact)] = true;
+    }
+    for (int cat = 0; cat < 3; ++cat) {
+      if (waives[cat] && (c.ends.waiver[cat] == nullptr || f->day < c.ends.waiver[cat]->day)) {
+        c.ends.waiver[cat] = f;
+      }
+    }
+  }
+  c.id_prefix.Add(person_key);
+  c.id_prefix.EndPart();
+  c.id_prefix.Add(c.start->id());
+  c.id_prefix.EndPart();
+}
+
+// ---------------------------------------------------------------------------------------------
+// One rule instance.
+
+const CFact* PreviousOfKind(const Course& course, const CFact& trigger) {
+  const CFact* previous = nullptr;
+  for (const CFact* f = course.begin; f != course.end; ++f) {
+    if (f->occurred >= trigger.occurred || f->event == trigger.event) break;
+    if (f->kind == trigger.kind) previous = f;
   }
   return previous;
 }
 
-const Fact* LastNoShowBefore(const Course& course, absl::Time t) {
-  const Fact* last = nullptr;
-  for (const Fact& fact : course.facts()) {
-    if (fact.occurred > t) break;
-    if (fact.payload == "no_show") last = &fact;
+const CFact* LastNoShowBefore(const Course& course, absl::Time t) {
+  const CFact* last = nullptr;
+  for (const CFact* f = course.begin; f != course.end; ++f) {
+    if (f->occurred > t) break;
+    if (f->kind == K::kNoShow) last = f;
   }
   return last;
 }
 
-bool TimingHolds(EventMatcher::When when, const Fact& candidate, const InstanceContext& ctx) {
-  const Fact& trigger = ctx.trigger;
+bool TimingHolds(EventMatcher::When when, const CFact& candidate, const InstanceContext& ctx) {
+  const CFact& trigger = ctx.trigger;
   if (candidate.event == trigger.event) return false;
   switch (when) {
     case EventMatcher::When::kOnOrAfterTriggerDate:
-      return candidate.date >= trigger.date;
+      return candidate.day >= trigger.day;
     case EventMatcher::When::kAnyTime:
       return true;
     case EventMatcher::When::kAfterTrigger:
@@ -66,11 +316,11 @@ bool TimingHolds(EventMatcher::When when, const Fact& candidate, const InstanceC
     case EventMatcher::When::kBeforeTrigger:
       return candidate.occurred < trigger.occurred;
     case EventMatcher::When::kSincePreviousTrigger: {
-      const Fact* previous = PreviousOfKind(ctx.course, trigger);
+      const CFact* previous = PreviousOfKind(ctx.course, trigger);
       return previous == nullptr || candidate.occurred > previous->occurred;
     }
     case EventMatcher::When::kSinceLastNoShow: {
-      const Fact* no_show = LastNoShowBefore(ctx.course, trigger.occurred);
+      const CFact* no_show = LastNoShowBefore(ctx.course, trigger.occurred);
       return no_show != nullptr && candidate.occurred >= no_show->occurred &&
              candidate.occurred <= trigger.occurred;
     }
@@ -79,196 +329,126 @@ bool TimingHolds(EventMatcher::When when, const Fact& candidate, const InstanceC
 }
 
 // The first fact (in occurred order) that any matcher accepts.
-const Fact* FirstMatch(const std::vector<EventMatcher>& matchers, const InstanceContext& ctx) {
-  for (const Fact& fact : ctx.course.facts()) {
-    for (const EventMatcher& m : matchers) {
-      if (MatchesPayload(m, fact, &ctx.trigger, ctx.match_key) && TimingHolds(m.when, fact, ctx)) {
-        return &fact;
+const CFact* FirstMatch(const std::vector<CompiledMatcher>& matchers, const InstanceContext& ctx) {
+  if (matchers.empty()) return nullptr;
+  for (const CFact* f = ctx.course.begin; f != ctx.course.end; ++f) {
+    for (const CompiledMatcher& m : matchers) {
+      if (MatchesPayload(m, *f, &ctx.trigger, ctx.match_key) && TimingHolds(m.when, *f, ctx)) {
+        return f;
       }
     }
   }
   return nullptr;
 }
 
-std::vector<const Fact*> SelectTriggers(const Course& course, const RuleSpec& rule) {
-  std::vector<const Fact*> matches;
-  for (const Fact& fact : course.facts()) {
-    if (fact.payload == "first_contact" && fact.event != course.start().event) continue;
-    if (fact.date < course.start().date && fact.payload != "first_contact") continue;
-    if (MatchesPayload(rule.trigger.matcher, fact, nullptr, "")) matches.push_back(&fact);
-  }
-  switch (rule.trigger.select) {
-    case TriggerSpec::Select::kFirst:
-      if (matches.size() > 1) matches.resize(1);
-      break;
-    case TriggerSpec::Select::kEveryButFirst:
-      if (!matches.empty()) matches.erase(matches.begin());
-      break;
-    case TriggerSpec::Select::kEvery:
-      break;
-  }
-  return matches;
-}
-
-// §3: after a benefit end, new triggers open nothing (education rules survive an EDUCATION
-// end); the same events waive obligations that are still open.
-std::optional<absl::CivilDay> CourseEndWaiver(const Course& course, const RuleSpec& rule,
-                                              const Fact** waiver) {
-  std::optional<absl::CivilDay> earliest;
-  for (const Fact& fact : course.facts()) {
-    bool waives = false;
-    if (fact.payload == "benefit_ended") {
-      waives = rule.category != Category::kEducation ||
-               fact.event->benefit_ended().reason() != v1::EDUCATION;
-    } else if (fact.payload == "education_started") {
-      waives = rule.category == Category::kContact;
-    }
-    if (waives && (!earliest.has_value() || fact.date < *earliest)) {
-      earliest = fact.date;
-      *waiver = &fact;
-    }
-  }
-  return earliest;
-}
-
-// A later regime that repeals this rule waives its open obligations on its first day.
-std::optional<absl::CivilDay> RepealDate(const Catalog& catalog, const Regime& regime,
-                                         const std::string& rule_id) {
-  for (const Regime& later : catalog.regimes) {
-    if (later.valid_from <= regime.valid_from) continue;
-    if (std::find(later.repeals.begin(), later.repeals.end(), rule_id) != later.repeals.end()) {
-      return later.valid_from;
-    }
-  }
-  return std::nullopt;
-}
-
 // BARSEL moves the deadline later by the absence days inside the open window, repeated until
 // the window stops growing into further absence.
-absl::CivilDay ApplyPauses(const Course& course, absl::CivilDay from, absl::CivilDay deadline,
-                           absl::CivilDay today) {
-  const std::vector<DayPeriod> periods = course.BarselPeriods();
-  if (periods.empty()) return deadline;
-  absl::CivilDay moved = deadline;
+DayNumber ApplyPauses(const Course& course, DayNumber from, DayNumber deadline, DayNumber today) {
+  if (course.barsel.empty()) return deadline;
+  DayNumber moved = deadline;
   for (int round = 0; round < 64; ++round) {
     int paused = 0;
-    for (const DayPeriod& p : periods) {
-      const absl::CivilDay end = p.to.value_or(std::max(today + 1, p.from + 1));
-      const absl::CivilDay lo = std::max(p.from, from);
-      const absl::CivilDay hi = std::min(end, moved + 1);
-      if (hi > lo) paused += static_cast<int>(hi - lo);
+    for (const DayNumberPeriod& p : course.barsel) {
+      const DayNumber end = p.to.value_or(std::max(today + 1, p.from + 1));
+      const DayNumber lo = std::max(p.from, from);
+      const DayNumber hi = std::min(end, moved + 1);
+      if (hi > lo) paused += hi - lo;
     }
-    const absl::CivilDay next = deadline + paused;
+    const DayNumber next = deadline + paused;
     if (next == moved) break;
     moved = next;
   }
   return moved;
 }
 
-int CheckGrace(const InstanceContext& ctx) {
-  return ctx.rule.check_grace_days.value_or(ctx.regime.defaults.check_grace_days);
-}
-
-int BreachGrace(const InstanceContext& ctx) {
-  return ctx.rule.breach_grace_days.value_or(ctx.regime.defaults.breach_grace_days);
-}
-
-std::optional<absl::CivilDay> BaseDeadline(const InstanceContext& ctx) {
-  const DueSpec& due = ctx.rule.due;
-  const absl::CivilDay from = ctx.trigger.date;
-  if (ctx.rule.kind == RuleKind::kCheck) return from;
-  if (!due.field.empty()) {
-    const std::optional<absl::Time> at = FieldTime(*ctx.trigger.event, due.field);
-    if (!at.has_value()) return std::nullopt;
-    return std::max(LocalDate(*at), from + due.min_days_after);
+std::optional<DayNumber> BaseDeadline(const InstanceContext& ctx) {
+  const DayNumber from = ctx.trigger.day;
+  if (ctx.spec.kind == RuleKind::kCheck) return from;
+  if (!ctx.spec.due.field.empty()) {
+    const FieldDescriptor* f = ctx.rule.due_field;
+    const Message& payload = *ctx.trigger.payload;
+    if (f == nullptr || payload.GetDescriptor() != f->containing_type() ||
+        !payload.GetReflection()->HasField(payload, f)) {
+      return std::nullopt;
+    }
+    const auto& ts = static_cast<const google::protobuf::Timestamp&>(
+        payload.GetReflection()->GetMessage(payload, f));
+    return std::max(LocalDayNumber(TimeOf(ts)), from + ctx.spec.due.min_days_after);
   }
-  return AddDays(AddMonths(from, due.months), due.days);
+  return AddMonthsTo(from, ctx.spec.due.months) + ctx.spec.due.days;
 }
 
-std::vector<absl::Time> ReminderMoments(const InstanceContext& ctx, absl::CivilDay deadline,
-                                        absl::Time due_at) {
-  std::vector<absl::Time> moments;
-  if (ctx.rule.kind == RuleKind::kCheck) return moments;
-  if (ctx.rule.reminder_at_start) moments.push_back(ctx.OpenedAt());
-  const std::vector<int>& leads = ctx.rule.reminder_leads_days.empty()
-                                      ? ctx.regime.defaults.reminder_leads_days
-                                      : ctx.rule.reminder_leads_days;
-  const int hour = ctx.rule.reminder_hour.value_or(ctx.regime.defaults.reminder_hour);
-  if (!ctx.rule.reminder_if.empty()) {
-    const ConditionContext cc{ctx.course, ctx.trigger, ctx.regime, ctx.rule, ctx.now, deadline};
-    if (!NamedConditionHolds(ctx.rule.reminder_if, cc)) return moments;
+void ReminderMoments(const InstanceContext& ctx, DayNumber deadline, absl::Time due_at,
+                     ObligationView& ob) {
+  if (ctx.spec.kind == RuleKind::kCheck) return;
+  auto& moments = ob.reminders;
+  if (ctx.spec.reminder_at_start) moments.push_back(ctx.OpenedAt());
+  if (ctx.rule.reminder_if != nullptr) {
+    const PredicateContext pc{ctx.course, ctx.trigger, ctx.rule, ctx.eval.now, deadline};
+    if (!ctx.rule.reminder_if(pc)) return;
   }
-  for (int lead : leads) {
+  for (int lead : ctx.rule.reminder_leads) {
     // A reminder on a weekend or public holiday moves to the previous working day, so the
     // caseworker still has it before the deadline; breaches never move.
-    const absl::Time at = LocalMoment(PreviousWorkingDay(deadline - lead), hour);
+    const absl::Time at =
+        LocalMomentOf(PreviousWorkingDayNumber(deadline - lead), ctx.rule.reminder_hour);
     if (at >= ctx.OpenedAt() && at < due_at) moments.push_back(at);
   }
   std::sort(moments.begin(), moments.end());
   moments.erase(std::unique(moments.begin(), moments.end()), moments.end());
-  return moments;
 }
 
-// A check's documentation: the trigger's own fields, or a later registration of the same
-// kind that carries them.
-struct CheckResult {
-  std::vector<std::string> missing;
-  const Fact* met = nullptr;
-};
-
 // A later registration corrects the trigger only if it is about the same thing: every *_id
-// field (offer_id, institution_id) is equal, except the ones the check requires (a missing
-// institution number is corrected by registering it).
-bool SameIdentity(const Fact& a, const Fact& b, const std::vector<std::string>& required) {
-  const google::protobuf::Message* payload = PayloadOf(*a.event);
-  if (payload == nullptr) return false;
-  const auto* descriptor = payload->GetDescriptor();
-  for (int i = 0; i < descriptor->field_count(); ++i) {
-    const std::string& name = descriptor->field(i)->name();
-    if (name.size() < 3 || name.compare(name.size() - 3, 3, "_id") != 0) continue;
-    if (std::find(required.begin(), required.end(), name) != required.end()) continue;
-    if (FieldText(*a.event, name) != FieldText(*b.event, name)) return false;
+// field (offer_id, institution_id) is equal, except the ones the check requires.
+bool SameIdentity(const CFact& a, const CFact& b, const CompiledRule& rule,
+                  const FieldDescriptor* const* required, size_t required_count) {
+  for (const FieldDescriptor* f : rule.identity_fields) {
+    if (std::find(required, required + required_count, f) != required + required_count) continue;
+    if (f->is_repeated()) continue;  // the text form compared "no value" with "no value"
+    if (!SameValue(*a.payload, f, *b.payload, f)) return false;
   }
   return true;
 }
 
-CheckResult EvaluateRequirements(const InstanceContext& ctx) {
-  CheckResult result;
-  std::vector<std::string> required = ctx.rule.require;
+// A check's documentation: the trigger's own fields, or a later registration of the same kind
+// that carries them.
+const CFact* EvaluateRequirements(const InstanceContext& ctx, std::string* missing) {
+  const FieldDescriptor* required[16];
+  size_t count = 0;
+  for (const FieldDescriptor* f : ctx.rule.require) {
+    if (count < 16) required[count++] = f;
+  }
   for (const auto& [field, predicate] : ctx.rule.require_if) {
-    ConditionContext cc{ctx.course, ctx.trigger, ctx.regime, ctx.rule, ctx.now, ctx.trigger.date};
-    if (NamedConditionHolds(predicate, cc)) required.push_back(field);
+    const PredicateContext pc{ctx.course, ctx.trigger, ctx.rule, ctx.eval.now, ctx.trigger.day};
+    if (count < 16 && predicate != nullptr && predicate(pc)) required[count++] = field;
   }
-  for (const std::string& field : required) {
-    if (!FieldIsPresent(*ctx.trigger.event, field)) result.missing.push_back(field);
+  bool complete = true;
+  for (size_t i = 0; i < count; ++i) {
+    if (FieldIsPresent(*ctx.trigger.payload, required[i])) continue;
+    complete = false;
+    if (!missing->empty()) missing->append(", ");
+    missing->append(required[i] == nullptr ? "" : required[i]->name());
   }
-  if (required.empty()) return result;
-  if (result.missing.empty()) {
-    result.met = &ctx.trigger;
-    return result;
+  if (count == 0) return nullptr;
+  if (complete) return &ctx.trigger;
+  for (const CFact* f = ctx.course.begin; f != ctx.course.end; ++f) {
+    if (f->kind != ctx.trigger.kind || f->occurred <= ctx.trigger.occurred) continue;
+    if (!SameIdentity(*f, ctx.trigger, ctx.rule, required, count)) continue;
+    bool all = true;
+    for (size_t i = 0; i < count && all; ++i) all = FieldIsPresent(*f->payload, required[i]);
+    if (all) return f;
   }
-  for (const Fact& fact : ctx.course.facts()) {
-    if (fact.payload != ctx.trigger.payload || fact.occurred <= ctx.trigger.occurred) continue;
-    if (!SameIdentity(fact, ctx.trigger, required)) continue;
-    const bool complete = std::all_of(required.begin(), required.end(), [&](const auto& f) {
-      return FieldIsPresent(*fact.event, f);
-    });
-    if (complete) {
-      result.met = &fact;
-      break;
-    }
-  }
-  return result;
+  return nullptr;
 }
 
 // The fact that meets a count rule: the min_count-th match inside the window.
-const Fact* CountMet(const InstanceContext& ctx, absl::CivilDay deadline) {
+const CFact* CountMet(const InstanceContext& ctx, DayNumber deadline) {
   int seen = 0;
-  for (const Fact& fact : ctx.course.facts()) {
-    if (fact.date < ctx.trigger.date || fact.date > deadline) continue;
-    for (const EventMatcher& m : ctx.rule.met_by) {
-      if (MatchesPayload(m, fact, &ctx.trigger, ctx.match_key)) {
-        if (++seen >= ctx.rule.min_count) return &fact;
+  for (const CFact* f = ctx.course.begin; f != ctx.course.end; ++f) {
+    if (f->day < ctx.trigger.day || f->day > deadline) continue;
+    for (const CompiledMatcher& m : ctx.rule.met_by) {
+      if (MatchesPayload(m, *f, &ctx.trigger, ctx.match_key)) {
+        if (++seen >= ctx.spec.min_count) return f;
         break;
       }
     }
@@ -276,126 +456,126 @@ const Fact* CountMet(const InstanceContext& ctx, absl::CivilDay deadline) {
   return nullptr;
 }
 
-v1::ObligationStatus StatusAt(const InstanceContext& ctx, const ObligationView& ob, const Fact* met,
-                              std::optional<absl::CivilDay> waived_on) {
-  const bool is_window = ctx.rule.kind == RuleKind::kWindow;
+v1::ObligationStatus StatusAt(const InstanceContext& ctx, DayNumber deadline, absl::Time due_at,
+                              const CFact* met, std::optional<DayNumber> waived_on) {
+  const bool is_window = ctx.spec.kind == RuleKind::kWindow;
+  const absl::Time now = ctx.eval.now;
   // A check counts as met in time when documented within its grace days.
-  const absl::CivilDay on_time =
-      ctx.rule.kind == RuleKind::kCheck ? ob.deadline + CheckGrace(ctx) : ob.deadline;
-  if (met != nullptr && met->date <= on_time &&
-      (!waived_on.has_value() || met->date <= *waived_on)) {
+  const DayNumber on_time =
+      ctx.spec.kind == RuleKind::kCheck ? deadline + ctx.rule.check_grace : deadline;
+  if (met != nullptr && met->day <= on_time && (!waived_on.has_value() || met->day <= *waived_on)) {
     return v1::MET;
   }
-  if (waived_on.has_value() && *waived_on <= ob.deadline) return v1::WAIVED;
-  if (is_window) return ctx.now >= ob.due_at ? v1::MET : v1::OPEN;
-  if (met != nullptr && met->date > on_time) {
-    return ctx.rule.resolvable ? v1::MET_LATE : v1::BREACHED;
+  if (waived_on.has_value() && *waived_on <= deadline) return v1::WAIVED;
+  if (is_window) return now >= due_at ? v1::MET : v1::OPEN;
+  if (met != nullptr && met->day > on_time) {
+    return ctx.spec.resolvable ? v1::MET_LATE : v1::BREACHED;
   }
-  return ctx.now >= ob.due_at ? v1::BREACHED : v1::OPEN;
+  return now >= due_at ? v1::BREACHED : v1::OPEN;
 }
 
-std::optional<ObligationView> EvaluateInstance(const InstanceContext& ctx,
-                                               std::optional<absl::CivilDay> deadline_override) {
-  std::optional<absl::CivilDay> base =
+ObligationId IdOf(const InstanceContext& ctx, const InstanceKey& instance) {
+  StableIdHasher hasher = ctx.course.id_prefix;
+  hasher.Add(ctx.spec.id);
+  hasher.EndPart();
+  instance.HashInto(hasher);
+  hasher.EndPart();
+  return {hasher.a(), hasher.b()};
+}
+
+bool EvaluateInstance(const InstanceContext& ctx, std::optional<DayNumber> deadline_override,
+                      ObligationView& ob, DayNumber* deadline_out) {
+  const std::optional<DayNumber> base =
       deadline_override.has_value() ? deadline_override : BaseDeadline(ctx);
-  if (!base.has_value()) return std::nullopt;
-  ConditionContext cc{ctx.course, ctx.trigger, ctx.regime, ctx.rule, ctx.now, *base};
-  for (const std::string& name : ctx.rule.conditions) {
-    if (!NamedConditionHolds(name, cc)) return std::nullopt;
+  if (!base.has_value()) return false;
+  const PredicateContext pc{ctx.course, ctx.trigger, ctx.rule, ctx.eval.now, *base};
+  for (PredicateFn predicate : ctx.rule.conditions) {
+    if (predicate == nullptr || !predicate(pc)) return false;
   }
-  ObligationView ob;
-  ob.rule_id = ctx.rule.id;
+  const RuleKind kind = ctx.spec.kind;
+  DayNumber deadline = *base;
+  if (ctx.spec.pausable) deadline = ApplyPauses(ctx.course, ctx.trigger.day, *base, ctx.eval.today);
+  const absl::Time due_at = kind == RuleKind::kCheck    ? BreachMomentOf(deadline, ctx.rule.check_grace)
+                            : kind == RuleKind::kWindow ? BreachMomentOf(deadline, 0)
+                                                        : BreachMomentOf(deadline, ctx.rule.breach_grace);
+  // The visitation group that matters is the one in force when the requirement falls due.
+  if (ctx.rule.groups != 0) {
+    const absl::Time at = kind == RuleKind::kCheck
+                              ? ctx.trigger.occurred
+                              : std::min(ctx.eval.now, due_at - absl::Nanoseconds(1));
+    const v1::VisitationGroup group = ctx.course.GroupAt(at);
+    if ((ctx.rule.groups & (1u << group)) == 0) return false;
+  }
+  ob.rule_id = ctx.spec.id;
   ob.instance = ctx.instance;
   ob.regime = &ctx.regime;
-  ob.rule = &ctx.rule;
-  ob.obligation_id = StableId({ctx.person_key, ctx.course.id(), ctx.rule.id, ctx.instance});
+  ob.rule = &ctx.spec;
+  ob.obligation_id = IdOf(ctx, ctx.instance);
   ob.opened_at = ctx.OpenedAt();
-  ob.deadline = *base;
-  if (ctx.rule.pausable) {
-    ob.deadline = ApplyPauses(ctx.course, ctx.trigger.date, *base, LocalDate(ctx.now));
-  }
-  ob.due_at = ctx.rule.kind == RuleKind::kCheck    ? BreachMoment(ob.deadline, CheckGrace(ctx))
-              : ctx.rule.kind == RuleKind::kWindow ? BreachMoment(ob.deadline, 0)
-                                                   : BreachMoment(ob.deadline, BreachGrace(ctx));
-  // The visitation group that matters is the one in force when the requirement falls due.
-  if (!ctx.rule.groups.empty()) {
-    const absl::Time at = ctx.rule.kind == RuleKind::kCheck
-                              ? ctx.trigger.occurred
-                              : std::min(ctx.now, ob.due_at - absl::Nanoseconds(1));
-    const std::string group = v1::VisitationGroup_Name(ctx.course.GroupAt(at));
-    if (std::find(ctx.rule.groups.begin(), ctx.rule.groups.end(), group) == ctx.rule.groups.end()) {
-      return std::nullopt;
-    }
-  }
-  ob.reports_missing = ctx.rule.kind == RuleKind::kCheck;
-  ob.reminders = ReminderMoments(ctx, ob.deadline, ob.due_at);
-  ob.cause_event_ids.push_back(ctx.trigger.id());
+  ob.deadline = ToCivilDay(deadline);
+  ob.due_at = due_at;
+  ob.reports_missing = kind == RuleKind::kCheck;
+  ReminderMoments(ctx, deadline, due_at, ob);
+  ob.cause_event_ids.push_back(&ctx.trigger.id());
 
-  const Fact* met = nullptr;
-  if (ctx.rule.kind == RuleKind::kCount) {
-    met = CountMet(ctx, ob.deadline);
-  } else if (ctx.rule.kind == RuleKind::kCheck && !ctx.rule.require.empty()) {
-    CheckResult check = EvaluateRequirements(ctx);
-    met = check.met;
-    ob.missing = absl::StrJoin(check.missing, ", ");
-  } else {
+  const CFact* met = nullptr;
+  if (kind == RuleKind::kCount) {
+    met = CountMet(ctx, deadline);
+  } else if (kind == RuleKind::kCheck && !ctx.spec.require.empty()) {
+    met = EvaluateRequirements(ctx, &ob.missing);
+  } else if ((ctx.course.payloads & ctx.rule.met_by_payloads) != 0) {
     met = FirstMatch(ctx.rule.met_by, ctx);
   }
-  const Fact* waiver = FirstMatch(ctx.rule.waived_by, ctx);
-  std::optional<absl::CivilDay> waived_on;
-  if (waiver != nullptr) waived_on = waiver->date;
-  const Fact* end_waiver = nullptr;
-  if (auto end = CourseEndWaiver(ctx.course, ctx.rule, &end_waiver);
-      end.has_value() && (!waived_on.has_value() || *end < *waived_on)) {
-    waived_on = end;
-    waiver = end_waiver;
+  const CFact* waiver = FirstMatch(ctx.rule.waived_by, ctx);
+  std::optional<DayNumber> waived_on;
+  if (waiver != nullptr) waived_on = waiver->day;
+  if (const CFact* end = ctx.course.ends.waiver[static_cast<int>(ctx.spec.category)];
+      end != nullptr && (!waived_on.has_value() || end->day < *waived_on)) {
+    waived_on = end->day;
+    waiver = end;
   }
   // A repeal waives what is still open on its first day, not before: reminders until then.
-  if (auto repeal = RepealDate(ctx.catalog, ctx.regime, ctx.rule.id);
-      repeal.has_value() && ctx.now >= StartOfDay(*repeal) &&
+  if (const std::optional<DayNumber>& repeal = ctx.rule.repealed_on;
+      repeal.has_value() && ctx.eval.now >= StartOfDayNumber(*repeal) &&
       (!waived_on.has_value() || *repeal < *waived_on)) {
     waived_on = repeal;
     waiver = nullptr;
   }
-  ob.status = StatusAt(ctx, ob, met, waived_on);
+  ob.status = StatusAt(ctx, deadline, due_at, met, waived_on);
   if ((ob.status == v1::MET || ob.status == v1::MET_LATE) && met != nullptr &&
       met != &ctx.trigger) {
-    ob.cause_event_ids.push_back(met->id());
+    ob.cause_event_ids.push_back(&met->id());
   }
-  if (ob.status == v1::WAIVED && waiver != nullptr) ob.cause_event_ids.push_back(waiver->id());
-  return ob;
+  if (ob.status == v1::WAIVED && waiver != nullptr) ob.cause_event_ids.push_back(&waiver->id());
+  if (deadline_out != nullptr) *deadline_out = deadline;
+  return true;
 }
 
-// A trigger that falls after the course ended (for this rule's category) opens nothing.
-bool TriggerAfterCourseEnd(const Course& course, const RuleSpec& rule, const Fact& trigger) {
-  for (const Fact& fact : course.facts()) {
-    if (fact.occurred >= trigger.occurred) break;
-    if (fact.payload != "benefit_ended") continue;
-    if (rule.category != Category::kEducation) return true;
-    if (fact.event->benefit_ended().reason() != v1::EDUCATION) return true;
-  }
-  return false;
+bool InRegime(const CompiledRegime& regime, DayNumber day) {
+  return day >= regime.valid_from && (!regime.valid_to.has_value() || day <= *regime.valid_to);
 }
 
 // A recurring rule is a chain: from the anchor (the trigger, then each meeting that met the
 // previous link) the next matching event is due within the interval.
-void EvaluateRecurring(InstanceContext ctx, std::vector<ObligationView>* out) {
-  const Fact* anchor = &ctx.trigger;
+void EvaluateRecurring(const InstanceContext& ctx, const CompiledRegime& compiled,
+                       std::vector<ObligationView>* out) {
+  const CFact* anchor = &ctx.trigger;
   for (int link = 0; link < 1000; ++link) {
     // Each link belongs to the regime in force on its anchor's date (rules.md §2).
-    if (ctx.catalog.RegimeOn(anchor->date) != &ctx.regime) return;
-    InstanceContext link_ctx{ctx.person_key, ctx.catalog,  ctx.course, ctx.regime, ctx.rule,
-                             *anchor,        anchor->id(), ctx.now,    ""};
-    std::optional<ObligationView> ob = EvaluateInstance(link_ctx, std::nullopt);
-    const Fact* next = nullptr;
-    for (const Fact& fact : ctx.course.facts()) {
-      if (fact.occurred <= anchor->occurred) continue;
-      for (const EventMatcher& m : ctx.rule.met_by) {
-        if (MatchesPayload(m, fact, anchor, "")) next = &fact;
+    if (!InRegime(compiled, anchor->day)) return;
+    InstanceContext link_ctx{ctx.eval,   ctx.course, ctx.regime, ctx.spec,
+                             ctx.rule,   *anchor,    InstanceKey{&anchor->id(), {}, nullptr, false}};
+    ObligationView ob;
+    const bool has = EvaluateInstance(link_ctx, std::nullopt, ob, nullptr);
+    const CFact* next = nullptr;
+    for (const CFact* f = ctx.course.begin; f != ctx.course.end; ++f) {
+      if (f->occurred <= anchor->occurred) continue;
+      for (const CompiledMatcher& m : ctx.rule.met_by) {
+        if (MatchesPayload(m, *f, anchor, "")) next = f;
       }
       if (next != nullptr) break;
     }
-    if (ob.has_value()) out->push_back(std::move(*ob));
+    if (has) out->push_back(std::move(ob));
     if (next == nullptr) return;
     anchor = next;
   }
@@ -406,107 +586,197 @@ void EvaluateRecurring(InstanceContext ctx, std::vector<ObligationView>* out) {
 // and opens a new obligation with the new deadline (rules.md §4, paalaeg_deadline_postponed).
 void EvaluatePaalaegSteps(InstanceContext ctx, std::vector<ObligationView>* out) {
   const auto& order = ctx.trigger.event->education_order_issued();
-  const std::pair<const char*, const google::protobuf::Timestamp*> steps[] = {
-      {"WISHES", order.has_wishes_deadline() ? &order.wishes_deadline() : nullptr},
-      {"APPLICATION", order.has_application_deadline() ? &order.application_deadline() : nullptr}};
-  for (const auto& [step, first_deadline] : steps) {
-    if (first_deadline == nullptr) continue;
-    // A move belongs to the pålæg in force when it was made: the latest one before it.
-    const Fact* next_order = nullptr;
-    for (const Fact& fact : ctx.course.facts()) {
-      if (fact.payload == "education_order_issued" && fact.occurred > ctx.trigger.occurred) {
-        next_order = &fact;
-        break;
-      }
+  struct Step {
+    std::string_view name;
+    v1::EducationOrderStep value;
+    const google::protobuf::Timestamp* first_deadline;
+  };
+  const Step steps[] = {
+      {"WISHES", v1::WISHES, order.has_wishes_deadline() ? &order.wishes_deadline() : nullptr},
+      {"APPLICATION", v1::APPLICATION,
+       order.has_application_deadline() ? &order.application_deadline() : nullptr}};
+  // A move belongs to the pålæg in force when it was made: the latest one before it.
+  const CFact* next_order = nullptr;
+  for (const CFact* f = ctx.course.begin; f != ctx.course.end; ++f) {
+    if (f->kind == K::kEducationOrderIssued && f->occurred > ctx.trigger.occurred) {
+      next_order = f;
+      break;
     }
-    std::vector<const Fact*> changes;
-    for (const Fact& fact : ctx.course.facts()) {
-      if (fact.payload == "education_order_deadline_changed" &&
-          fact.occurred >= ctx.trigger.occurred &&
-          (next_order == nullptr || fact.occurred < next_order->occurred) &&
-          v1::EducationOrderStep_Name(fact.event->education_order_deadline_changed().step()) ==
-              step) {
-        changes.push_back(&fact);
+  }
+  for (const Step& step : steps) {
+    if (step.first_deadline == nullptr) continue;
+    absl::InlinedVector<const CFact*, 4> changes;
+    for (const CFact* f = ctx.course.begin; f != ctx.course.end; ++f) {
+      if (f->kind == K::kEducationOrderDeadlineChanged && f->occurred >= ctx.trigger.occurred &&
+          (next_order == nullptr || f->occurred < next_order->occurred) &&
+          f->event->education_order_deadline_changed().step() == step.value) {
+        changes.push_back(f);
       }
     }
     std::stable_sort(changes.begin(), changes.end(),
-                     [](const Fact* a, const Fact* b) { return a->recorded < b->recorded; });
-    ctx.match_key = step;
-    ctx.instance = ctx.trigger.id() + ":" + step;
-    absl::CivilDay deadline = LocalDate(ToAbslTime(*first_deadline));
-    for (const Fact* change : changes) {
-      const absl::CivilDay moved_to =
-          LocalDate(ToAbslTime(change->event->education_order_deadline_changed().new_deadline()));
-      if (change->recorded < BreachMoment(deadline, BreachGrace(ctx))) {
+                     [](const CFact* a, const CFact* b) { return a->recorded < b->recorded; });
+    ctx.match_key = step.name;
+    ctx.instance = {&ctx.trigger.id(), step.name, nullptr, false};
+    // opened_at is not reset per step, as in the text interpreter: an APPLICATION step after
+    // a WISHES move recorded past its breach inherits that moment (docs/rules.md, known issues).
+    DayNumber deadline = LocalDayNumber(TimeOf(*step.first_deadline));
+    for (const CFact* change : changes) {
+      const DayNumber moved_to =
+          LocalDayNumber(TimeOf(change->event->education_order_deadline_changed().new_deadline()));
+      if (change->recorded < BreachMomentOf(deadline, ctx.rule.breach_grace)) {
         deadline = moved_to;
         continue;
       }
-      if (std::optional<ObligationView> ob = EvaluateInstance(ctx, deadline)) {
-        out->push_back(std::move(*ob));
-      }
-      ctx.instance = ctx.trigger.id() + ":" + step + ":" + change->id();
+      ObligationView ob;
+      if (EvaluateInstance(ctx, deadline, ob, nullptr)) out->push_back(std::move(ob));
+      ctx.instance = {&ctx.trigger.id(), step.name, &change->id(), false};
       ctx.opened_at = change->recorded;
       deadline = moved_to;
     }
-    if (std::optional<ObligationView> ob = EvaluateInstance(ctx, deadline)) {
-      out->push_back(std::move(*ob));
-    }
+    ObligationView ob;
+    if (EvaluateInstance(ctx, deadline, ob, nullptr)) out->push_back(std::move(ob));
   }
 }
 
 // A window rule may cap how far its period reaches past the education start (mentor support:
-// 6 + 6 months). A grant beyond the cap is a MISSING on its own instance; it stands until the
-// grant is voided or corrected.
+// 6 + 6 months, limit_months_after_education_start). A grant beyond the cap is a MISSING on its
+// own instance; it stands until the grant is voided or corrected.
 void EvaluateWindowLimit(const InstanceContext& ctx, const ObligationView& window,
-                         std::vector<ObligationView>* out) {
-  const auto limit = ctx.rule.params.find("limit_months_after_education_start");
-  if (limit == ctx.rule.params.end()) return;
-  const Fact* start = ctx.course.EducationStartAt(StartOfDay(window.deadline + 1));
-  if (start == nullptr || window.deadline <= AddMonths(start->date, limit->second)) return;
+                         DayNumber window_deadline, std::vector<ObligationView>* out) {
+  const std::optional<int>& limit = ctx.rule.params.limit_months_after_education_start;
+  if (!limit.has_value()) return;
+  const CFact* start = ctx.course.EducationStartAt(StartOfDayNumber(window_deadline + 1));
+  if (start == nullptr || window_deadline <= AddMonthsTo(start->day, *limit)) return;
   ObligationView ob = window;
-  ob.instance = ctx.instance + ":limit";
-  ob.obligation_id = StableId({ctx.person_key, ctx.course.id(), ctx.rule.id, ob.instance});
-  ob.due_at = BreachMoment(ctx.trigger.date, CheckGrace(ctx));
+  ob.instance.limit = true;
+  ob.obligation_id = IdOf(ctx, ob.instance);
+  ob.due_at = BreachMomentOf(ctx.trigger.day, ctx.rule.check_grace);
   ob.reminders.clear();
   ob.reports_missing = true;
-  ob.status = ctx.now >= ob.due_at ? v1::BREACHED : v1::OPEN;
-  ob.cause_event_ids = {ctx.trigger.id(), start->id()};
+  ob.status = ctx.eval.now >= ob.due_at ? v1::BREACHED : v1::OPEN;
+  ob.cause_event_ids = {&ctx.trigger.id(), &start->id()};
   out->push_back(std::move(ob));
 }
 
-void EvaluateRule(const std::string& person_key, const Catalog& catalog, const Course& course,
-                  const Regime& regime, const RuleSpec& rule, absl::Time now,
-                  std::vector<ObligationView>* out) {
-  for (const Fact* trigger : SelectTriggers(course, rule)) {
-    if (trigger->occurred > now) continue;
-    if (catalog.RegimeOn(trigger->date) != &regime) continue;
-    if (rule.effective_from.has_value() && trigger->date < *rule.effective_from) continue;
-    if (TriggerAfterCourseEnd(course, rule, *trigger)) continue;
-    InstanceContext ctx{person_key, catalog, course, regime, rule, *trigger, trigger->id(), now};
-    if (rule.instances == "paalaeg_steps") {
-      EvaluatePaalaegSteps(ctx, out);
-    } else if (rule.kind == RuleKind::kRecurring) {
-      EvaluateRecurring(ctx, out);
-    } else if (std::optional<ObligationView> ob = EvaluateInstance(ctx, std::nullopt)) {
-      if (rule.kind == RuleKind::kWindow) EvaluateWindowLimit(ctx, *ob, out);
-      out->push_back(std::move(*ob));
-    }
+// A trigger that falls after the course ended (for this rule's category) opens nothing.
+bool TriggerAfterCourseEnd(const Course& course, const RuleSpec& rule, const CFact& trigger) {
+  const absl::Time end = rule.category != Category::kEducation ? course.ends.any_end
+                                                               : course.ends.non_education_end;
+  return end < trigger.occurred;
+}
+
+void EvaluateTrigger(const EvalContext& eval, const Course& course, const Regime& regime,
+                     const CompiledRegime& compiled, const RuleSpec& spec,
+                     const CompiledRule& rule, const CFact& trigger,
+                     std::vector<ObligationView>* out) {
+  if (trigger.occurred > eval.now) return;
+  if (!InRegime(compiled, trigger.day)) return;
+  if (rule.effective_from.has_value() && trigger.day < *rule.effective_from) return;
+  if (TriggerAfterCourseEnd(course, spec, trigger)) return;
+  InstanceContext ctx{eval, course, regime, spec, rule, trigger,
+                      InstanceKey{&trigger.id(), {}, nullptr, false}};
+  if (rule.paalaeg_steps) {
+    EvaluatePaalaegSteps(ctx, out);
+  } else if (spec.kind == RuleKind::kRecurring) {
+    EvaluateRecurring(ctx, compiled, out);
+  } else {
+    ObligationView ob;
+    DayNumber deadline = 0;
+    if (!EvaluateInstance(ctx, std::nullopt, ob, &deadline)) return;
+    if (spec.kind == RuleKind::kWindow) EvaluateWindowLimit(ctx, ob, deadline, out);
+    out->push_back(std::move(ob));
   }
 }
 
-}  // namespace
+void EvaluateRule(const EvalContext& eval, const Course& course, const Regime& regime,
+                  const CompiledRegime& compiled, const RuleSpec& spec, const CompiledRule& rule,
+                  std::vector<ObligationView>* out) {
+  // The index: a rule whose trigger payload the course lacks cannot open anything.
+  if ((course.payloads & PayloadBit(rule.trigger.payload_case)) == 0) return;
+  bool first_seen = false;
+  for (const CFact* f = course.begin; f != course.end; ++f) {
+    if (f->kind == K::kFirstContact && f != course.start) continue;
+    if (f->day < course.start->day && f->kind != K::kFirstContact) continue;
+    if (!MatchesPayload(rule.trigger, *f, nullptr, "")) continue;
+    const bool is_first = !first_seen;
+    first_seen = true;
+    if (rule.select == TriggerSpec::Select::kEveryButFirst && is_first) continue;
+    EvaluateTrigger(eval, course, regime, compiled, spec, rule, *f, out);
+    if (rule.select == TriggerSpec::Select::kFirst) break;
+  }
+}
 
-namespace {
-
-bool HasOpenBarsel(const Course& course, absl::Time now) {
-  const absl::CivilDay today = LocalDate(now);
-  for (const DayPeriod& period : course.BarselPeriods()) {
+bool HasOpenBarsel(const Course& course, DayNumber today) {
+  for (const DayNumberPeriod& period : course.barsel) {
     if (period.from <= today && (!period.to.has_value() || *period.to > today)) return true;
   }
   return false;
 }
 
+bool Compiled(const Catalog& catalog) {
+  for (const Regime& regime : catalog.regimes) {
+    if (regime.compiled == nullptr || regime.compiled->rules.size() != regime.rules.size()) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+const CFact* CourseView::FirstOf(int kind) const {
+  for (const CFact* f = begin; f != end; ++f) {
+    if (f->kind == kind) return f;
+  }
+  return nullptr;
+}
+
+v1::VisitationGroup CourseView::GroupAt(absl::Time t) const {
+  v1::VisitationGroup group = v1::UDDANNELSESPARAT;
+  for (const CFact* f = begin; f != end; ++f) {
+    if (f->occurred > t) break;
+    if (f->kind == K::kVisitationDecided) group = f->event->visitation_decided().group();
+  }
+  return group;
+}
+
+const CFact* CourseView::EducationStartAt(absl::Time t) const {
+  const CFact* latest = nullptr;
+  for (const CFact* f = begin; f != end; ++f) {
+    if (f->occurred > t) break;
+    if (f->kind == K::kEducationStarted) latest = f;
+  }
+  return latest;
+}
+
+bool CourseView::InScope() const {
+  const v1::FirstContact& contact = start->event->first_contact();
+  if (contact.has_vocational_education()) return false;
+  return contact.age_years() == 0 || contact.age_years() < 30;
+}
+
+std::string InstanceKey::str() const {
+  std::string out = trigger == nullptr ? std::string() : *trigger;
+  if (!step.empty()) out.append(":").append(step);
+  if (change != nullptr) out.append(":").append(*change);
+  if (limit) out.append(":limit");
+  return out;
+}
+
+void InstanceKey::HashInto(StableIdHasher& hasher) const {
+  if (trigger != nullptr) hasher.Add(*trigger);
+  if (!step.empty()) {
+    hasher.Add(":");
+    hasher.Add(step);
+  }
+  if (change != nullptr) {
+    hasher.Add(":");
+    hasher.Add(*change);
+  }
+  if (limit) hasher.Add(":limit");
+}
 
 void RuleSelection::Add(std::string_view regime_id, std::string_view rule_id) {
   for (const auto& [regime, rule] : rules_) {
@@ -534,24 +804,65 @@ bool RuleSelection::Covers(const Regime& regime) const {
 std::vector<ObligationView> Evaluate(const std::string& person_key,
                                      const std::vector<const v1::CaseEvent*>& events,
                                      const Catalog& catalog, absl::Time now, RuleSelection* only) {
+  if (!Compiled(catalog)) return reference::Evaluate(person_key, events, catalog, now, only);
+  std::vector<CFact> facts(events.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    CFact& f = facts[i];
+    f.event = events[i];
+    f.kind = events[i]->payload_case();
+    f.payload = PayloadMessage(*events[i]);
+    f.occurred = TimeOf(events[i]->occurred_at());
+    f.recorded = TimeOf(events[i]->recorded_at());
+    f.day = LocalDayNumber(f.occurred);
+  }
+  std::stable_sort(facts.begin(), facts.end(), [](const CFact& a, const CFact& b) {
+    if (a.occurred != b.occurred) return a.occurred < b.occurred;
+    if (a.recorded != b.recorded) return a.recorded < b.recorded;
+    return a.id() < b.id();
+  });
   std::vector<ObligationView> out;
-  const std::vector<Fact> facts = MakeFacts(events);
+  // An event without a payload cannot be evaluated: the text interpreter skipped it too.
+  for (const CFact& f : facts) {
+    if (f.payload == nullptr) return reference::Evaluate(person_key, events, catalog, now, only);
+  }
   // Facts are sorted by occurred: one after `now` makes a selection inexact (RuleSelection).
   if (only != nullptr && !facts.empty() && facts.back().occurred > now) only->CoverAll();
-  for (const Course& course : SplitCourses(facts)) {
-    if (course.start().occurred > now || !course.InScope()) continue;
+
+  // Courses (rules.md §3): a first_contact after a benefit_ended starts the next; facts dated
+  // before the first course belong to it. Each course is a contiguous range of `facts`.
+  absl::InlinedVector<Course, 2> courses;
+  bool ended = false;
+  for (const CFact& f : facts) {
+    if (f.kind == K::kFirstContact && (courses.empty() || ended)) {
+      if (!courses.empty()) courses.back().end = &f;
+      Course c;
+      c.begin = courses.empty() ? facts.data() : &f;
+      c.start = &f;
+      courses.push_back(std::move(c));
+      ended = false;
+      continue;
+    }
+    if (!courses.empty() && f.kind == K::kBenefitEnded) ended = true;
+  }
+  if (courses.empty()) return out;
+  courses.back().end = facts.data() + facts.size();
+  out.reserve(24);
+  const EvalContext eval{person_key, catalog, now, LocalDayNumber(now)};
+  for (Course& course : courses) {
+    if (course.start->occurred > now || !course.InScope()) continue;
+    BuildCourse(person_key, course);
     // An open BARSEL absence moves the deadlines of pausable rules with the clock itself.
-    if (only != nullptr && HasOpenBarsel(course, now)) only->CoverAll();
-    const absl::CivilDay first_day = course.facts().front().date;
-    const absl::CivilDay today = LocalDate(now);
+    if (only != nullptr && HasOpenBarsel(course, eval.today)) only->CoverAll();
+    const DayNumber first_day = course.begin->day;
     for (const Regime& regime : catalog.regimes) {
+      const CompiledRegime& compiled = *regime.compiled;
       // Only regimes in force on some day of the course can govern one of its triggers.
-      if (regime.valid_to.has_value() && *regime.valid_to < first_day) continue;
-      if (regime.valid_from > today) continue;
+      if (compiled.valid_to.has_value() && *compiled.valid_to < first_day) continue;
+      if (compiled.valid_from > eval.today) continue;
       if (only != nullptr && !only->Covers(regime)) continue;
-      for (const RuleSpec& rule : regime.rules) {
-        if (only != nullptr && !only->Covers(regime, rule)) continue;
-        EvaluateRule(person_key, catalog, course, regime, rule, now, &out);
+      for (size_t i = 0; i < regime.rules.size(); ++i) {
+        if (only != nullptr && !only->Covers(regime, regime.rules[i])) continue;
+        EvaluateRule(eval, course, regime, compiled, regime.rules[i], compiled.rules[i], &out);
       }
     }
   }

@@ -4,31 +4,59 @@
 // No I/O, no wall clock; the same inputs always give the same output, which is what makes
 // replay, crash recovery and live processing agree.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "proto/alert.pb.h"
 #include "proto/case_event.pb.h"
 #include "rules/regime.h"
+#include "rules/stable_id.h"
 
 namespace fristvagt::rules {
 
+// An obligation's stable id (StableId(person, course, rule, instance)) as its two hash lanes;
+// the 32 hex digits are built only where the id leaves the evaluator.
+struct ObligationId {
+  uint64_t a = 0;
+  uint64_t b = 0;
+  std::string str() const { return StableIdText(a, b); }
+  operator std::string() const { return str(); }  // NOLINT: callers store it as text
+  bool operator==(const ObligationId&) const = default;
+};
+
+// An obligation's instance key: the trigger event id, plus ":STEP" for a pålæg step, plus
+// ":<event id>" for a step deadline moved after its breach, plus ":limit" for a window's cap.
+// Views into the facts and the catalog; text built only where it leaves the evaluator.
+struct InstanceKey {
+  const std::string* trigger = nullptr;
+  std::string_view step;
+  const std::string* change = nullptr;
+  bool limit = false;
+
+  std::string str() const;
+  operator std::string() const { return str(); }  // NOLINT: callers store it as text
+  void HashInto(StableIdHasher& hasher) const;
+};
+
 struct ObligationView {
-  std::string obligation_id;  // StableId(person, course, rule, instance)
-  std::string rule_id;
-  std::string instance;  // trigger event id, plus a step or chain suffix where a rule has several
+  ObligationId obligation_id;
+  std::string_view rule_id;  // the catalog's rule id (== rule->id)
+  InstanceKey instance;
   const Regime* regime = nullptr;
   const RuleSpec* rule = nullptr;
-  absl::CivilDay deadline;            // the last day it could be met (a check: the trigger's date)
-  absl::Time opened_at;               // the trigger's moment
-  absl::Time due_at;                  // the breach / missing moment; for a window, its close
-  std::vector<absl::Time> reminders;  // in order, each before due_at
+  absl::CivilDay deadline;  // the last day it could be met (a check: the trigger's date)
+  absl::Time opened_at;     // the trigger's moment
+  absl::Time due_at;        // the breach / missing moment; for a window, its close
+  absl::InlinedVector<absl::Time, 3> reminders;  // in order, each before due_at
   v1::ObligationStatus status = v1::OPEN;
-  std::vector<std::string> cause_event_ids;  // trigger first, then what met or waived it
+  // Trigger first, then what met or waived it: the event ids, owned by the facts.
+  absl::InlinedVector<const std::string*, 3> cause_event_ids;
   std::string missing;           // a check: the documentation that is missing, comma separated
   bool reports_missing = false;  // a breach is reported as MISSING (checks, window limits)
 };

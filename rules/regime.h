@@ -4,6 +4,7 @@
 // in rules/README.md; they hold no logic so that a reviewer can read the law in the files.
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +12,8 @@
 #include "absl/time/civil_time.h"
 
 namespace fristvagt::rules {
+
+struct CompiledRegime;  // rules/compiled.h
 
 enum class RuleKind { kDeadline, kCount, kRecurring, kCheck, kWindow };
 
@@ -124,6 +127,9 @@ struct Regime {
   std::vector<std::string> repeals;   // rules whose open obligations end at valid_from
   std::vector<RuleSpec> rules;
   std::string source_file;
+  // Derived at load from the fields above (rules/compiled.h); null in a hand-built regime,
+  // which the evaluator then interprets from the text form.
+  std::shared_ptr<const CompiledRegime> compiled;
 };
 
 // All regimes, sorted by valid_from, contiguous and non-overlapping (check-rules enforces it).

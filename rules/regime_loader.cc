@@ -16,6 +16,7 @@
 #include "absl/time/civil_time.h"
 #include "google/protobuf/descriptor.h"
 #include "proto/case_event.pb.h"
+#include "rules/compiled.h"
 #include "rules/conditions.h"
 
 namespace fristvagt::rules {
@@ -1158,6 +1159,7 @@ absl::StatusOr<Catalog> LoadCatalog(const std::string& dir, std::vector<RuleFile
   if (errors->size() > first_new) return Summarise(*errors, first_new);
   Catalog catalog;
   for (ParsedRegime& p : parsed) catalog.regimes.push_back(std::move(p.regime));
+  CompileCatalog(catalog);
   return catalog;
 }
 

@@ -17,6 +17,15 @@ namespace fristvagt::rules::reference {
 
 namespace {
 
+ObligationId IdOf(std::initializer_list<std::string_view> parts) {
+  StableIdHasher hasher;
+  for (std::string_view part : parts) {
+    hasher.Add(part);
+    hasher.EndPart();
+  }
+  return {hasher.a(), hasher.b()};
+}
+
 // Everything one evaluation of one rule instance needs.
 struct InstanceContext {
   const std::string& person_key;
@@ -31,6 +40,7 @@ struct InstanceContext {
   // When the obligation opened, if not at the trigger (a pålæg deadline moved after its breach
   // opens a new obligation when the move is recorded).
   absl::Time opened_at = absl::InfinitePast();
+  InstanceKey key = {};  // `instance` as the view carries it
   absl::Time OpenedAt() const {
     return opened_at == absl::InfinitePast() ? trigger.occurred : opened_at;
   }
@@ -307,10 +317,10 @@ std::optional<ObligationView> EvaluateInstance(const InstanceContext& ctx,
   }
   ObligationView ob;
   ob.rule_id = ctx.rule.id;
-  ob.instance = ctx.instance;
+  ob.instance = ctx.key;
   ob.regime = &ctx.regime;
   ob.rule = &ctx.rule;
-  ob.obligation_id = StableId({ctx.person_key, ctx.course.id(), ctx.rule.id, ctx.instance});
+  ob.obligation_id = IdOf({ctx.person_key, ctx.course.id(), ctx.rule.id, ctx.instance});
   ob.opened_at = ctx.OpenedAt();
   ob.deadline = *base;
   if (ctx.rule.pausable) {
@@ -330,8 +340,9 @@ std::optional<ObligationView> EvaluateInstance(const InstanceContext& ctx,
     }
   }
   ob.reports_missing = ctx.rule.kind == RuleKind::kCheck;
-  ob.reminders = ReminderMoments(ctx, ob.deadline, ob.due_at);
-  ob.cause_event_ids.push_back(ctx.trigger.id());
+  const std::vector<absl::Time> reminders = ReminderMoments(ctx, ob.deadline, ob.due_at);
+  ob.reminders.assign(reminders.begin(), reminders.end());
+  ob.cause_event_ids.push_back(&ctx.trigger.id());
 
   const Fact* met = nullptr;
   if (ctx.rule.kind == RuleKind::kCount) {
@@ -362,9 +373,9 @@ std::optional<ObligationView> EvaluateInstance(const InstanceContext& ctx,
   ob.status = StatusAt(ctx, ob, met, waived_on);
   if ((ob.status == v1::MET || ob.status == v1::MET_LATE) && met != nullptr &&
       met != &ctx.trigger) {
-    ob.cause_event_ids.push_back(met->id());
+    ob.cause_event_ids.push_back(&met->id());
   }
-  if (ob.status == v1::WAIVED && waiver != nullptr) ob.cause_event_ids.push_back(waiver->id());
+  if (ob.status == v1::WAIVED && waiver != nullptr) ob.cause_event_ids.push_back(&waiver->id());
   return ob;
 }
 
@@ -388,6 +399,7 @@ void EvaluateRecurring(InstanceContext ctx, std::vector<ObligationView>* out) {
     if (ctx.catalog.RegimeOn(anchor->date) != &ctx.regime) return;
     InstanceContext link_ctx{ctx.person_key, ctx.catalog,  ctx.course, ctx.regime, ctx.rule,
                              *anchor,        anchor->id(), ctx.now,    ""};
+    link_ctx.key.trigger = &anchor->id();
     std::optional<ObligationView> ob = EvaluateInstance(link_ctx, std::nullopt);
     const Fact* next = nullptr;
     for (const Fact& fact : ctx.course.facts()) {
@@ -435,6 +447,7 @@ void EvaluatePaalaegSteps(InstanceContext ctx, std::vector<ObligationView>* out)
                      [](const Fact* a, const Fact* b) { return a->recorded < b->recorded; });
     ctx.match_key = step;
     ctx.instance = ctx.trigger.id() + ":" + step;
+    ctx.key = {&ctx.trigger.id(), step, nullptr, false};
     absl::CivilDay deadline = LocalDate(ToAbslTime(*first_deadline));
     for (const Fact* change : changes) {
       const absl::CivilDay moved_to =
@@ -447,6 +460,7 @@ void EvaluatePaalaegSteps(InstanceContext ctx, std::vector<ObligationView>* out)
         out->push_back(std::move(*ob));
       }
       ctx.instance = ctx.trigger.id() + ":" + step + ":" + change->id();
+      ctx.key = {&ctx.trigger.id(), step, &change->id(), false};
       ctx.opened_at = change->recorded;
       deadline = moved_to;
     }
@@ -466,13 +480,13 @@ void EvaluateWindowLimit(const InstanceContext& ctx, const ObligationView& windo
   const Fact* start = ctx.course.EducationStartAt(StartOfDay(window.deadline + 1));
   if (start == nullptr || window.deadline <= AddMonths(start->date, limit->second)) return;
   ObligationView ob = window;
-  ob.instance = ctx.instance + ":limit";
-  ob.obligation_id = StableId({ctx.person_key, ctx.course.id(), ctx.rule.id, ob.instance});
+  ob.instance.limit = true;
+  ob.obligation_id = IdOf({ctx.person_key, ctx.course.id(), ctx.rule.id, ctx.instance + ":limit"});
   ob.due_at = BreachMoment(ctx.trigger.date, CheckGrace(ctx));
   ob.reminders.clear();
   ob.reports_missing = true;
   ob.status = ctx.now >= ob.due_at ? v1::BREACHED : v1::OPEN;
-  ob.cause_event_ids = {ctx.trigger.id(), start->id()};
+  ob.cause_event_ids = {&ctx.trigger.id(), &start->id()};
   out->push_back(std::move(ob));
 }
 
@@ -485,6 +499,7 @@ void EvaluateRule(const std::string& person_key, const Catalog& catalog, const C
     if (rule.effective_from.has_value() && trigger->date < *rule.effective_from) continue;
     if (TriggerAfterCourseEnd(course, rule, *trigger)) continue;
     InstanceContext ctx{person_key, catalog, course, regime, rule, *trigger, trigger->id(), now};
+    ctx.key.trigger = &trigger->id();
     if (rule.instances == "paalaeg_steps") {
       EvaluatePaalaegSteps(ctx, out);
     } else if (rule.kind == RuleKind::kRecurring) {
