@@ -200,7 +200,12 @@ int main(int argc, char** argv) {
   const auto start = std::chrono::steady_clock::now();
   for (const std::string& s : seeds) Run(s);
   std::mt19937_64 rng(seed);
-  for (uint64_t i = 0; i < iterations; ++i) Run(Mutate(seeds, dict, max_len, rng));
+  for (uint64_t i = 0; i < iterations; ++i) {
+    Run(Mutate(seeds, dict, max_len, rng));
+    if ((i + 1) % 1000000 == 0) {  // long runs: how far they got, should they be stopped
+      std::cout << name << ": " << i + 1 << " mutations, no property broken" << std::endl;
+    }
+  }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cout << name << ": " << seeds.size() << " seeds, " << iterations << " mutations (seed "
