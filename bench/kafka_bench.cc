@@ -31,8 +31,8 @@
 #include "bench/kafka_bench_latency.h"
 #include "bench/kafka_bench_restore.h"
 #include "bench/kafka_bench_support.h"
-#include "processor/config.h"
-#include "processor/engine.h"
+#include "processor/base/config.h"
+#include "processor/engine/engine.h"
 #include "rules/regime_loader.h"
 #include "state/rocksdb_store.h"
 

@@ -9,7 +9,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "processor/config.h"
+#include "processor/base/config.h"
 #include "proto/alert.pb.h"
 
 namespace fristvagt::bench {

@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "processor/config.h"
+#include "processor/base/config.h"
 
 namespace fristvagt::bench {
 

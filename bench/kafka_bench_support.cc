@@ -18,8 +18,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "processor/config.h"
-#include "processor/engine.h"
+#include "processor/base/config.h"
+#include "processor/engine/engine.h"
 #include "state/store.h"
 
 namespace fristvagt::bench {

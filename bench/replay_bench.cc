@@ -42,7 +42,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "bench/bench_events.h"
-#include "processor/engine.h"
+#include "processor/engine/engine.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
 #include "rules/regime_loader.h"

@@ -15,7 +15,7 @@
 #include "cohort/municipalities.h"
 #include "cohort/reference.h"
 #include "gtest/gtest.h"
-#include "processor/event_decoder.h"
+#include "processor/input/event_decoder.h"
 #include "rules/course.h"
 
 namespace fristvagt::cohort {

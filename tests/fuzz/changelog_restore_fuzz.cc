@@ -1,4 +1,4 @@
-// Fuzz target for the changelog records read at restore (processor/changelog_restore.h):
+// Fuzz target for the changelog records read at restore (processor/kafka/changelog_restore.h):
 // whatever the state-changelog topic holds is read back into an empty store when a partition
 // is assigned. The input is a sequence of records (see Records below): person records,
 // tombstones and progress records with arbitrary keys and bytes.
@@ -19,8 +19,8 @@
 #include <string_view>
 #include <vector>
 
-#include "processor/changelog_restore.h"
-#include "processor/engine.h"
+#include "processor/kafka/changelog_restore.h"
+#include "processor/engine/engine.h"
 #include "state/key_codec.h"
 
 namespace {

@@ -1,4 +1,4 @@
-// Fuzz target for the processor's configuration file (processor/config.h, the keys in
+// Fuzz target for the processor's configuration file (processor/base/config.h, the keys in
 // docs/configuration.md). The property: any bytes give a Config, or errors that each begin
 // with the file's name ("fuzz.toml:LINE: key: problem") — never a crash, never a failure
 // without a message, never a Config with values outside the documented ranges.
@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "processor/config.h"
+#include "processor/base/config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

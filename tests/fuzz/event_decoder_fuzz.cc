@@ -16,7 +16,7 @@
 #include <variant>
 #include <vector>
 
-#include "processor/event_decoder.h"
+#include "processor/input/event_decoder.h"
 
 namespace {
 

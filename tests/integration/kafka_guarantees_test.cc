@@ -1,6 +1,6 @@
 // The guarantees of architecture.md, proven against the real binary and the embedded broker:
 // `fristvagt run` is killed (SIGKILL, through the test-only crash points of
-// processor/kafka_processor.cc and state/crash_hook.h) at chosen points of its produce rounds
+// processor/kafka/kafka_processor.cc and state/crash_hook.h) at chosen points of its produce rounds
 // and restarted against the same broker and state dirs until every event is applied. Then:
 // every expected alert is on fristvagt.alerts and every repeat is byte-identical; the state is
 // that of a run that was never killed (no change applied twice, none lost); every bad message

@@ -1,6 +1,6 @@
 // Scale-out (architecture.md, "Design we expect" 4): three `fristvagt run` processes share one
 // consumer group, each with its own state dir and one partition. One is killed (SIGKILL, by
-// the test-only crash point of processor/kafka_processor.cc, so that it dies after two
+// the test-only crash point of processor/kafka/kafka_processor.cc, so that it dies after two
 // batches of its partition reached the changelog and before the rest); its partition moves to
 // a survivor, which rebuilds the partition's store from the changelog before consuming it,
 // reports not-ready (/readyz 503) while it does, and ready again after. The alerts at the end

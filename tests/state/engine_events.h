@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
-#include "processor/event_decoder.h"
+#include "processor/input/event_decoder.h"
 #include "proto/case_event.pb.h"
 #include "rules/regime_loader.h"
 #include "tests/testing/binary.h"

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "processor/engine.h"
+#include "processor/engine/engine.h"
 #include "rules/course.h"
 #include "rules/regime_loader.h"
 #include "state/store.h"

@@ -10,8 +10,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "processor/engine.h"
-#include "processor/event_decoder.h"
+#include "processor/engine/engine.h"
+#include "processor/input/event_decoder.h"
 #include "rules/course.h"
 #include "rules/regime_loader.h"
 #include "state/rocksdb_store.h"

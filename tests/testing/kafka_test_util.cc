@@ -24,7 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "google/protobuf/util/json_util.h"
-#include "processor/event_decoder.h"
+#include "processor/input/event_decoder.h"
 #include "proto/alert.pb.h"
 #include "tests/testing/binary.h"
 #include "tests/testing/kafka_cluster.h"

@@ -1,0 +1,84 @@
+#pragma once
+// The processor's configuration: one TOML file (docs/configuration.md lists every key with its
+// default). Unknown keys and bad values are errors naming file, line and key; `[kafka]` keys pass
+// through to librdkafka unchanged. Loaded once at start-up; read-only afterwards.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "alerts/alert_factory.h"
+#include "alerts/wire_format.h"
+#include "processor/input/event_decoder.h"
+#include "processor/input/key_partitioner.h"
+
+namespace fristvagt::processor {
+
+struct TopicNames {
+  std::string input = "case-events";
+  std::string alerts = "fristvagt.alerts";
+  std::string obligations = "fristvagt.obligations";
+  std::string dead_letter = "case-events.dlq";
+  std::string changelog = "fristvagt.state-changelog";
+  std::string instances = "fristvagt.instances";  // which instance holds which partitions
+};
+
+enum class ProcessingGuarantee { kAtLeastOnce, kExactlyOnce };
+
+// `[alerts]`: what case systems receive, beyond the alerts themselves.
+struct AlertOutput {
+  alerts::WireFormat format = alerts::WireFormat::kProtobuf;  // alerts and obligations topics
+  // An obligation's record leaves the compacted obligations topic (a tombstone) this long after
+  // its course ended (benefit_ended), once it is no longer open.
+  int obligation_retention_days = 90;
+  bool digest = false;          // one DIGEST per caseworker each working morning
+  int digest_hour = 7;          // local (Danish) hour of the digest
+  int digest_working_days = 5;  // the digest lists what falls due within this many working days
+};
+
+struct Config {
+  std::map<std::string, std::string> kafka;  // librdkafka properties, e.g. bootstrap.servers
+  TopicNames topics;
+  int partitions = 3;        // created by the embedded broker
+  int embedded_brokers = 3;  // the embedded broker's cluster size
+  std::string group_id = "fristvagt";
+  int batch_size = 500;
+  absl::Duration batch_linger = absl::Milliseconds(20);
+  ProcessingGuarantee guarantee = ProcessingGuarantee::kAtLeastOnce;
+  absl::Duration shutdown_timeout = absl::Seconds(10);
+  std::string state_dir = "fristvagt-state";
+  int cached_persons = 50000;  // parsed persons kept between batches, shared by the partitions
+  std::string rules_dir;       // empty: the built-in default
+  std::string http_bind = "127.0.0.1";
+  int http_port = 8080;  // 0: no HTTP server
+  // The query API's bearer token; `run` resolves http_token_file and FRISTVAGT_HTTP_TOKEN into
+  // it (ResolveHttpToken). Without a token it serves only with http_allow_unauthenticated.
+  std::string http_token;
+  std::string http_token_file;
+  bool http_allow_unauthenticated = false;
+  std::string http_advertised_address;  // empty: bind:port (the host name for a wildcard bind)
+  int http_line = 1;                    // where [http] starts in the file, for messages
+  KeyPartitioner input_partitioner = KeyPartitioner::kMurmur2Random;
+  alerts::Language language = alerts::Language::kDanish;
+  DecodePolicy decode;
+  absl::Duration late_course_window = absl::Hours(24 * 7);
+  AlertOutput alert_output;
+
+  bool embedded() const { return kafka.find("bootstrap.servers") == kafka.end(); }
+};
+
+// Parses `path`; on failure every problem is appended to `errors` as "file:line: key: problem".
+absl::StatusOr<Config> LoadConfig(const std::string& path, std::vector<std::string>* errors);
+absl::StatusOr<Config> ParseConfig(std::string_view text, const std::string& file_name,
+                                   std::vector<std::string>* errors);
+
+// What `run` checks beyond the file's syntax: with an HTTP port the query API needs a bearer
+// token, taken from http.token, else the file http.token_file names, else the environment
+// variable FRISTVAGT_HTTP_TOKEN, unless http.allow_unauthenticated = true. Problems are appended
+// to `errors` as "file:line: http.key: problem" (`file_name` empty: no configuration file).
+absl::Status ResolveHttpToken(const std::string& file_name, Config* config,
+                              std::vector<std::string>* errors);
+
+}  // namespace fristvagt::processor

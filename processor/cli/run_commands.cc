@@ -1,0 +1,307 @@
+#include "processor/cli/run_commands.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "processor/base/config.h"
+#include "processor/cli/demo_feed.h"
+#include "processor/kafka/embedded_broker.h"
+#include "processor/serve/http_server.h"
+#include "processor/serve/instance_directory.h"
+#include "processor/kafka/kafka_processor.h"
+#include "processor/base/logging.h"
+#include "processor/base/metrics.h"
+#include "processor/serve/partition_directory.h"
+#include "processor/serve/query_api.h"
+#include "rules/regime_loader.h"
+
+namespace fristvagt::processor {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void OnSignal(int) { g_stop = true; }
+
+void InstallSignalHandlers() {
+  struct sigaction action {};
+  action.sa_handler = OnSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+// Flags --name value; the usage errors name the command.
+bool ParseFlags(const std::string& command, const std::vector<std::string>& args,
+                const std::vector<std::string>& known, std::map<std::string, std::string>* flags) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string name = args[i].rfind("--", 0) == 0 ? args[i].substr(2) : "";
+    if (std::find(known.begin(), known.end(), name) == known.end() || i + 1 >= args.size()) {
+      std::cerr << "fristvagt " << command << ": unexpected argument '" << args[i] << "'\n";
+      return false;
+    }
+    (*flags)[name] = args[++i];
+  }
+  return true;
+}
+
+std::vector<std::string> AllTopics(const Config& config) {
+  return {config.topics.input,       config.topics.alerts,    config.topics.obligations,
+          config.topics.dead_letter, config.topics.changelog, config.topics.instances};
+}
+
+// Ends the process if shutdown takes longer than configured: a stuck broker must not keep a
+// terminating pod alive forever.
+void StartShutdownWatchdog(absl::Duration timeout) {
+  std::thread([timeout] {
+    while (!g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::this_thread::sleep_for(std::chrono::milliseconds(absl::ToInt64Milliseconds(timeout)));
+    Logger("processor")
+        ->error("shutdown took longer than {} ms; exiting", absl::ToInt64Milliseconds(timeout));
+    _exit(1);
+  }).detach();
+}
+
+absl::Time WallClock() { return absl::Now(); }
+
+// Operations endpoints and the query API (issue 6) over `state`.
+absl::StatusOr<std::unique_ptr<HttpServer>> StartHttp(const Config& config,
+                                                      const rules::Catalog& catalog,
+                                                      const LocalState* state, Metrics* metrics) {
+  std::map<std::string, HttpHandler> handlers;
+  QueryApiOptions query;
+  query.token = config.http_token;
+  query.allow_unauthenticated = config.http_allow_unauthenticated;
+  query.language = config.language;
+  query.catalog = &catalog;
+  if (!AddQueryHandlers(query, state, &WallClock, &handlers)) {
+    return absl::FailedPreconditionError(
+        "the query API needs http.token (or http.allow_unauthenticated = true)");
+  }
+  handlers["/healthz"] = [](const HttpRequest&) { return HttpResponse{200, "text/plain", "ok\n"}; };
+  handlers["/readyz"] = [metrics](const HttpRequest&) {
+    return metrics->ready.load() ? HttpResponse{200, "text/plain", "ready\n"}
+                                 : HttpResponse{503, "text/plain", "restoring\n"};
+  };
+  handlers["/metrics"] = [metrics](const HttpRequest&) {
+    return HttpResponse{200, "text/plain; version=0.0.4", metrics->RenderPrometheus()};
+  };
+  return HttpServer::Start(config.http_bind, config.http_port, std::move(handlers));
+}
+
+// Where other instances send a client for a person held here: http.advertised_address, else
+// bind:port, with the host name for a wildcard bind.
+std::string AdvertisedAddress(const Config& config, int port) {
+  if (!config.http_advertised_address.empty()) return config.http_advertised_address;
+  std::string host = config.http_bind;
+  if (host.empty() || host == "0.0.0.0" || host == "::") {
+    char name[256] = {};
+    host = gethostname(name, sizeof(name) - 1) == 0 ? name : "localhost";
+  }
+  return absl::StrCat(host, ":", port);
+}
+
+// Everything `run` and `demo` share once the configuration is known.
+class Runtime {
+ public:
+  int Init(const Config& config, const std::string& default_rules_dir) {
+    config_ = config;
+    const std::string rules_dir = config_.rules_dir.empty() ? default_rules_dir : config_.rules_dir;
+    std::vector<rules::RuleFileError> errors;
+    absl::StatusOr<rules::Catalog> catalog = rules::LoadCatalog(rules_dir, &errors);
+    if (!catalog.ok()) {
+      for (const auto& e : errors) std::cerr << e.ToString() << '\n';
+      std::cerr << "fristvagt: refusing to start with invalid rules in " << rules_dir << '\n';
+      return 2;
+    }
+    catalog_ = std::move(*catalog);
+    if (config_.embedded()) {
+      absl::StatusOr<std::unique_ptr<EmbeddedBroker>> broker =
+          EmbeddedBroker::Start(config_.embedded_brokers, AllTopics(config_), config_.partitions);
+      if (!broker.ok()) return Fail(broker.status());
+      broker_ = std::move(*broker);
+      bootstrap_ = broker_->bootstrap_servers();
+      std::cout << "fristvagt: embedded Kafka broker (" << config_.embedded_brokers
+                << " brokers) at " << bootstrap_ << std::endl;
+      // librdkafka's mock cluster keeps only the newest ~5 MiB (100,000 message sets) of each
+      // partition and cannot be told otherwise: fine for the demo and development, not for a
+      // production volume (docs/operations.md, "The embedded broker").
+      Logger("processor")
+          ->warn(
+              "embedded broker: each partition keeps only its newest ~5 MiB; older input and "
+              "changelog records are dropped. Use a real Kafka cluster beyond a demo.");
+    } else {
+      bootstrap_ = config_.kafka.at("bootstrap.servers");
+    }
+    processor_ = std::make_unique<KafkaProcessor>(config_, catalog_, &metrics_);
+    if (config_.http_port != 0) {
+      partitions_ = std::make_unique<PartitionDirectory>(config_.input_partitioner);
+      absl::StatusOr<std::unique_ptr<HttpServer>> http =
+          StartHttp(config_, catalog_, partitions_.get(), &metrics_);
+      if (!http.ok()) return Fail(http.status());
+      http_ = std::move(*http);
+      const std::string address = AdvertisedAddress(config_, http_->port());
+      partitions_->SetSelfAddress(address);
+      std::cout << "fristvagt: http://" << config_.http_bind << ":" << http_->port()
+                << "/metrics /healthz /readyz /v1/persons/{person_key}/obligations /v1/obligations "
+                   "/v1/instances"
+                << (config_.http_token.empty() ? " (query API without a token)" : "")
+                << "; advertised as " << address << std::endl;
+      InstanceDirectoryOptions directory;
+      directory.bootstrap = bootstrap_;
+      directory.kafka = config_.kafka;
+      directory.group_id = config_.group_id;
+      directory.input_topic = config_.topics.input;
+      directory.instances_topic = config_.topics.instances;
+      directory.instance_id = address;
+      directory.address = address;
+      absl::StatusOr<std::unique_ptr<InstanceDirectory>> instances =
+          InstanceDirectory::Start(std::move(directory), partitions_.get());
+      if (!instances.ok()) return Fail(instances.status());
+      instances_ = std::move(*instances);
+      processor_->store_listener = partitions_.get();
+    }
+    return 0;
+  }
+
+  int Run() {
+    if (absl::Status s = processor_->Start(bootstrap_); !s.ok()) return Fail(s);
+    StartShutdownWatchdog(config_.shutdown_timeout);
+    absl::Status s = processor_->Run(g_stop);
+    instances_.reset();  // announces that this instance holds nothing any more
+    if (!s.ok()) Logger("processor")->warn("final commit: {}", std::string(s.message()));
+    Logger("processor")->info("stopped");
+    return s.ok() ? 0 : 1;
+  }
+
+  static int Fail(const absl::Status& status) {
+    std::cerr << "fristvagt: " << status.message() << '\n';
+    return 1;
+  }
+
+  const std::string& bootstrap() const { return bootstrap_; }
+  KafkaProcessor* processor() { return processor_.get(); }
+  Metrics* metrics() { return &metrics_; }
+  const Config& config() const { return config_; }
+
+ private:
+  Config config_;
+  rules::Catalog catalog_;
+  Metrics metrics_;
+  std::unique_ptr<EmbeddedBroker> broker_;
+  // Destroyed in reverse: the processor unregisters its stores before the HTTP server stops.
+  std::unique_ptr<PartitionDirectory> partitions_;
+  std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<InstanceDirectory> instances_;
+  std::unique_ptr<KafkaProcessor> processor_;
+  std::string bootstrap_;
+};
+
+}  // namespace
+
+int RunProcessor(const std::vector<std::string>& args, const std::string& default_rules_dir) {
+  std::map<std::string, std::string> flags;
+  if (!ParseFlags("run", args, {"config"}, &flags)) return 2;
+  Config config;
+  if (flags.count("config")) {
+    std::vector<std::string> errors;
+    absl::StatusOr<Config> loaded = LoadConfig(flags["config"], &errors);
+    if (!loaded.ok()) {
+      for (const std::string& e : errors) std::cerr << e << '\n';
+      return 2;
+    }
+    config = std::move(*loaded);
+  }
+  std::vector<std::string> errors;
+  if (!ResolveHttpToken(flags.count("config") ? flags["config"] : "", &config, &errors).ok()) {
+    for (const std::string& e : errors) std::cerr << e << '\n';
+    return 2;
+  }
+  InstallSignalHandlers();
+  Runtime runtime;
+  if (int rc = runtime.Init(config, default_rules_dir); rc != 0) return rc;
+  return runtime.Run();
+}
+
+int RunBroker(const std::vector<std::string>& args) {
+  std::map<std::string, std::string> flags;
+  if (!ParseFlags("broker", args, {"partitions", "port-file", "brokers"}, &flags)) return 2;
+  Config defaults;
+  int partitions = defaults.partitions;
+  int brokers = defaults.embedded_brokers;
+  if ((flags.count("partitions") && !absl::SimpleAtoi(flags["partitions"], &partitions)) ||
+      (flags.count("brokers") && !absl::SimpleAtoi(flags["brokers"], &brokers)) || partitions < 1 ||
+      brokers < 1) {
+    std::cerr << "fristvagt broker: --partitions and --brokers take a positive integer\n";
+    return 2;
+  }
+  InstallSignalHandlers();
+  absl::StatusOr<std::unique_ptr<EmbeddedBroker>> broker =
+      EmbeddedBroker::Start(brokers, AllTopics(defaults), partitions);
+  if (!broker.ok()) return Runtime::Fail(broker.status());
+  std::cout << (*broker)->bootstrap_servers() << std::endl;
+  if (flags.count("port-file")) {
+    const std::string tmp = flags["port-file"] + ".tmp";
+    std::ofstream(tmp) << (*broker)->bootstrap_servers() << '\n';
+    std::rename(tmp.c_str(), flags["port-file"].c_str());  // readers never see half a file
+  }
+  while (!g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  return 0;
+}
+
+int RunDemo(const std::vector<std::string>& args, const std::string& default_rules_dir) {
+  std::map<std::string, std::string> flags;
+  if (!ParseFlags("demo", args, {"persons", "seed", "language", "http-port", "state-dir"},
+                  &flags)) {
+    return 2;
+  }
+  Config config;
+  config.partitions = 3;
+  config.http_port = 0;
+  config.batch_linger = absl::Milliseconds(5);
+  config.state_dir = flags.count("state-dir") ? flags["state-dir"] : "";
+  if (flags.count("http-port")) absl::SimpleAtoi(flags["http-port"], &config.http_port);
+  // The demo's query API answers on 127.0.0.1 only, without a token: nothing to configure.
+  config.http_bind = "127.0.0.1";
+  config.http_allow_unauthenticated = true;
+  // The demo feed is a librdkafka producer with its default partitioner.
+  config.input_partitioner = KeyPartitioner::kConsistentRandom;
+  if (flags.count("language") && flags["language"] == "en") {
+    config.language = alerts::Language::kEnglish;
+  }
+  char tmp_template[] = "/tmp/fristvagt-demo-XXXXXX";
+  if (config.state_dir.empty()) config.state_dir = mkdtemp(tmp_template);
+  DemoFeedOptions feed;
+  if (flags.count("persons")) absl::SimpleAtoi(flags["persons"], &feed.persons);
+  if (flags.count("seed")) absl::SimpleAtoi(flags["seed"], &feed.seed);
+  InstallSignalHandlers();
+  Runtime runtime;
+  if (int rc = runtime.Init(config, default_rules_dir); rc != 0) return rc;
+  DemoPrinter printer(std::cout);
+  runtime.processor()->on_alert = [&printer](const v1::Alert& alert) { printer.Print(alert); };
+  std::thread producer([&] {
+    absl::Status s = ProduceDemoEvents(runtime.bootstrap(), config.topics.input, feed,
+                                       runtime.metrics(), &g_stop);
+    if (!s.ok()) {
+      std::cerr << "fristvagt demo: " << s.message() << '\n';
+      g_stop = true;
+    }
+  });
+  const int rc = runtime.Run();
+  producer.join();
+  printer.Summary();
+  return rc;
+}
+
+}  // namespace fristvagt::processor

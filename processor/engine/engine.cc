@@ -1,0 +1,455 @@
+#include "processor/engine/engine.h"
+
+#include <algorithm>
+#include <set>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "processor/input/event_decoder.h"
+#include "rules/course.h"
+
+namespace fristvagt::processor {
+
+namespace {
+
+constexpr char kParkedTimerPrefix[] = "parked:";
+constexpr char kOutboxSeqProgress[] = "outbox_seq";
+
+int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
+
+bool Contains(const google::protobuf::RepeatedPtrField<std::string>& list, const std::string& s) {
+  return std::find(list.begin(), list.end(), s) != list.end();
+}
+
+bool HasCourse(const v1::PersonState& person) {
+  return std::any_of(person.facts().begin(), person.facts().end(),
+                     [](const v1::CaseEvent& e) { return e.has_first_contact(); });
+}
+
+}  // namespace
+
+Engine::Engine(const rules::Catalog& catalog, state::StateStore* store, EngineOptions options)
+    : catalog_(catalog), store_(store), options_(options), persons_(options.cached_persons) {}
+
+absl::StatusOr<v1::PersonState*> Engine::LoadPerson(const std::string& key) {
+  if (v1::PersonState* cached = persons_.FindForUpdate(key)) return cached;
+  v1::PersonState person;
+  // Until Flush, the batch's person entries are erasures: an erased person starts empty.
+  if (!batch_.persons.contains(key)) {
+    absl::StatusOr<std::optional<v1::PersonState>> stored = store_->GetPerson(key);
+    if (!stored.ok()) return stored.status();
+    if (stored->has_value()) person = std::move(**stored);
+  }
+  person.set_person_key(key);
+  return persons_.InsertDirty(key, std::move(person));
+}
+
+absl::Status Engine::ApplyEvent(const v1::CaseEvent& event, absl::Time now,
+                                const std::string& source_position) {
+  absl::StatusOr<v1::PersonState*> loaded = LoadPerson(event.person_key());
+  if (!loaded.ok()) return loaded.status();
+  v1::PersonState* person = *loaded;
+  if (event.has_person_erased()) {
+    // Pending messages about the person already committed leave too; an outbox that cannot
+    // be read fails the erasure rather than leaving them behind.
+    std::vector<std::pair<uint64_t, v1::OutboxEntry>> stored;
+    if (absl::Status s = store_->ScanOutbox(SIZE_MAX, &stored); !s.ok()) return s;
+    Erase(event.person_key(), *person);
+    for (const auto& [seq, entry] : stored) {
+      if (entry.person_key() == event.person_key()) batch_.outbox_removed.push_back(seq);
+    }
+    ++counters_.events_applied;
+    return absl::OkStatus();
+  }
+  if (Contains(person->seen_event_ids(), event.event_id())) {
+    ++counters_.events_redelivered;
+    return absl::OkStatus();
+  }
+  person->add_seen_event_ids(event.event_id());
+  person->set_municipality_code(event.municipality_code());
+  if (!event.caseworker_id().empty()) person->set_caseworker_id(event.caseworker_id());
+  ++counters_.events_applied;
+
+  if (event.has_registration_voided()) {
+    const std::string& voided = event.registration_voided().voided_event_id();
+    if (!Contains(person->seen_event_ids(), voided)) person->add_seen_event_ids(voided);
+    auto* facts = person->mutable_facts();
+    facts->erase(std::remove_if(facts->begin(), facts->end(),
+                                [&](const v1::CaseEvent& e) { return e.event_id() == voided; }),
+                 facts->end());
+    auto* parked = person->mutable_parked();
+    for (int i = parked->size() - 1; i >= 0; --i) {
+      if (parked->Get(i).event().event_id() != voided) continue;
+      batch_.RemoveTimer({parked->Get(i).expires_micros(), person->person_key(),
+                          absl::StrCat(kParkedTimerPrefix, voided)});
+      parked->DeleteSubrange(i, 1);
+    }
+    return Reevaluate(person, now);
+  }
+  if (!event.has_first_contact() && !HasCourse(*person)) {
+    Park(person, event, now, source_position);
+    return absl::OkStatus();
+  }
+  *person->add_facts() = event;
+  if (event.has_first_contact()) {
+    for (const v1::ParkedEvent& parked : person->parked()) {
+      *person->add_facts() = parked.event();
+      batch_.RemoveTimer({parked.expires_micros(), person->person_key(),
+                          absl::StrCat(kParkedTimerPrefix, parked.event().event_id())});
+    }
+    person->clear_parked();
+  }
+  return Reevaluate(person, now);
+}
+
+void Engine::Park(v1::PersonState* person, const v1::CaseEvent& event, absl::Time now,
+                  const std::string& source_position) {
+  v1::ParkedEvent* parked = person->add_parked();
+  *parked->mutable_event() = event;
+  parked->set_expires_micros(Micros(now + options_.late_course_window));
+  parked->set_source_position(source_position);
+  batch_.AddTimer({parked->expires_micros(), person->person_key(),
+                   absl::StrCat(kParkedTimerPrefix, event.event_id())});
+  ++counters_.events_parked;
+}
+
+void Engine::ExpireParked(v1::PersonState* person, absl::Time now) {
+  auto* parked = person->mutable_parked();
+  for (int i = parked->size() - 1; i >= 0; --i) {
+    const v1::ParkedEvent& entry = parked->Get(i);
+    if (entry.expires_micros() > Micros(now)) continue;
+    batch_.RemoveTimer({entry.expires_micros(), person->person_key(),
+                        absl::StrCat(kParkedTimerPrefix, entry.event().event_id())});
+    DeadLetter(EventToJson(entry.event()), "NO_COURSE",
+               "no first_contact for this person arrived within late_course_window",
+               entry.source_position());
+    // The dead letter carries the person's event: person_erased must find it in the outbox.
+    batch_.outbox_added.back().second.set_person_key(person->person_key());
+    parked->DeleteSubrange(i, 1);
+  }
+}
+
+void Engine::Erase(const std::string& key, const v1::PersonState& person) {
+  for (const v1::ObligationRecord& record : person.obligations()) {
+    if (record.next_timer_micros() != 0) {
+      batch_.RemoveTimer({record.next_timer_micros(), key, record.obligation_id()});
+    }
+  }
+  for (const v1::ParkedEvent& parked : person.parked()) {
+    batch_.RemoveTimer({parked.expires_micros(), key,
+                        absl::StrCat(kParkedTimerPrefix, parked.event().event_id())});
+  }
+  std::vector<std::string> obligation_ids;
+  for (const v1::ObligationRecord& record : person.obligations()) {
+    obligation_ids.push_back(record.obligation_id());
+  }
+  persons_.Erase(key);  // `person` is gone from here on
+  batch_.persons[key] = std::nullopt;
+  // Pending messages about the person leave with them (this batch's; ApplyEvent removes the
+  // stored outbox's).
+  auto& added = batch_.outbox_added;
+  added.erase(std::remove_if(added.begin(), added.end(),
+                             [&](const auto& entry) { return entry.second.person_key() == key; }),
+              added.end());
+  // The compacted obligations topic forgets the person's records too. The tombstones carry no
+  // person key (neither in the key nor in the value), so the outbox clean-up above and
+  // ApplyEvent's leave them in place.
+  if (options_.emit_obligation_records) {
+    for (const std::string& id : obligation_ids) Enqueue(kObligationsTopic, id, "", "");
+  }
+}
+
+absl::Status Engine::Reevaluate(v1::PersonState* person, absl::Time now,
+                                rules::RuleSelection* only) {
+  std::vector<const v1::CaseEvent*> facts;
+  facts.reserve(person->facts_size());
+  for (const v1::CaseEvent& event : person->facts()) facts.push_back(&event);
+  const std::vector<rules::ObligationView> views =
+      rules::Evaluate(person->person_key(), facts, catalog_, now, only);
+  std::map<std::string, int> index;
+  for (int i = 0; i < person->obligations_size(); ++i) {
+    index[person->obligations(i).obligation_id()] = i;
+  }
+  std::set<std::string> present;
+  for (const rules::ObligationView& view : views) {
+    present.insert(view.obligation_id);
+    v1::ObligationRecord* record;
+    if (auto it = index.find(view.obligation_id); it != index.end()) {
+      record = person->mutable_obligations(it->second);
+    } else {
+      record = person->add_obligations();
+      record->set_obligation_id(view.obligation_id);
+    }
+    ApplyView(person, &view, record, now);
+  }
+  for (v1::ObligationRecord& record : *person->mutable_obligations()) {
+    if (present.count(record.obligation_id()) > 0) continue;
+    if (only != nullptr && !only->Covers(record.regime(), record.rule_id())) continue;
+    if (record.status() == v1::WAIVED && !record.breach_outstanding() &&
+        record.next_timer_micros() == 0) {
+      continue;
+    }
+    ApplyView(person, nullptr, &record, now);
+  }
+  if (options_.emit_obligation_records) RetireClosedObligations(person, facts, now);
+  return absl::OkStatus();
+}
+
+// Retention on the compacted obligations topic: once the person's latest course has ended
+// (benefit_ended) and the retention period has passed, every obligation that is no longer
+// open gets a tombstone. Until then one timer (on the first such obligation) waits for that
+// moment. Open obligations (education ones survive benefit_ended) stay.
+void Engine::RetireClosedObligations(v1::PersonState* person,
+                                     const std::vector<const v1::CaseEvent*>& facts,
+                                     absl::Time now) {
+  const std::vector<rules::Fact> all = rules::MakeFacts(facts);
+  const std::vector<rules::Course> courses = rules::SplitCourses(all);
+  if (courses.empty() || courses.back().BenefitEnd() == nullptr) return;
+  const absl::Time retire_at =
+      courses.back().BenefitEnd()->occurred + options_.obligation_retention;
+  bool timer_armed = false;
+  for (v1::ObligationRecord& record : *person->mutable_obligations()) {
+    if (record.status() == v1::OPEN || record.retired()) continue;
+    if (now >= retire_at) {
+      Enqueue(kObligationsTopic, record.obligation_id(), "", "");
+      record.set_retired(true);
+    } else if (!timer_armed) {
+      // Firing re-evaluates the person and re-arms whatever else the record needs.
+      if (record.next_timer_micros() == 0 || record.next_timer_micros() > Micros(retire_at)) {
+        ArmTimer(person, &record, retire_at);
+      }
+      timer_armed = true;
+    }
+  }
+}
+
+void Engine::ApplyView(v1::PersonState* person, const rules::ObligationView* view,
+                       v1::ObligationRecord* record, absl::Time now) {
+  const v1::ObligationStatus before = record->status();
+  const std::vector<alerts::Transition> transitions = alerts::Diff(view, now, record);
+  const rules::RuleSpec* rule =
+      view != nullptr ? view->rule : catalog_.FindRule(record->regime(), record->rule_id());
+  for (const alerts::Transition& transition : transitions) {
+    alerts::AlertInput input{
+        transition, *record, *person, rule, view != nullptr ? view->missing : "", now};
+    const v1::Alert alert = alerts::BuildAlert(input, options_.language);
+    record->set_alert_seq(record->alert_seq() + 1);
+    Enqueue(kAlertsTopic, person->person_key(), alert.SerializeAsString(), person->person_key(),
+            {{"fristvagt.municipality", alert.municipality_code()},
+             {"fristvagt.caseworker", alert.caseworker_id()},
+             {"fristvagt.rule", alert.rule_id()},
+             {"fristvagt.kind", v1::AlertKind_Name(alert.kind())}});
+    ++counters_.alerts_raised;
+  }
+  if (options_.emit_obligation_records && (before != record->status() || !transitions.empty())) {
+    const v1::Obligation ob = alerts::BuildObligation(*record, *person, rule, options_.language);
+    record->set_retired(false);  // back on the topic, so retention applies again
+    Enqueue(kObligationsTopic, record->obligation_id(), ob.SerializeAsString(),
+            person->person_key());
+  }
+  ArmTimer(person, record,
+           view != nullptr ? rules::NextMoment(*view, now) : absl::InfiniteFuture());
+}
+
+void Engine::ArmTimer(v1::PersonState* person, v1::ObligationRecord* record, absl::Time next) {
+  const int64_t micros = next == absl::InfiniteFuture() ? 0 : Micros(next);
+  if (record->next_timer_micros() == micros) return;
+  if (record->next_timer_micros() != 0) {
+    batch_.RemoveTimer(
+        {record->next_timer_micros(), person->person_key(), record->obligation_id()});
+  }
+  if (micros != 0) batch_.AddTimer({micros, person->person_key(), record->obligation_id()});
+  record->set_next_timer_micros(micros);
+}
+
+absl::Status Engine::FireTimer(const state::TimerKey& key) {
+  absl::StatusOr<v1::PersonState*> loaded = LoadPerson(key.person_key);
+  if (!loaded.ok()) return loaded.status();
+  v1::PersonState* person = *loaded;
+  const absl::Time at = absl::FromUnixMicros(key.due_micros);
+  batch_.RemoveTimer(key);
+  ++counters_.timers_fired;
+  if (absl::StartsWith(key.obligation_id, kParkedTimerPrefix)) {
+    ExpireParked(person, at);
+    return absl::OkStatus();
+  }
+  // The rules of every obligation due by now: a full evaluation would handle those of other
+  // rules due at the same moment in this pass too, in catalog order.
+  rules::RuleSelection due;
+  bool known = false;
+  for (v1::ObligationRecord& record : *person->mutable_obligations()) {
+    const bool fired = record.obligation_id() == key.obligation_id;
+    if (fired ||
+        (record.next_timer_micros() != 0 && record.next_timer_micros() <= key.due_micros)) {
+      due.Add(record.regime(), record.rule_id());
+    }
+    if (fired) {
+      record.set_next_timer_micros(0);
+      known = true;
+    }
+  }
+  if (!known || !options_.evaluate_fired_rules_only) return Reevaluate(person, at);
+  return Reevaluate(person, at, &due);
+}
+
+// Fires in due order the timers of the store (minus those this batch already disarmed) merged
+// with those this batch armed, without committing: a commit per clock move would dominate
+// replay. It commits only to bound the batch. Store timers are read from the cursor
+// (timers_done_) up, and not at all while the clock is below the next store timer.
+absl::Status Engine::FireTimersUpTo(absl::Time until) {
+  const int64_t until_micros = Micros(until);
+  constexpr size_t kChunk = 256;
+  auto batch_due = [&]() -> const state::TimerKey* {
+    if (batch_.timers_added.empty() || batch_.timers_added.begin()->due_micros > until_micros) {
+      return nullptr;
+    }
+    return &*batch_.timers_added.begin();
+  };
+  std::vector<state::TimerKey> due;
+  while (true) {
+    if (persons_.dirty() >= options_.max_batch_persons) {
+      if (absl::Status s = Flush(); !s.ok()) return s;
+    }
+    due.clear();
+    const bool store_may_be_due =
+        !store_next_timer_known_ ||
+        (store_next_timer_.has_value() && store_next_timer_->due_micros <= until_micros);
+    if (store_may_be_due) {
+      std::optional<state::TimerKey> later;
+      if (absl::Status s = store_->ScanTimersAfter(timers_done_ ? &*timers_done_ : nullptr,
+                                                   until_micros, kChunk, &due, &later);
+          !s.ok()) {
+        return s;
+      }
+      store_next_timer_known_ = due.size() < kChunk;
+      store_next_timer_ = std::move(later);
+    }
+    const bool chunk_full = due.size() == kChunk;
+    for (const state::TimerKey& key : due) {
+      // A timer armed by this batch that falls before this one fires first.
+      while (const state::TimerKey* armed = batch_due()) {
+        if (!(*armed < key)) break;
+        const state::TimerKey copy = *armed;
+        if (absl::Status s = FireTimer(copy); !s.ok()) return s;
+      }
+      timers_done_ = key;
+      if (batch_.timers_removed.count(key) > 0) continue;  // disarmed in this batch
+      if (absl::Status s = FireTimer(key); !s.ok()) return s;
+    }
+    // Armed here and due, beyond what the store holds (only below a chunk that was complete).
+    while (const state::TimerKey* armed = batch_due()) {
+      if (chunk_full && !(*armed < due.back())) break;
+      const state::TimerKey copy = *armed;
+      if (absl::Status s = FireTimer(copy); !s.ok()) return s;
+    }
+    if (!chunk_full) return absl::OkStatus();
+  }
+}
+
+void Engine::DeadLetter(const std::string& raw, const std::string& code, const std::string& message,
+                        const std::string& source_position, const std::string& key,
+                        const std::map<std::string, std::string>& extra_headers) {
+  ++counters_.dead_letters;
+  std::map<std::string, std::string> headers = extra_headers;
+  headers["fristvagt.error.code"] = code;
+  headers["fristvagt.error.message"] = message;
+  headers["fristvagt.source.position"] = source_position;
+  Enqueue(kDeadLetterTopic, key, raw, "", std::move(headers));
+}
+
+std::vector<state::TimerKey> Engine::ArmedTimers(const v1::PersonState& person) {
+  std::vector<state::TimerKey> timers;
+  for (const v1::ObligationRecord& record : person.obligations()) {
+    if (record.next_timer_micros() != 0) {
+      timers.push_back({record.next_timer_micros(), person.person_key(), record.obligation_id()});
+    }
+  }
+  for (const v1::ParkedEvent& parked : person.parked()) {
+    timers.push_back({parked.expires_micros(), person.person_key(),
+                      absl::StrCat(kParkedTimerPrefix, parked.event().event_id())});
+  }
+  return timers;
+}
+
+// The changelog carries every person written by the batch (a tombstone for an erased one) and
+// the batch's progress markers, so another instance can rebuild this partition's store.
+void Engine::EnqueueChangelog() {
+  for (const auto& [key, person] : batch_.persons) {
+    Enqueue(kChangelogTopic, key, "", person.has_value() ? key : "", {},
+            /*to_input_partition=*/true);
+    // A written person goes out as the record the store holds then; an erased one as a
+    // tombstone (its empty value).
+    batch_.outbox_added.back().second.set_value_is_person(person.has_value());
+  }
+  for (const auto& [name, value] : batch_.progress) {
+    if (name == kOutboxSeqProgress) continue;
+    Enqueue(kChangelogTopic, std::string(1, kChangelogProgressPrefix) + name, value, "", {},
+            /*to_input_partition=*/true);
+  }
+}
+
+void Engine::EnqueueAlert(const v1::Alert& alert, const std::string& key) {
+  Enqueue(kAlertsTopic, key, alert.SerializeAsString(), alert.person_key(),
+          {{"fristvagt.municipality", alert.municipality_code()},
+           {"fristvagt.caseworker", alert.caseworker_id()},
+           {"fristvagt.kind", v1::AlertKind_Name(alert.kind())}});
+  ++counters_.alerts_raised;
+}
+
+void Engine::SetProgress(const std::string& name, const std::string& value) {
+  batch_.progress[name] = value;
+}
+
+void Engine::Enqueue(const std::string& topic, const std::string& key, const std::string& value,
+                     const std::string& person_key, std::map<std::string, std::string> headers,
+                     bool to_input_partition) {
+  if (!outbox_seq_loaded_) {
+    absl::StatusOr<std::optional<std::string>> stored = store_->GetProgress(kOutboxSeqProgress);
+    uint64_t seq = 0;
+    if (stored.ok() && stored->has_value() && absl::SimpleAtoi(**stored, &seq)) {
+      next_outbox_seq_ = seq;
+    }
+    outbox_seq_loaded_ = true;
+  }
+  v1::OutboxEntry entry;
+  entry.set_topic(topic);
+  entry.set_key(key);
+  entry.set_value(value);
+  entry.set_person_key(person_key);
+  entry.set_to_input_partition(to_input_partition);
+  for (auto& [name, header] : headers) (*entry.mutable_headers())[name] = header;
+  batch_.outbox_added.emplace_back(next_outbox_seq_++, std::move(entry));
+  batch_.progress[kOutboxSeqProgress] = std::to_string(next_outbox_seq_);
+}
+
+absl::Status Engine::Flush() {
+  persons_.FlushDirty([this](const std::string& key, const v1::PersonState& person) {
+    batch_.PutPerson(key, person);
+  });
+  if (batch_.empty()) return absl::OkStatus();
+  if (options_.emit_changelog) EnqueueChangelog();
+  absl::Status status = store_->Commit(batch_);
+  if (!status.ok()) persons_.Clear();  // the cache may hold what the store did not take
+  if (!batch_.timers_added.empty()) {
+    // Timers reach the store now: one armed below the cursor (the clock moved back) resets
+    // it; one before the next known store timer becomes the next.
+    const state::TimerKey& lowest = *batch_.timers_added.begin();
+    if (timers_done_.has_value() && !(*timers_done_ < lowest)) {
+      timers_done_.reset();
+      store_next_timer_known_ = false;
+    }
+    if (store_next_timer_known_ && (!store_next_timer_ || lowest < *store_next_timer_)) {
+      store_next_timer_ = lowest;
+    }
+  }
+  if (!status.ok()) {  // what the store holds is unknown: read it from the start again
+    timers_done_.reset();
+    store_next_timer_known_ = false;
+  }
+  batch_ = state::Batch();
+  return status;
+}
+
+}  // namespace fristvagt::processor

@@ -1,0 +1,35 @@
+#pragma once
+// The embedded default (architecture.md "Design we expect" 6): librdkafka's mock cluster, a
+// real Kafka-protocol server on loopback that any client (kcat included) can use. Owned by the
+// command that starts it (`run` without brokers, `demo`, `broker`); lives until destroyed.
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "processor/kafka/kafka_client.h"
+
+namespace fristvagt::processor {
+
+class EmbeddedBroker {
+ public:
+  // Starts a cluster of `brokers` brokers and creates `topics` with `partitions` each.
+  static absl::StatusOr<std::unique_ptr<EmbeddedBroker>> Start(
+      int brokers, const std::vector<std::string>& topics, int partitions);
+  ~EmbeddedBroker();
+
+  const std::string& bootstrap_servers() const { return bootstrap_; }
+  absl::Status CreateTopic(const std::string& topic, int partitions);
+
+ private:
+  EmbeddedBroker() = default;
+  KafkaHandle host_;  // the mock cluster lives inside a client handle
+  rd_kafka_mock_cluster_t* cluster_ = nullptr;
+  std::string bootstrap_;
+};
+
+}  // namespace fristvagt::processor

@@ -1,0 +1,936 @@
+#include "processor/kafka/kafka_processor.h"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <string_view>
+#include <variant>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "alerts/wire_format.h"
+#include "processor/kafka/changelog_restore.h"
+#include "processor/base/logging.h"
+#include "rules/course.h"
+#include "state/rocksdb_store.h"
+
+namespace fristvagt::processor {
+
+namespace {
+
+constexpr char kInputOffsetProgress[] = "input_offset";
+constexpr char kChangelogOffsetProgress[] = "changelog_offset";
+constexpr char kClockProgress[] = "clock_micros";
+constexpr int kFlushTimeoutMs = 30000;
+// A restore that reads nothing for this long fails (and the partition is not consumed) rather
+// than leaving a partial store that the processor would take for the whole.
+constexpr absl::Duration kRestoreStallTimeout = absl::Seconds(60);
+
+// Hands a round over to librdkafka's remaining reports when ProduceOutbox returns.
+struct DeliveryRoundReleaser {
+  void operator()(DeliveryRound* round) const {
+    if (round->outstanding == 0) {
+      delete round;
+    } else {
+      round->abandoned = true;
+    }
+  }
+};
+
+void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void*) {
+  auto* slot = static_cast<DeliveryRound::Slot*>(message->_private);
+  if (slot == nullptr) return;
+  slot->err = message->err;
+  slot->offset = message->offset;
+  DeliveryRound* round = slot->round;
+  if (--round->outstanding == 0 && round->abandoned) delete round;
+}
+
+// librdkafka's own diagnostics (connection failures, retries) go to the "kafka" logger, so
+// they are JSON lines like every other log line instead of librdkafka's stderr format.
+std::string LogSafe(const char* text) {
+  std::string out(text != nullptr ? text : "");
+  for (char& c : out) {
+    if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) c = '\'';
+  }
+  return out;
+}
+
+void OnKafkaLog(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
+  const std::string line =
+      absl::StrCat(rd_kafka_name(rk), " ", LogSafe(facility), ": ", LogSafe(message));
+  if (level <= 3) {
+    Logger("kafka")->error("{}", line);
+  } else if (level == 4) {
+    Logger("kafka")->warn("{}", line);
+  } else {
+    Logger("kafka")->info("{}", line);
+  }
+}
+
+void OnKafkaError(rd_kafka_t* rk, int err, const char* reason, void*) {
+  Logger("kafka")->warn("{}: {}: {}", rd_kafka_name(rk),
+                        rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)), LogSafe(reason));
+}
+
+void RouteKafkaLogs(rd_kafka_conf_t* conf) {
+  rd_kafka_conf_set_log_cb(conf, &OnKafkaLog);
+  rd_kafka_conf_set_error_cb(conf, &OnKafkaError);
+}
+
+// A dead letter the engine raises later (NO_COURSE, when a parked event expires) knows where
+// its event came from only as "topic/partition@offset", the position Apply gave it; the
+// dead-letter topic promises the source as three headers, so they are added from it.
+void AddSourceHeaders(const v1::OutboxEntry& entry, rd_kafka_headers_t* headers) {
+  if (entry.headers().count("fristvagt.source.topic") > 0) return;
+  auto position = entry.headers().find("fristvagt.source.position");
+  if (position == entry.headers().end()) return;
+  const std::string& text = position->second;
+  const size_t slash = text.rfind('/');
+  const size_t at = text.rfind('@');
+  int32_t partition = 0;
+  int64_t offset = 0;
+  if (slash == std::string::npos || at == std::string::npos || at < slash ||
+      !absl::SimpleAtoi(text.substr(slash + 1, at - slash - 1), &partition) ||
+      !absl::SimpleAtoi(text.substr(at + 1), &offset)) {
+    return;  // not a Kafka position
+  }
+  const std::string topic = text.substr(0, slash);
+  const std::string partition_text = std::to_string(partition);
+  const std::string offset_text = std::to_string(offset);
+  rd_kafka_header_add(headers, "fristvagt.source.topic", -1, topic.data(), topic.size());
+  rd_kafka_header_add(headers, "fristvagt.source.partition", -1, partition_text.data(),
+                      partition_text.size());
+  rd_kafka_header_add(headers, "fristvagt.source.offset", -1, offset_text.data(),
+                      offset_text.size());
+}
+
+int64_t ProgressInt(state::StateStore* store, const char* name, int64_t fallback) {
+  absl::StatusOr<std::optional<std::string>> value = store->GetProgress(name);
+  int64_t parsed = fallback;
+  if (value.ok() && value->has_value() && absl::SimpleAtoi(**value, &parsed)) return parsed;
+  return fallback;
+}
+
+// Test-only hooks of the Kafka integration tests (tests/integration/kafka_*_test.cc), read
+// once from the environment; without them every call is one branch. Crash injection in the
+// style of state/crash_hook.h: FRISTVAGT_CRASH_POINT picks a point of the produce round and
+// FRISTVAGT_CRASH_AFTER=N the round: the hook fires at that point of the Nth produce round
+// with entries (counted per process, re-sends at assignment included) or of any later one.
+// The kill is SIGKILL, so nothing runs after it, exactly as with a real kill. Processing
+// thread only.
+namespace test_hooks {
+
+enum class Point {
+  kNone,
+  kAfterStoreWrite,        // the batch (state, outbox, offsets) is written; nothing produced
+  kBetweenPhases,          // alerts, obligations and dead letters acknowledged; no changelog
+  kAfterProduceBeforeAck,  // everything acknowledged; the outbox removal not yet written
+  kBetweenBatches,         // the batch is done and committed; before the next poll
+};
+
+struct Config {
+  Point point = Point::kNone;
+  uint64_t after = 0;
+  uint64_t rounds = 0;
+};
+
+Config& GetConfig() {
+  static Config config = [] {
+    Config c;
+    const char* point = std::getenv("FRISTVAGT_CRASH_POINT");
+    const char* after = std::getenv("FRISTVAGT_CRASH_AFTER");
+    if (point == nullptr || after == nullptr) return c;
+    const std::string_view p(point);
+    if (p == "after_store_write") c.point = Point::kAfterStoreWrite;
+    if (p == "between_phases") c.point = Point::kBetweenPhases;
+    if (p == "after_produce_before_ack") c.point = Point::kAfterProduceBeforeAck;
+    if (p == "between_batches") c.point = Point::kBetweenBatches;
+    c.after = std::strtoull(after, nullptr, 10);
+    if (c.after == 0) c.point = Point::kNone;
+    return c;
+  }();
+  return config;
+}
+
+void StartRound() { ++GetConfig().rounds; }
+
+void At(Point point) {
+  const Config& c = GetConfig();
+  if (c.point != point || c.rounds < c.after) return;
+  std::raise(SIGKILL);
+  std::abort();  // not reached
+}
+
+// FRISTVAGT_TEST_RESTORE_DELAY_MS holds a finished restore back that long before the
+// partition is consumed, so that a test can watch /readyz answer 503 while a partition is
+// restored (a small restore takes milliseconds).
+void RestoreDelay() {
+  static const int64_t delay_ms = [] {
+    const char* value = std::getenv("FRISTVAGT_TEST_RESTORE_DELAY_MS");
+    return value != nullptr ? std::strtoll(value, nullptr, 10) : 0;
+  }();
+  if (delay_ms > 0) absl::SleepFor(absl::Milliseconds(delay_ms));
+}
+
+}  // namespace test_hooks
+
+}  // namespace
+
+KafkaProcessor::KafkaProcessor(const Config& config, const rules::Catalog& catalog,
+                               Metrics* metrics)
+    : config_(config), catalog_(catalog), metrics_(metrics), decoder_(config.decode) {}
+
+KafkaProcessor::~KafkaProcessor() {
+  if (store_listener != nullptr) store_listener->UnregisterAll();  // before stores close
+}
+
+absl::Status KafkaProcessor::Start(const std::string& bootstrap) {
+  bootstrap_ = bootstrap;
+  std::map<std::string, std::string> common = {{"bootstrap.servers", bootstrap},
+                                               {"log_level", "4"}};
+  std::map<std::string, std::string> consumer_props = common;
+  consumer_props["group.id"] = config_.group_id;
+  consumer_props["partition.assignment.strategy"] = "cooperative-sticky";
+  consumer_props["enable.auto.commit"] = "false";
+  consumer_props["enable.auto.offset.store"] = "false";
+  consumer_props["auto.offset.reset"] = "earliest";
+  consumer_props["isolation.level"] = "read_committed";
+  // The statistics report the group join state, which GroupJoinWatch needs.
+  consumer_props["statistics.interval.ms"] = "5000";
+  // An empty fetch waits this long for data (librdkafka's default is 500 ms; the embedded broker
+  // always waits it out), which bounds the event-to-alert latency at low rates.
+  consumer_props["fetch.wait.max.ms"] = "50";
+  // A member without partitions is looked at after four session timeouts (librdkafka's
+  // default session is 45 s), never sooner than 30 s.
+  int64_t session_ms = 45000;
+  if (auto it = config_.kafka.find("session.timeout.ms"); it != config_.kafka.end()) {
+    if (!absl::SimpleAtoi(it->second, &session_ms)) session_ms = 45000;
+  }
+  join_watch_ = std::make_unique<GroupJoinWatch>(
+      config_.group_id, std::max(absl::Seconds(30), absl::Milliseconds(4 * session_ms)));
+  std::map<std::string, std::string> producer_props = common;
+  producer_props["enable.idempotence"] = "true";
+  producer_props["linger.ms"] = "5";
+  transactional_ = config_.guarantee == ProcessingGuarantee::kExactlyOnce;
+  if (transactional_) {
+    char host[256] = "fristvagt";
+    gethostname(host, sizeof(host) - 1);
+    producer_props["transactional.id"] = absl::StrCat(config_.group_id, "-", host, "-", getpid());
+  }
+  for (const auto& [name, value] : config_.kafka) {
+    consumer_props[name] = value;
+    producer_props[name] = value;
+  }
+
+  absl::StatusOr<rd_kafka_conf_t*> conf = MakeConf(consumer_props);
+  if (!conf.ok()) return conf.status();
+  RouteKafkaLogs(*conf);
+  rd_kafka_conf_set_rebalance_cb(*conf, &KafkaProcessor::OnRebalance);
+  rd_kafka_conf_set_stats_cb(*conf, &KafkaProcessor::OnStatistics);
+  rd_kafka_conf_set_opaque(*conf, this);
+  absl::StatusOr<KafkaHandle> consumer = NewClient(RD_KAFKA_CONSUMER, *conf);
+  if (!consumer.ok()) return consumer.status();
+  consumer_ = std::move(*consumer);
+  rd_kafka_poll_set_consumer(consumer_.get());
+
+  conf = MakeConf(producer_props);
+  if (!conf.ok()) return conf.status();
+  RouteKafkaLogs(*conf);
+  rd_kafka_conf_set_dr_msg_cb(*conf, &OnDelivery);
+  absl::StatusOr<KafkaHandle> producer = NewClient(RD_KAFKA_PRODUCER, *conf);
+  if (!producer.ok()) return producer.status();
+  producer_ = std::move(*producer);
+  if (transactional_) {
+    if (rd_kafka_error_t* error = rd_kafka_init_transactions(producer_.get(), 60000)) {
+      const std::string message = rd_kafka_error_string(error);
+      rd_kafka_error_destroy(error);
+      return absl::UnavailableError("cannot initialise Kafka transactions: " + message);
+    }
+  }
+
+  if (absl::Status s = Subscribe(); !s.ok()) return s;
+  Logger("processor")
+      ->info("consuming {} as group {} from {}", config_.topics.input, config_.group_id, bootstrap);
+  return absl::OkStatus();
+}
+
+absl::Status KafkaProcessor::Subscribe() {
+  PartitionList topics(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(topics.get(), config_.topics.input.c_str(),
+                                    RD_KAFKA_PARTITION_UA);
+  if (rd_kafka_resp_err_t err = rd_kafka_subscribe(consumer_.get(), topics.get())) {
+    return absl::InternalError(
+        absl::StrCat("cannot subscribe to ", config_.topics.input, ": ", rd_kafka_err2str(err)));
+  }
+  join_watch_->Reset(absl::Now());
+  return absl::OkStatus();
+}
+
+int KafkaProcessor::OnStatistics(rd_kafka_t*, char* json, size_t json_len, void* opaque) {
+  static_cast<KafkaProcessor*>(opaque)->join_watch_->OnStatistics(std::string_view(json, json_len));
+  return 0;  // librdkafka frees `json`
+}
+
+void KafkaProcessor::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                                 rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+  auto* self = static_cast<KafkaProcessor*>(opaque);
+  self->join_watch_->Reset(absl::Now());
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    self->Assign(partitions);
+  } else {
+    self->Revoke(partitions, rd_kafka_assignment_lost(rk));
+  }
+}
+
+void KafkaProcessor::Assign(rd_kafka_topic_partition_list_t* partitions) {
+  metrics_->ready = false;
+  assigned_count_ = std::max(1, partitions->cnt);
+  // Every partition's store is opened first; those whose changelog holds records they have not
+  // seen are then restored together, through one consumer; only then is anything consumed.
+  std::vector<RestoreTarget> restores;
+  for (int i = 0; i < partitions->cnt; ++i) {
+    rd_kafka_topic_partition_t& tp = partitions->elems[i];
+    Partition& partition = partitions_[tp.partition];
+    partition.id = tp.partition;
+    absl::StatusOr<std::optional<RestoreTarget>> restore = OpenPartition(tp.partition, &partition);
+    if (!restore.ok()) {
+      // Without its state a partition must not be consumed: fail loudly rather than reset.
+      Logger("processor")
+          ->critical("partition {}: {}", tp.partition, std::string(restore.status().message()));
+      std::abort();
+    }
+    if (restore->has_value()) restores.push_back(**restore);
+  }
+  if (!restores.empty()) {
+    if (absl::Status s = RestoreFromChangelog(&restores); !s.ok()) {
+      Logger("processor")->critical("{}", std::string(s.message()));
+      std::abort();
+    }
+  }
+  for (int i = 0; i < partitions->cnt; ++i) {
+    rd_kafka_topic_partition_t& tp = partitions->elems[i];
+    Partition& partition = partitions_[tp.partition];
+    const bool restored =
+        std::any_of(restores.begin(), restores.end(),
+                    [&](const RestoreTarget& r) { return r.partition == tp.partition; });
+    StartPartition(tp.partition, &partition, restored);
+    if (store_listener != nullptr) {
+      store_listener->Register(tp.partition, partition.store.get());
+    }
+    tp.offset = partition.next_offset >= 0 ? partition.next_offset : RD_KAFKA_OFFSET_INVALID;
+    Logger("processor")
+        ->info("partition {} assigned, resuming at offset {}", tp.partition, partition.next_offset);
+  }
+  if (std::string(rd_kafka_rebalance_protocol(consumer_.get())) == "COOPERATIVE") {
+    if (rd_kafka_error_t* error = rd_kafka_incremental_assign(consumer_.get(), partitions)) {
+      Logger("processor")->error("incremental assign: {}", rd_kafka_error_string(error));
+      rd_kafka_error_destroy(error);
+    }
+  } else {
+    rd_kafka_assign(consumer_.get(), partitions);
+  }
+  metrics_->ready = true;
+}
+
+void KafkaProcessor::Revoke(rd_kafka_topic_partition_list_t* partitions, bool lost) {
+  if (!lost) {  // what the revoked partitions did so far goes out before they leave
+    std::vector<Partition*> written;
+    for (int i = 0; i < partitions->cnt; ++i) {
+      auto it = partitions_.find(partitions->elems[i].partition);
+      if (it == partitions_.end()) continue;
+      if (absl::Status s = WriteBatch(&it->second); !s.ok()) {
+        Logger("processor")
+            ->warn("partition {}: flush on revoke: {}", it->first, std::string(s.message()));
+        continue;
+      }
+      written.push_back(&it->second);
+    }
+    for (int32_t id : ProduceOutboxes(written)) {
+      Logger("processor")
+          ->warn(
+              "partition {}: on revoke the broker did not acknowledge every message; they "
+              "stay in the outbox",
+              id);
+    }
+  }
+  for (int i = 0; i < partitions->cnt; ++i) {
+    const int32_t id = partitions->elems[i].partition;
+    auto it = partitions_.find(id);
+    if (it == partitions_.end()) continue;
+    if (store_listener != nullptr) store_listener->Unregister(id);
+    partitions_.erase(it);
+    metrics_->ForgetPartition(id);
+    Logger("processor")->info("partition {} {}", id, lost ? "lost" : "revoked");
+  }
+  if (std::string(rd_kafka_rebalance_protocol(consumer_.get())) == "COOPERATIVE") {
+    if (rd_kafka_error_t* error = rd_kafka_incremental_unassign(consumer_.get(), partitions)) {
+      rd_kafka_error_destroy(error);
+    }
+  } else {
+    rd_kafka_assign(consumer_.get(), nullptr);
+  }
+}
+
+// Opens the partition's local store. When the changelog holds records this copy has not seen
+// (the partition was processed elsewhere meanwhile, or this disk is new), the store is
+// recreated empty and the partition is returned for a restore from the changelog.
+absl::StatusOr<std::optional<RestoreTarget>> KafkaProcessor::OpenPartition(int32_t id,
+                                                                           Partition* partition) {
+  const std::string dir = absl::StrCat(config_.state_dir, "/", config_.topics.input, "-", id);
+  std::error_code ec;
+  std::filesystem::create_directories(config_.state_dir, ec);
+  // A dir that does not exist (or is empty) gets a new, empty store: exactly what a reset
+  // would leave, so a restore into it needs no second open.
+  bool fresh = false;
+  {
+    std::error_code exists_ec, dir_ec, empty_ec;
+    if (!std::filesystem::exists(dir, exists_ec)) {
+      fresh = !exists_ec;
+    } else {
+      fresh = std::filesystem::is_directory(dir, dir_ec) && !dir_ec &&
+              std::filesystem::is_empty(dir, empty_ec) && !empty_ec;
+    }
+  }
+  const state::StoreIdentity identity{config_.topics.input, id};
+  absl::StatusOr<std::unique_ptr<state::StateStore>> store = state::OpenRocksDbStore(dir, identity);
+  if (!store.ok()) return store.status();
+  int64_t low = 0;
+  int64_t high = 0;
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+  for (int attempt = 0; attempt < 12 && err != RD_KAFKA_RESP_ERR_NO_ERROR; ++attempt) {
+    err = rd_kafka_query_watermark_offsets(producer_.get(), config_.topics.changelog.c_str(), id,
+                                           &low, &high, 10000);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      Logger("processor")
+          ->warn("partition {}: changelog {} not reachable yet: {}", id, config_.topics.changelog,
+                 rd_kafka_err2str(err));
+    }
+  }
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot read the changelog offsets of ", config_.topics.changelog, "/", id));
+  }
+  const int64_t seen = ProgressInt(store->get(), kChangelogOffsetProgress, 0);
+  // A committed transaction ends with a control record, so with exactly-once the high
+  // watermark is one past the last record this copy wrote.
+  const int64_t slack = transactional_ ? 1 : 0;
+  std::optional<RestoreTarget> restore;
+  if (high > seen + slack || high < seen) {
+    if (high < seen) {
+      Logger("processor")
+          ->warn(
+              "partition {}: the changelog ends at {} but this state dir has seen {}: the broker "
+              "is new or the topic was recreated; rebuilding the state from the broker",
+              id, high, seen);
+    }
+    Logger("processor")
+        ->info("partition {}: restoring from {} [{}, {})", id, config_.topics.changelog, low, high);
+    if (!fresh) {
+      store->reset();
+      std::filesystem::remove_all(dir, ec);
+      store = state::OpenRocksDbStore(dir, identity);
+      if (!store.ok()) return store.status();
+    }
+    restore.emplace();
+    restore->partition = id;
+    restore->low = low;
+    restore->high = high;
+    restore->store = store->get();
+  }
+  partition->store = std::move(*store);
+  return restore;
+}
+
+// Starts the engine of an opened (and, if needed, restored) partition.
+void KafkaProcessor::StartPartition(int32_t id, Partition* partition, bool restored) {
+  partition->next_offset = ProgressInt(partition->store.get(), kInputOffsetProgress, -1);
+  const int64_t clock = ProgressInt(partition->store.get(), kClockProgress, INT64_MIN);
+  partition->clock = clock == INT64_MIN ? absl::InfinitePast() : absl::FromUnixMicros(clock);
+  EngineOptions options;
+  options.language = config_.language;
+  options.late_course_window = config_.late_course_window;
+  options.emit_obligation_records = true;
+  options.obligation_retention = absl::Hours(24 * config_.alert_output.obligation_retention_days);
+  options.emit_changelog = true;
+  options.cached_persons = static_cast<size_t>(config_.cached_persons / assigned_count_);
+  partition->engine = std::make_unique<Engine>(catalog_, partition->store.get(), options);
+  // A restored store was created empty and the restore writes no outbox entries: nothing to
+  // re-send. Otherwise whatever a crash left unsent goes out now. If the broker does not take
+  // it yet, it stays in the outbox for the next batch: that is no reason to give the partition up.
+  if (restored) return;
+  if (absl::Status s = ProduceOutbox(partition); !s.ok()) {
+    Logger("processor")
+        ->warn("partition {}: re-sending the outbox: {}", id, std::string(s.message()));
+  }
+}
+
+void KafkaProcessor::Apply(const rd_kafka_message_t* message, absl::Time now) {
+  if (message->err) {
+    if (message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      Logger("kafka")->warn("consumer: {}", rd_kafka_message_errstr(message));
+    }
+    return;
+  }
+  auto it = partitions_.find(message->partition);
+  if (it == partitions_.end()) return;
+  Partition& partition = it->second;
+  if (partition.next_offset >= 0 && message->offset < partition.next_offset) return;
+  metrics_->events_consumed.fetch_add(1);
+  const std::string raw(static_cast<const char*>(message->payload), message->len);
+  std::optional<std::string_view> key;
+  if (message->key != nullptr)
+    key = std::string_view(static_cast<const char*>(message->key), message->key_len);
+  const std::string topic = rd_kafka_topic_name(message->rkt);
+  const std::string position = absl::StrCat(topic, "/", message->partition, "@", message->offset);
+  // Protobuf is the contract; a JSON line is accepted too, so kcat users can type events.
+  DecodeResult decoded =
+      !raw.empty() && raw[0] == '{' ? decoder_.FromJson(raw) : decoder_.FromProtobuf(raw, key);
+  if (auto* event = std::get_if<v1::CaseEvent>(&decoded);
+      event != nullptr && key.has_value() && *key != event->person_key()) {
+    decoded = Rejection{RejectCode::kKeyMismatch, "the Kafka key differs from person_key"};
+  }
+  if (auto* rejection = std::get_if<Rejection>(&decoded)) {
+    partition.engine->DeadLetter(
+        raw, std::string(RejectCodeName(rejection->code)), rejection->message, position,
+        key.has_value() ? std::string(*key) : "",
+        {{"fristvagt.source.topic", topic},
+         {"fristvagt.source.partition", std::to_string(message->partition)},
+         {"fristvagt.source.offset", std::to_string(message->offset)}});
+    metrics_->dead_letters.fetch_add(1);
+  } else {
+    const v1::CaseEvent& event = std::get<v1::CaseEvent>(decoded);
+    AdvanceClock(&partition, std::min(now, rules::ToAbslTime(event.recorded_at())));
+    absl::Status s = partition.engine->ApplyEvent(event, partition.clock, position);
+    if (!s.ok()) {
+      Logger("processor")
+          ->critical("partition {}: state store failed: {}", partition.id,
+                     std::string(s.message()));
+      std::abort();  // never skip an event: a restart resumes from the last committed batch
+    }
+  }
+  partition.next_offset = message->offset + 1;
+  partition.dirty = true;
+}
+
+void KafkaProcessor::AdvanceClock(Partition* partition, absl::Time to) {
+  if (to <= partition->clock) return;
+  const uint64_t fired = partition->engine->counters().timers_fired;
+  if (absl::Status s = partition->engine->FireTimersUpTo(to); !s.ok()) {
+    Logger("processor")
+        ->critical("partition {}: firing timers: {}", partition->id, std::string(s.message()));
+    std::abort();
+  }
+  partition->clock = to;
+  if (partition->engine->counters().timers_fired != fired) partition->dirty = true;
+}
+
+// Writes the partition's batch (state, outbox, progress) to its store. The clock and the input
+// offset are written with a batch that changed something (events applied or timers fired),
+// not on every idle batch: a restart resumes from the last written clock, which fired every
+// timer that the unwritten moves would have fired, so it fires the same ones again.
+absl::Status KafkaProcessor::WriteBatch(Partition* partition) {
+  if (partition->dirty) {
+    if (partition->clock != absl::InfinitePast()) {
+      partition->engine->SetProgress(kClockProgress,
+                                     std::to_string(absl::ToUnixMicros(partition->clock)));
+    }
+    if (partition->next_offset >= 0) {
+      partition->engine->SetProgress(kInputOffsetProgress, std::to_string(partition->next_offset));
+    }
+  }
+  return partition->engine->Flush();
+}
+
+// The bytes a stored outbox value goes out as: alerts and obligation records in the configured
+// wire format with a content-type header; everything else unchanged.
+absl::StatusOr<std::string> KafkaProcessor::WireValue(const v1::OutboxEntry& entry,
+                                                      rd_kafka_headers_t* headers) const {
+  const bool alert = entry.topic() == kAlertsTopic;
+  if (!alert && entry.topic() != kObligationsTopic) return entry.value();
+  const alerts::WireMessage type =
+      alert ? alerts::WireMessage::kAlert : alerts::WireMessage::kObligation;
+  const alerts::WireFormat format = config_.alert_output.format;
+  const std::string content_type = alerts::WireContentType(type, format);
+  rd_kafka_header_add(headers, "content-type", -1, content_type.data(), content_type.size());
+  return alerts::EncodeForWire(type, entry.value(), format);
+}
+
+absl::Status KafkaProcessor::ProduceOutbox(Partition* partition) {
+  if (ProduceOutboxes({partition}).empty()) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrCat("partition ", partition->id,
+                                             ": the broker did not acknowledge every message; "
+                                             "they stay in the outbox"));
+}
+
+// One partition's committed outbox in a delivery round.
+struct KafkaProcessor::OutboxShare {
+  Partition* partition = nullptr;
+  std::vector<std::pair<uint64_t, v1::OutboxEntry>> entries;
+  size_t first_slot = 0;  // its entries' delivery slots start here
+  bool ok = true;         // every message produced so far was acknowledged
+};
+
+// Reads a partition's committed outbox. Changelog entries name a person: they carry the record
+// the store holds now (a person erased since goes out as a tombstone).
+absl::Status KafkaProcessor::ReadOutbox(OutboxShare* share) {
+  state::StateStore* store = share->partition->store.get();
+  if (absl::Status s = store->ScanOutbox(SIZE_MAX, &share->entries); !s.ok()) return s;
+  for (auto& [seq, entry] : share->entries) {
+    if (!entry.value_is_person()) continue;
+    absl::StatusOr<std::optional<std::string>> record = store->GetPersonRecord(entry.key());
+    if (!record.ok()) return record.status();
+    entry.set_value(record->has_value() ? std::move(**record) : std::string());
+  }
+  return absl::OkStatus();
+}
+
+// Produces the committed outboxes of `partitions` in one delivery round: alerts, obligations
+// and dead letters of all of them first and one flush, then the changelog and one more flush.
+// One round for all partitions instead of one per partition: the two broker round trips of a
+// round bounded the processor, not the engine (issue 8). Returns the partitions whose messages
+// were not all acknowledged; their entries stay in the outbox for the next round.
+std::set<int32_t> KafkaProcessor::ProduceOutboxes(const std::vector<Partition*>& partitions) {
+  std::set<int32_t> failed;
+  std::vector<OutboxShare> shares;
+  size_t slots = 0;
+  for (Partition* partition : partitions) {
+    OutboxShare share;
+    share.partition = partition;
+    if (absl::Status s = ReadOutbox(&share); !s.ok()) {
+      Logger("processor")
+          ->warn("partition {}: reading the outbox: {}", partition->id, std::string(s.message()));
+      failed.insert(partition->id);
+      continue;
+    }
+    if (share.entries.empty()) continue;
+    share.first_slot = slots;
+    slots += share.entries.size();
+    shares.push_back(std::move(share));
+  }
+  if (shares.empty()) return failed;
+  auto fail_all = [&] {
+    for (OutboxShare& share : shares) share.ok = false;
+  };
+  test_hooks::StartRound();
+  test_hooks::At(test_hooks::Point::kAfterStoreWrite);
+  if (transactional_) {
+    if (rd_kafka_error_t* error = rd_kafka_begin_transaction(producer_.get())) {
+      Logger("kafka")->warn("begin transaction: {}", rd_kafka_error_string(error));
+      rd_kafka_error_destroy(error);
+      fail_all();
+    }
+  }
+  std::unique_ptr<DeliveryRound, DeliveryRoundReleaser> round(new DeliveryRound(slots));
+  std::vector<DeliveryRound::Slot>& deliveries = round->slots;
+  auto produce_phase = [&](bool changelog) {
+    for (OutboxShare& share : shares) {
+      if (!share.ok) continue;
+      for (size_t i = 0; i < share.entries.size(); ++i) {
+        const v1::OutboxEntry& entry = share.entries[i].second;
+        if ((entry.topic() == kChangelogTopic) != changelog) continue;
+        DeliveryRound::Slot& slot = deliveries[share.first_slot + i];
+        if (ProduceEntry(entry, share.partition->id, &slot)) ++round->outstanding;
+      }
+    }
+    rd_kafka_flush(producer_.get(), kFlushTimeoutMs);
+    for (OutboxShare& share : shares) {
+      if (!share.ok) continue;
+      for (size_t i = 0; i < share.entries.size(); ++i) {
+        if ((share.entries[i].second.topic() == kChangelogTopic) != changelog) continue;
+        if (deliveries[share.first_slot + i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+          share.ok = false;
+          metrics_->produce_failures.fetch_add(1);
+        }
+      }
+    }
+  };
+  // Alerts, obligations and dead letters first, the changelog after: a changelog that has a
+  // batch implies its alerts reached the broker, so a restore never skips unsent alerts.
+  produce_phase(false);
+  test_hooks::At(test_hooks::Point::kBetweenPhases);
+  produce_phase(true);
+  if (transactional_) CommitTransaction(&shares);
+  test_hooks::At(test_hooks::Point::kAfterProduceBeforeAck);
+  for (OutboxShare& share : shares) {
+    if (!share.ok || !RemoveSent(share, deliveries).ok()) failed.insert(share.partition->id);
+  }
+  return failed;
+}
+
+// Produces one outbox entry to its topic; false (with the error in `slot`) when librdkafka
+// refused it.
+bool KafkaProcessor::ProduceEntry(const v1::OutboxEntry& entry, int32_t input_partition,
+                                  DeliveryRound::Slot* slot) {
+  const bool changelog = entry.topic() == kChangelogTopic;
+  const std::string& topic = entry.topic() == kAlertsTopic        ? config_.topics.alerts
+                             : entry.topic() == kObligationsTopic ? config_.topics.obligations
+                             : entry.topic() == kDeadLetterTopic  ? config_.topics.dead_letter
+                                                                  : config_.topics.changelog;
+  rd_kafka_headers_t* headers = rd_kafka_headers_new(entry.headers_size() + 3);
+  for (const auto& [name, value] : entry.headers()) {
+    rd_kafka_header_add(headers, name.c_str(), -1, value.data(), value.size());
+  }
+  if (entry.topic() == kDeadLetterTopic) AddSourceHeaders(entry, headers);
+  // An empty value on a compacted topic (changelog, obligations) is a tombstone.
+  const bool tombstone = entry.value().empty() && (changelog || entry.topic() == kObligationsTopic);
+  std::string wire_value;
+  if (!tombstone) {
+    absl::StatusOr<std::string> encoded = WireValue(entry, headers);
+    if (!encoded.ok()) {
+      // A value the outbox cannot re-encode would fail forever: send it as stored.
+      Logger("processor")->error("{}", std::string(encoded.status().message()));
+      encoded = entry.value();
+    }
+    wire_value = std::move(*encoded);
+  }
+  rd_kafka_resp_err_t err;
+  do {
+    err = rd_kafka_producev(
+        producer_.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+        RD_KAFKA_V_PARTITION(entry.to_input_partition() ? input_partition : RD_KAFKA_PARTITION_UA),
+        RD_KAFKA_V_KEY(entry.key().empty() ? nullptr : entry.key().data(), entry.key().size()),
+        RD_KAFKA_V_VALUE(tombstone ? nullptr : wire_value.data(),
+                         tombstone ? 0 : wire_value.size()),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
+        RD_KAFKA_V_OPAQUE(slot), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) rd_kafka_poll(producer_.get(), 100);
+  } while (err == RD_KAFKA_RESP_ERR__QUEUE_FULL);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return true;
+  rd_kafka_headers_destroy(headers);
+  slot->err = err;
+  return false;
+}
+
+// Exactly-once: the round's messages and the input offsets of its partitions commit as one
+// transaction, or none of it does (and every share fails).
+void KafkaProcessor::CommitTransaction(std::vector<OutboxShare>* shares) {
+  bool ok = std::all_of(shares->begin(), shares->end(), [](const auto& s) { return s.ok; });
+  if (ok) {
+    PartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(shares->size())));
+    for (const OutboxShare& share : *shares) {
+      rd_kafka_topic_partition_list_add(offsets.get(), config_.topics.input.c_str(),
+                                        share.partition->id)
+          ->offset = share.partition->next_offset;
+    }
+    rd_kafka_consumer_group_metadata_t* group = rd_kafka_consumer_group_metadata(consumer_.get());
+    rd_kafka_error_t* error =
+        rd_kafka_send_offsets_to_transaction(producer_.get(), offsets.get(), group, 30000);
+    rd_kafka_consumer_group_metadata_destroy(group);
+    if (error == nullptr) error = rd_kafka_commit_transaction(producer_.get(), 30000);
+    if (error != nullptr) {
+      Logger("kafka")->warn("transaction failed, will retry: {}", rd_kafka_error_string(error));
+      rd_kafka_error_destroy(error);
+      ok = false;
+    }
+  }
+  if (ok) return;
+  if (rd_kafka_error_t* error = rd_kafka_abort_transaction(producer_.get(), 30000)) {
+    rd_kafka_error_destroy(error);
+  }
+  for (OutboxShare& share : *shares) share.ok = false;
+}
+
+// Removes a share's acknowledged entries from its outbox and records how far its changelog
+// got; counts the alerts for the metrics.
+absl::Status KafkaProcessor::RemoveSent(const OutboxShare& share,
+                                        const std::vector<DeliveryRound::Slot>& deliveries) {
+  state::Batch done;
+  int64_t changelog_next = -1;
+  for (size_t i = 0; i < share.entries.size(); ++i) {
+    const v1::OutboxEntry& entry = share.entries[i].second;
+    done.outbox_removed.push_back(share.entries[i].first);
+    if (entry.topic() == kChangelogTopic) {
+      changelog_next = std::max(changelog_next, deliveries[share.first_slot + i].offset + 1);
+    } else if (entry.topic() == kAlertsTopic) {
+      // The kind header counts it; the alert is parsed only for an on_alert listener (demo).
+      if (auto kind = entry.headers().find("fristvagt.kind"); kind != entry.headers().end()) {
+        metrics_->AddAlert(kind->second);
+      }
+      v1::Alert alert;
+      if (on_alert && alert.ParseFromString(entry.value())) on_alert(alert);
+    }
+  }
+  if (changelog_next >= 0) done.progress[kChangelogOffsetProgress] = std::to_string(changelog_next);
+  return share.partition->store->Commit(done);
+}
+
+// Rebuilds the stores of `restores` from the changelog records [low, high), all partitions
+// through one consumer (changelog_restore.h). Reads until the end of each partition (with
+// exactly-once the last offsets are transaction markers that are never delivered); fails if
+// the changelog stops delivering.
+absl::Status KafkaProcessor::RestoreFromChangelog(std::vector<RestoreTarget>* restores) {
+  RestoreOptions options;
+  options.consumer_properties = {{"bootstrap.servers", bootstrap_},
+                                 {"enable.auto.commit", "false"},
+                                 {"group.id", config_.group_id + "-restore"},
+                                 {"log_level", "4"}};
+  for (const auto& [name, value] : config_.kafka) options.consumer_properties[name] = value;
+  options.consumer_properties["isolation.level"] = "read_committed";
+  options.consumer_properties["enable.partition.eof"] = "true";
+  // Compaction or retention may have removed `low` meanwhile: start at the first record left,
+  // never at the end (librdkafka's default), which would restore nothing.
+  options.consumer_properties["auto.offset.reset"] = "earliest";
+  options.topic = config_.topics.changelog;
+  options.stall_timeout = kRestoreStallTimeout;
+  options.restored_counter = &metrics_->restore_records;
+  options.configure = &RouteKafkaLogs;
+  const absl::Time started = absl::Now();
+  if (absl::Status s = RestoreChangelogs(options, restores); !s.ok()) return s;
+  int64_t total = 0;
+  int restored_partitions = 0;
+  for (const RestoreTarget& r : *restores) {
+    if (r.high <= r.low) continue;
+    Logger("processor")
+        ->info("partition {}: restored {} changelog records in {:.2f} s", r.partition, r.restored,
+               r.seconds);
+    total += r.restored;
+    ++restored_partitions;
+  }
+  Logger("processor")
+      ->info("restored {} changelog records of {} partitions in {:.2f} s", total,
+             restored_partitions, absl::ToDoubleSeconds(absl::Now() - started));
+  for (int i = 0; i < restored_partitions; ++i) test_hooks::RestoreDelay();
+  return absl::OkStatus();
+}
+
+absl::Status KafkaProcessor::CommitBatch() {
+  PartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(partitions_.size())));
+  absl::Status result = absl::OkStatus();
+  std::vector<Partition*> written;
+  for (auto& [id, partition] : partitions_) {
+    // Events and timers were applied since the last batch (in Apply and AdvanceClock).
+    const EngineCounters& counters = partition.engine->counters();
+    metrics_->timers_fired.fetch_add(counters.timers_fired - partition.reported.timers_fired);
+    metrics_->events_redelivered.fetch_add(counters.events_redelivered -
+                                           partition.reported.events_redelivered);
+    partition.reported = counters;
+    if (absl::Status s = WriteBatch(&partition); !s.ok()) {
+      result = s;
+      continue;
+    }
+    written.push_back(&partition);
+  }
+  const std::set<int32_t> failed = ProduceOutboxes(written);
+  for (Partition* partition : written) {
+    if (failed.count(partition->id) > 0) {
+      // The outbox keeps what was not acknowledged; the next batch retries.
+      result = absl::UnavailableError(absl::StrCat("partition ", partition->id,
+                                                   ": the broker did not acknowledge every "
+                                                   "message; they stay in the outbox"));
+      continue;
+    }
+    if (partition->dirty && partition->next_offset >= 0) {
+      rd_kafka_topic_partition_list_add(offsets.get(), config_.topics.input.c_str(), partition->id)
+          ->offset = partition->next_offset;
+    }
+    partition->dirty = false;
+  }
+  if (offsets->cnt > 0 && !transactional_) {
+    rd_kafka_commit(consumer_.get(), offsets.get(), /*async=*/1);
+  }
+  metrics_->batches_committed.fetch_add(1);
+  return result;
+}
+
+bool KafkaProcessor::CaughtUp(const Partition& partition) {
+  int64_t low = -1;
+  int64_t high = -1;
+  if (rd_kafka_get_watermark_offsets(consumer_.get(), config_.topics.input.c_str(), partition.id,
+                                     &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+      high < 0) {
+    return false;  // nothing fetched yet: a backlog may be on its way
+  }
+  int64_t position = partition.next_offset;
+  if (position < 0) {
+    PartitionList list(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(list.get(), config_.topics.input.c_str(), partition.id);
+    if (rd_kafka_position(consumer_.get(), list.get()) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      position = list->elems[0].offset;
+    }
+  }
+  return position >= high || (position < 0 && high == low);
+}
+
+void KafkaProcessor::UpdateLag() {
+  // Timers the wall clock has passed but the partition has not fired: a live partition fires
+  // them every loop; one catching up on a backlog fires them when its events get there. At
+  // most kDueCap are counted per partition, so the scan stays cheap.
+  constexpr size_t kDueCap = 10000;
+  const int64_t now_micros = absl::ToUnixMicros(absl::Now());
+  int64_t due = 0;
+  for (const auto& [id, partition] : partitions_) {
+    if (partition.live) continue;
+    std::vector<state::TimerKey> timers;
+    if (partition.store->ScanTimers(now_micros, kDueCap, &timers).ok()) {
+      due += static_cast<int64_t>(timers.size());
+    }
+  }
+  metrics_->timers_due.store(due);
+  for (const auto& [id, partition] : partitions_) {
+    int64_t low = 0;
+    int64_t high = 0;
+    if (rd_kafka_get_watermark_offsets(consumer_.get(), config_.topics.input.c_str(), id, &low,
+                                       &high) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      continue;
+    }
+    const int64_t position = partition.next_offset >= 0 ? partition.next_offset : low;
+    metrics_->SetLag(id, std::max<int64_t>(0, high - position));
+  }
+}
+
+absl::Status KafkaProcessor::Run(const std::atomic<bool>& stop) {
+  absl::Time last_lag = absl::InfinitePast();
+  absl::Time last_warning = absl::InfinitePast();
+  while (!stop.load()) {
+    const absl::Time batch_end = absl::Now() + config_.batch_linger;
+    int count = 0;
+    while (count < config_.batch_size && !stop.load()) {
+      const absl::Duration left = batch_end - absl::Now();
+      const int timeout_ms =
+          count == 0 ? 200
+                     : static_cast<int>(std::max<int64_t>(0, absl::ToInt64Milliseconds(left)));
+      rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer_.get(), timeout_ms);
+      if (message == nullptr) break;
+      Apply(message, absl::Now());
+      rd_kafka_message_destroy(message);
+      ++count;
+      if (absl::Now() >= batch_end) break;
+    }
+    // The processing clock: deadlines that passed (also while we were down) fire now.
+    const absl::Time now = absl::Now();
+    // Only a partition without a backlog follows the wall clock; one still catching up keeps
+    // the event-driven clock, or a restart would raise breaches its backlog retracts.
+    for (auto& [id, partition] : partitions_) {
+      if (!CaughtUp(partition)) continue;
+      if (!partition.live) {
+        partition.live = true;
+        Logger("processor")
+            ->info("partition {} caught up at offset {}: its clock follows the wall clock now", id,
+                   partition.next_offset);
+      }
+      AdvanceClock(&partition, now);
+    }
+    if (absl::Status s = CommitBatch(); !s.ok() && now - last_warning > absl::Seconds(5)) {
+      Logger("processor")->warn("{}", std::string(s.message()));
+      last_warning = now;
+    }
+    SendDueDigests(now);  // committed with the next batch
+    test_hooks::At(test_hooks::Point::kBetweenBatches);
+    join_watch_->LooksStuck(consumer_.get(), !partitions_.empty(), now);
+    if (now - last_lag > absl::Seconds(1)) {
+      UpdateLag();
+      last_lag = now;
+    }
+  }
+  Logger("processor")->info("stopping: finishing the batch, flushing and committing");
+  absl::Status final_commit = CommitBatch();
+  rd_kafka_consumer_close(consumer_.get());
+  rd_kafka_flush(producer_.get(),
+                 static_cast<int>(absl::ToInt64Milliseconds(config_.shutdown_timeout)));
+  return final_commit;
+}
+
+}  // namespace fristvagt::processor

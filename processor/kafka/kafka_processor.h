@@ -1,0 +1,122 @@
+#pragma once
+// The live processor (`fristvagt run`): a member of a consumer group on the input topic that
+// applies each partition's events through its own Engine and state store, fires deadlines by the
+// wall clock, produces the outbox (alerts, obligations, dead letters, then the changelog) and
+// commits. Partitions that move here are restored from the changelog before they are consumed.
+// One thread runs everything (librdkafka's own threads aside); Metrics is shared with HTTP.
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "processor/kafka/changelog_restore.h"
+#include "processor/base/config.h"
+#include "processor/engine/engine.h"
+#include "processor/kafka/group_watch.h"
+#include "processor/kafka/kafka_client.h"
+#include "processor/kafka/partition_listener.h"
+#include "processor/base/metrics.h"
+#include "rules/regime.h"
+#include "state/store.h"
+
+namespace fristvagt::processor {
+
+// The delivery reports of one produce round. A flush that times out leaves messages with
+// librdkafka, which reports them later; so the round outlives ProduceOutbox until the last
+// report is in (the reports run on the processing thread, inside rd_kafka_poll/flush).
+struct DeliveryRound {
+  struct Slot {
+    DeliveryRound* round = nullptr;
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__IN_PROGRESS;
+    int64_t offset = -1;
+  };
+  explicit DeliveryRound(size_t n) : slots(n) {
+    for (Slot& slot : slots) slot.round = this;
+  }
+  std::vector<Slot> slots;
+  size_t outstanding = 0;  // produced, report not yet in
+  bool abandoned = false;  // ProduceOutbox returned; the last report deletes the round
+};
+
+class KafkaProcessor {
+ public:
+  KafkaProcessor(const Config& config, const rules::Catalog& catalog, Metrics* metrics);
+  ~KafkaProcessor();
+
+  // Creates the clients against `bootstrap` and subscribes. Broker trouble is not an error
+  // here: librdkafka keeps retrying and the loop logs what it sees.
+  absl::Status Start(const std::string& bootstrap);
+  // Processes until `stop` is set, then finishes the batch, flushes, commits and leaves the
+  // group within the configured shutdown timeout.
+  absl::Status Run(const std::atomic<bool>& stop);
+
+  // Called for every alert the broker acknowledged (the demo prints them).
+  std::function<void(const v1::Alert&)> on_alert;
+  // When set, each partition's store is registered there (for the query API) while it is owned.
+  PartitionStoreListener* store_listener = nullptr;
+
+ private:
+  struct Partition {
+    int32_t id = 0;
+    std::unique_ptr<state::StateStore> store;
+    std::unique_ptr<Engine> engine;
+    int64_t next_offset = -1;  // next input offset to apply; -1: from the group's commit
+    // The processing clock of rules.md §1. While catching up on a backlog it follows the
+    // events' recorded_at (as replay does); once caught up it is the wall clock. So live and
+    // replay give the same alerts, and a backlog does not raise breaches that its own later
+    // events would retract a moment after.
+    absl::Time clock = absl::InfinitePast();
+    bool live = false;        // caught up once since assigned: the clock is the wall clock
+    bool dirty = false;       // events applied or timers fired since the last flush
+    EngineCounters reported;  // the engine's counters as last added to the metrics
+  };
+
+  static int OnStatistics(rd_kafka_t* rk, char* json, size_t json_len, void* opaque);
+  static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                          rd_kafka_topic_partition_list_t* partitions, void* opaque);
+  void Assign(rd_kafka_topic_partition_list_t* partitions);
+  void Revoke(rd_kafka_topic_partition_list_t* partitions, bool lost);
+  absl::StatusOr<std::optional<RestoreTarget>> OpenPartition(int32_t id, Partition* partition);
+  void StartPartition(int32_t id, Partition* partition, bool restored);
+  absl::Status RestoreFromChangelog(std::vector<RestoreTarget>* restores);
+  void Apply(const rd_kafka_message_t* message, absl::Time now);
+  void AdvanceClock(Partition* partition, absl::Time to);
+  bool CaughtUp(const Partition& partition);
+  absl::Status CommitBatch();
+  absl::Status WriteBatch(Partition* partition);
+  absl::Status ProduceOutbox(Partition* partition);
+  struct OutboxShare;
+  absl::Status ReadOutbox(OutboxShare* share);
+  std::set<int32_t> ProduceOutboxes(const std::vector<Partition*>& partitions);
+  bool ProduceEntry(const v1::OutboxEntry& entry, int32_t input_partition,
+                    DeliveryRound::Slot* slot);
+  void CommitTransaction(std::vector<OutboxShare>* shares);
+  absl::Status RemoveSent(const OutboxShare& share,
+                          const std::vector<DeliveryRound::Slot>& deliveries);
+  absl::StatusOr<std::string> WireValue(const v1::OutboxEntry& entry,
+                                        rd_kafka_headers_t* headers) const;
+  void UpdateLag();
+  void SendDueDigests(absl::Time now);  // kafka_digest.cc
+  absl::Status Subscribe();
+
+  const Config& config_;
+  const rules::Catalog& catalog_;
+  Metrics* metrics_;
+  std::string bootstrap_;
+  KafkaHandle consumer_;
+  KafkaHandle producer_;
+  bool transactional_ = false;
+  std::map<int32_t, Partition> partitions_;
+  int assigned_count_ = 1;  // partitions of the latest assignment, to share the person cache
+  std::unique_ptr<GroupJoinWatch> join_watch_;
+  EventDecoder decoder_;
+};
+
+}  // namespace fristvagt::processor

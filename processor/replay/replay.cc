@@ -1,0 +1,310 @@
+#include "processor/replay/replay.h"
+
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <variant>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "processor/engine/engine.h"
+#include "processor/input/event_decoder.h"
+#include "rules/course.h"
+#include "rules/regime_loader.h"
+#include "state/crash_hook.h"
+#include "state/rocksdb_store.h"
+#include "state/store.h"
+
+namespace fristvagt::processor {
+
+namespace {
+
+constexpr char kClockProgress[] = "replay.clock_micros";
+constexpr char kInputProgress[] = "replay.input";
+
+std::string AlertJson(const std::string& bytes) {
+  v1::Alert alert;
+  alert.ParseFromString(bytes);
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(alert, &json, options);
+  return json;
+}
+
+std::string JsonString(const std::string& s) {
+  google::protobuf::Value value;
+  value.set_string_value(s);
+  std::string json;
+  (void)google::protobuf::util::MessageToJsonString(value, &json);
+  return json;
+}
+
+// Where replay output goes: alerts to --out (or stdout), dead letters to --rejects (or a
+// summary on stderr at the end).
+class ReplaySink {
+ public:
+  absl::Status Open(const ReplayOptions& options) {
+    if (!options.state_dir.empty()) {
+      // A run killed mid-write may have left half a line; that entry is still in the outbox
+      // and is written again whole.
+      for (const std::string& path : {options.out_path, options.rejects_path}) {
+        if (absl::Status s = CutTornLine(path); !s.ok()) return s;
+      }
+    }
+    if (!options.out_path.empty()) {
+      out_file_.open(options.out_path, std::ios::app);
+      if (!out_file_) return absl::NotFoundError("cannot open --out " + options.out_path);
+    }
+    if (!options.rejects_path.empty()) {
+      rejects_file_.open(options.rejects_path, std::ios::app);
+      if (!rejects_file_) {
+        return absl::NotFoundError("cannot open --rejects " + options.rejects_path);
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  void Write(const v1::OutboxEntry& entry) {
+    if (entry.topic() == kAlertsTopic) {
+      out() << AlertJson(entry.value()) << '\n';
+    } else if (entry.topic() == kDeadLetterTopic) {
+      const auto& h = entry.headers();
+      const std::string line =
+          h.count("fristvagt.source.position") ? h.at("fristvagt.source.position") : "0";
+      const std::string reject =
+          absl::StrCat("{\"line\":", line, ",\"code\":", JsonString(h.at("fristvagt.error.code")),
+                       ",\"message\":", JsonString(h.at("fristvagt.error.message")),
+                       ",\"input\":", JsonString(entry.value()), "}");
+      if (rejects_file_.is_open()) {
+        rejects_file_ << reject << '\n';
+      } else if (summary_.size() < 20) {
+        summary_.push_back(absl::StrCat("  line ", line, ": ", h.at("fristvagt.error.code"), ": ",
+                                        h.at("fristvagt.error.message")));
+      }
+      ++rejected_;
+    }
+  }
+
+  // Everything written so far reaches the OS (survives a kill of this process).
+  absl::Status Flush() {
+    out().flush();
+    if (rejects_file_.is_open()) rejects_file_.flush();
+    if (!out() || (rejects_file_.is_open() && !rejects_file_)) {
+      return absl::UnavailableError("cannot write the replay output");
+    }
+    return absl::OkStatus();
+  }
+
+  void Finish() {
+    if (rejected_ > 0 && !rejects_file_.is_open()) {
+      std::cerr << "fristvagt replay: " << rejected_ << " line(s) rejected";
+      std::cerr << " (use --rejects FILE to keep them):\n";
+      for (const std::string& s : summary_) std::cerr << s << '\n';
+    }
+  }
+
+ private:
+  static absl::Status CutTornLine(const std::string& path) {
+    std::error_code error;
+    if (path.empty() || !std::filesystem::exists(path, error)) return absl::OkStatus();
+    std::ifstream in(path, std::ios::binary);
+    in.seekg(0, std::ios::end);
+    std::streamoff size = in.tellg();
+    std::streamoff keep = size;
+    for (char c = '\n'; keep > 0; --keep) {
+      in.seekg(keep - 1);
+      if (!in.get(c)) return absl::UnavailableError("cannot read " + path);
+      if (c == '\n') break;
+    }
+    if (keep == size) return absl::OkStatus();
+    std::filesystem::resize_file(path, static_cast<uintmax_t>(keep), error);
+    if (error) return absl::UnavailableError("cannot repair " + path + ": " + error.message());
+    return absl::OkStatus();
+  }
+
+  std::ostream& out() { return out_file_.is_open() ? out_file_ : std::cout; }
+  std::ofstream out_file_;
+  std::ofstream rejects_file_;
+  std::vector<std::string> summary_;
+  size_t rejected_ = 0;
+};
+
+// Sends the committed outbox to the sink and removes what was sent once the sink has flushed
+// it, so a kill in between sends those entries again, with the same alert_id.
+absl::Status DrainOutbox(state::StateStore* store, ReplaySink* sink) {
+  std::vector<std::pair<uint64_t, v1::OutboxEntry>> entries;
+  while (true) {
+    if (absl::Status s = store->ScanOutbox(4096, &entries); !s.ok()) return s;
+    if (entries.empty()) return absl::OkStatus();
+    state::Batch done;
+    for (const auto& [seq, entry] : entries) {
+      sink->Write(entry);
+      done.outbox_removed.push_back(seq);
+    }
+    if (absl::Status s = sink->Flush(); !s.ok()) return s;
+    state::crash_hook::AfterOutput();
+    if (absl::Status s = store->Commit(done); !s.ok()) return s;
+  }
+}
+
+// FNV-1a 64 of a line, with its length: "<16 hex digits>/<bytes>".
+std::string LineFingerprint(const std::string& line) {
+  uint64_t hash = 14695981039346656037ull;
+  for (unsigned char c : line) hash = (hash ^ c) * 1099511628211ull;
+  return absl::StrCat(absl::Hex(hash, absl::kZeroPad16), "/", line.size());
+}
+
+// How far a --state-dir run got in its events file, stored as progress "replay.input" in the
+// batch that applied the line: "<fingerprint of line 1> <last applied line> <its fingerprint>".
+// Line 1 names the file whatever its path (a moved file resumes; a second part, whose first
+// line differs, starts at line 1); line N's fingerprint checks that the lines to skip are the
+// ones that were applied (a rewritten file is read again from line 1). Skipping only saves
+// time: the engine recognises applied events by event_id.
+struct InputPosition {
+  std::string first;
+  size_t line = 0;
+  std::string at;
+
+  std::string Encode() const { return absl::StrCat(first, " ", line, " ", at); }
+  static std::optional<InputPosition> Decode(const std::string& value) {
+    std::vector<std::string> parts = absl::StrSplit(value, ' ');
+    InputPosition position;
+    if (parts.size() != 3 || !absl::SimpleAtoi(parts[1], &position.line)) return std::nullopt;
+    position.first = parts[0];
+    position.at = parts[2];
+    return position;
+  }
+};
+
+// The number of leading lines of `path` that the store has applied already.
+absl::StatusOr<size_t> LinesApplied(state::StateStore* store, const std::string& path) {
+  absl::StatusOr<std::optional<std::string>> stored = store->GetProgress(kInputProgress);
+  if (!stored.ok()) return stored.status();
+  if (!stored->has_value()) return 0;
+  const std::optional<InputPosition> position = InputPosition::Decode(**stored);
+  if (!position.has_value()) return absl::DataLossError("unreadable progress replay.input");
+  std::ifstream input(path);
+  std::string line;
+  for (size_t n = 1; n <= position->line && std::getline(input, line); ++n) {
+    if (n == 1 && LineFingerprint(line) != position->first) return 0;
+    if (n == position->line && LineFingerprint(line) == position->at) return n;
+  }
+  if (input.bad()) return absl::UnavailableError("error reading " + path);
+  std::cerr << "fristvagt replay: " << path << " differs from the file the state dir was "
+            << "filled from up to line " << position->line << "; reading it from line 1\n";
+  return 0;
+}
+
+int Fail(const std::string& message) {
+  std::cerr << "fristvagt replay: " << message << '\n';
+  return 1;
+}
+
+}  // namespace
+
+int RunReplay(const ReplayOptions& options) {
+  std::vector<rules::RuleFileError> rule_errors;
+  absl::StatusOr<rules::Catalog> catalog = rules::LoadCatalog(options.rules_dir, &rule_errors);
+  if (!catalog.ok()) {
+    for (const auto& e : rule_errors) std::cerr << e.ToString() << '\n';
+    return Fail("invalid rules in " + options.rules_dir);
+  }
+  std::ifstream input(options.events_path);
+  if (!input) return Fail("cannot read --events " + options.events_path);
+  std::unique_ptr<state::StateStore> store;
+  size_t lines_applied = 0;
+  if (options.state_dir.empty()) {
+    store = state::NewMemoryStore();
+  } else {
+    // One identity for every file, so a file replayed in parts into one dir finds its state.
+    absl::StatusOr<std::unique_ptr<state::StateStore>> opened =
+        state::OpenRocksDbStore(options.state_dir, {"replay", 0});
+    if (!opened.ok()) return Fail(std::string(opened.status().message()));
+    store = *std::move(opened);
+    absl::StatusOr<size_t> applied = LinesApplied(store.get(), options.events_path);
+    if (!applied.ok()) return Fail(std::string(applied.status().message()));
+    lines_applied = *applied;
+  }
+  ReplaySink sink;
+  if (absl::Status s = sink.Open(options); !s.ok()) return Fail(std::string(s.message()));
+  // What a killed run committed but did not get out goes first.
+  if (absl::Status s = DrainOutbox(store.get(), &sink); !s.ok()) {
+    return Fail(std::string(s.message()));
+  }
+
+  EngineOptions engine_options;
+  engine_options.language = options.language;
+  Engine engine(*catalog, store.get(), engine_options);
+  EventDecoder decoder;
+  absl::Time clock = absl::InfinitePast();
+  if (auto stored = store->GetProgress(kClockProgress); stored.ok() && stored->has_value()) {
+    int64_t micros = 0;
+    if (absl::SimpleAtoi(**stored, &micros)) clock = absl::FromUnixMicros(micros);
+  }
+
+  std::string line;
+  std::string first_fingerprint;
+  size_t line_number = 0;
+  size_t in_batch = 0;
+  while (std::getline(input, line)) {
+    ++line_number;
+    if (line_number == 1) first_fingerprint = LineFingerprint(line);
+    if (line_number <= lines_applied) continue;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    DecodeResult decoded = decoder.FromJson(line);
+    const std::string position = std::to_string(line_number);
+    if (auto* rejection = std::get_if<Rejection>(&decoded)) {
+      engine.DeadLetter(line, std::string(RejectCodeName(rejection->code)), rejection->message,
+                        position);
+    } else {
+      const v1::CaseEvent& event = std::get<v1::CaseEvent>(decoded);
+      const absl::Time recorded = rules::ToAbslTime(event.recorded_at());
+      if (recorded > clock) {
+        if (absl::Status s = engine.FireTimersUpTo(recorded); !s.ok()) {
+          return Fail(std::string(s.message()));
+        }
+        clock = recorded;
+      }
+      if (absl::Status s = engine.ApplyEvent(event, clock, position); !s.ok()) {
+        return Fail(std::string(s.message()));
+      }
+    }
+    engine.SetProgress(kClockProgress, std::to_string(absl::ToUnixMicros(clock)));
+    if (!options.state_dir.empty()) {
+      engine.SetProgress(
+          kInputProgress,
+          InputPosition{first_fingerprint, line_number, LineFingerprint(line)}.Encode());
+    }
+    if (++in_batch >= options.events_per_batch) {
+      in_batch = 0;
+      if (absl::Status s = engine.Flush(); !s.ok()) return Fail(std::string(s.message()));
+      if (absl::Status s = DrainOutbox(store.get(), &sink); !s.ok()) {
+        return Fail(std::string(s.message()));
+      }
+    }
+  }
+  if (input.bad()) return Fail("error reading " + options.events_path);
+  if (options.until.has_value() && *options.until > clock) {
+    if (absl::Status s = engine.FireTimersUpTo(*options.until); !s.ok()) {
+      return Fail(std::string(s.message()));
+    }
+    clock = *options.until;
+    engine.SetProgress(kClockProgress, std::to_string(absl::ToUnixMicros(clock)));
+  }
+  if (absl::Status s = engine.Flush(); !s.ok()) return Fail(std::string(s.message()));
+  if (absl::Status s = DrainOutbox(store.get(), &sink); !s.ok()) {
+    return Fail(std::string(s.message()));
+  }
+  sink.Finish();
+  return 0;
+}
+
+}  // namespace fristvagt::processor
