@@ -343,6 +343,13 @@ const CFact* FirstMatch(const std::vector<CompiledMatcher>& matchers, const Inst
 
 // BARSEL moves the deadline later by the absence days inside the open window, repeated until
 // the window stops growing into further absence.
+bool OpenBarselOn(const CourseView& course, DayNumber today) {
+  for (const DayNumberPeriod& period : course.barsel) {
+    if (period.from <= today && (!period.to.has_value() || *period.to > today)) return true;
+  }
+  return false;
+}
+
 DayNumber ApplyPauses(const Course& course, DayNumber from, DayNumber deadline, DayNumber today) {
   if (course.barsel.empty()) return deadline;
   DayNumber moved = deadline;
@@ -381,6 +388,13 @@ std::optional<DayNumber> BaseDeadline(const InstanceContext& ctx) {
 void ReminderMoments(const InstanceContext& ctx, DayNumber deadline, absl::Time due_at,
                      ObligationView& ob) {
   if (ctx.spec.kind == RuleKind::kCheck) return;
+  // While a BARSEL absence is open the person is out of the contact flow and a pausable
+  // deadline moves every day: no reminders until the absence ends and the deadline is fixed
+  // (issue 14: reminders every other day during the absence, naming deadlines that moved on).
+  if (ctx.spec.pausable && ctx.eval.today >= ctx.trigger.day &&
+      OpenBarselOn(ctx.course, ctx.eval.today)) {
+    return;
+  }
   auto& moments = ob.reminders;
   if (ctx.spec.reminder_at_start) moments.push_back(ctx.OpenedAt());
   if (ctx.rule.reminder_if != nullptr) {
@@ -706,13 +720,6 @@ void EvaluateRule(const EvalContext& eval, const Course& course, const Regime& r
   }
 }
 
-bool HasOpenBarsel(const Course& course, DayNumber today) {
-  for (const DayNumberPeriod& period : course.barsel) {
-    if (period.from <= today && (!period.to.has_value() || *period.to > today)) return true;
-  }
-  return false;
-}
-
 bool Compiled(const Catalog& catalog) {
   for (const Regime& regime : catalog.regimes) {
     if (regime.compiled == nullptr || regime.compiled->rules.size() != regime.rules.size()) {
@@ -852,7 +859,7 @@ std::vector<ObligationView> Evaluate(const std::string& person_key,
     if (course.start->occurred > now || !course.InScope()) continue;
     BuildCourse(person_key, course);
     // An open BARSEL absence moves the deadlines of pausable rules with the clock itself.
-    if (only != nullptr && HasOpenBarsel(course, eval.today)) only->CoverAll();
+    if (only != nullptr && OpenBarselOn(course, eval.today)) only->CoverAll();
     const DayNumber first_day = course.begin->day;
     for (const Regime& regime : catalog.regimes) {
       const CompiledRegime& compiled = *regime.compiled;

@@ -201,6 +201,14 @@ std::vector<absl::Time> ReminderMoments(const InstanceContext& ctx, absl::CivilD
                                         absl::Time due_at) {
   std::vector<absl::Time> moments;
   if (ctx.rule.kind == RuleKind::kCheck) return moments;
+  // Issue 14 changed this on purpose, in both evaluators: no reminders of a pausable rule
+  // while a BARSEL absence is open.
+  if (ctx.rule.pausable && LocalDate(ctx.now) >= ctx.trigger.date) {
+    const absl::CivilDay today = LocalDate(ctx.now);
+    for (const DayPeriod& period : ctx.course.BarselPeriods()) {
+      if (period.from <= today && (!period.to.has_value() || *period.to > today)) return moments;
+    }
+  }
   if (ctx.rule.reminder_at_start) moments.push_back(ctx.OpenedAt());
   const std::vector<int>& leads = ctx.rule.reminder_leads_days.empty()
                                       ? ctx.regime.defaults.reminder_leads_days
