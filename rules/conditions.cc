@@ -145,24 +145,40 @@ bool InScope(const PredicateContext& ctx) { return ctx.course.InScope(); }
 struct Predicate {
   PredicateFn fn;
   std::vector<std::string_view> params;  // what fn reads of ResolvedParams
+  std::string_view doc;                  // for docs/rules.md
 };
 
 const std::map<std::string, Predicate, std::less<>>& Predicates() {
   static const auto* predicates = new std::map<std::string, Predicate, std::less<>>{
-      {"in_scope", {InScope, {}}},
-      {"has_paalaeg", {HasPaalaeg, {}}},
-      {"paalaeg_by_deadline", {PaalaegByDeadline, {}}},
-      {"paalaeg_active", {PaalaegActive, {}}},
-      {"not_in_job_directed_effort", {NotInJobDirectedEffort, {"job_directed_effort_from"}}},
-      {"test_target_group", {TestTargetGroup, {"valid_test_max_age_months"}}},
-      {"on_first_meeting_date", {OnFirstMeetingDate, {}}},
+      {"in_scope", {InScope, {}, "under 30 and without vocational education (LAB § 6 nr. 4-5)"}},
+      {"has_paalaeg", {HasPaalaeg, {}, "a pålæg was issued at or before the trigger"}},
+      {"paalaeg_by_deadline",
+       {PaalaegByDeadline, {}, "a pålæg was issued on or before the deadline"}},
+      {"paalaeg_active",
+       {PaalaegActive, {}, "a pålæg issued before the trigger, not ended by an education start"}},
+      {"not_in_job_directed_effort",
+       {NotInJobDirectedEffort,
+        {"job_directed_effort_from"},
+        "no jobrettet indsats running at the trigger (counted from the date YYYYMMDD)"}},
+      {"test_target_group",
+       {TestTargetGroup,
+        {"valid_test_max_age_months"},
+        "no youth education and no valid test younger than the parameter at the first contact"}},
+      {"on_first_meeting_date",
+       {OnFirstMeetingDate, {}, "the trigger is dated on the course's first meeting's date"}},
       {"within_months_of_education_start",
-       {WithinMonthsOfEducationStart, {"months_after_start"}}},
-      {"no_other_offer_running", {NoOtherOfferRunning, {}}},
+       {WithinMonthsOfEducationStart,
+        {"months_after_start"},
+        "the trigger lies within the parameter's months of the education start in force"}},
+      {"no_other_offer_running",
+       {NoOtherOfferRunning, {}, "no other offer (by offer_id) is running at the trigger"}},
       {"unexplained_postponements_over_limit",
-       {UnexplainedPostponementsOverLimit, {"max_unexplained_postponements"}}},
-      {"test_taken", {TestTaken, {}}},
-      {"has_active_mentor", {HasActiveMentor, {}}},
+       {UnexplainedPostponementsOverLimit,
+        {"max_unexplained_postponements"},
+        "the trigger is an unexplained move of a step beyond the allowed number"}},
+      {"test_taken", {TestTaken, {}, "a test was completed at or before the trigger"}},
+      {"has_active_mentor",
+       {HasActiveMentor, {}, "a mentor granted and not ended at the evaluation moment"}},
   };
   return *predicates;
 }
@@ -181,6 +197,12 @@ const std::set<std::string>& ConditionNames() {
 PredicateFn FindPredicate(std::string_view name) {
   auto it = Predicates().find(name);
   return it == Predicates().end() ? nullptr : it->second.fn;
+}
+
+std::vector<PredicateDoc> PredicateDocs() {
+  std::vector<PredicateDoc> out;
+  for (const auto& [name, p] : Predicates()) out.push_back({name, p.doc, p.params});
+  return out;
 }
 
 const std::vector<std::string_view>& ParamsReadBy(std::string_view predicate) {

@@ -26,6 +26,14 @@ std::vector<std::string_view> ParamsReadByKind(RuleKind kind);
 // Every parameter any predicate or kind reads (what a regime's `[params]` may set).
 const std::set<std::string_view>& AllParamNames();
 
+// The predicates for docs/rules.md ("What stays in C++"), by name.
+struct PredicateDoc {
+  std::string_view name;
+  std::string_view doc;
+  std::vector<std::string_view> params;
+};
+std::vector<PredicateDoc> PredicateDocs();
+
 // The parameters of `rule` in `regime` as the predicates read them.
 ResolvedParams ResolveParams(const Regime& regime, const RuleSpec& rule);
 

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/civil_time.h"
+#include "rules/conditions.h"
 
 namespace fristvagt::rules {
 namespace {
@@ -287,6 +288,45 @@ void RenderRuleTable(const Regime& r, std::string& out) {
 
 }  // namespace
 
+namespace {
+
+// This abseil build has its own string_view, distinct from std::string_view.
+absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+// What the data format cannot say and C++ decides, each with the parameters it reads, so a
+// reviewer knows where the law is not in the regime files.
+void RenderCppPart(std::string& out) {
+  out += "\n## What stays in C++\n\n";
+  out +=
+      "The regime files name these; their logic is in `rules/conditions.cc` and "
+      "`rules/evaluator.cc`. A parameter is looked up in the rule's `params`, then the regime's "
+      "`[params]`; the loader rejects a parameter nothing reads.\n\n";
+  out += "| name | where | what it decides | parameters read |\n|---|---|---|---|\n";
+  for (const PredicateDoc& p : PredicateDocs()) {
+    std::string params;
+    for (std::string_view name : p.params) {
+      absl::StrAppend(&params, params.empty() ? "" : ", ", "`", Sv(name), "`");
+    }
+    absl::StrAppend(&out, "| `", Sv(p.name), "` | condition | ", Sv(p.doc), " | ",
+                    params.empty() ? "–" : params, " |\n");
+  }
+  out +=
+      "| `paalaeg_steps` | instance expander | one obligation per pålæg step deadline; a move "
+      "recorded before the breach moves it, one recorded after opens a new obligation | – |\n"
+      "| window cap | kind `window` | a grant reaching past the cap after the education start "
+      "is a MISSING | `limit_months_after_education_start` |\n"
+      "| recurring chain | kind `recurring` | each meeting that meets a link anchors the next "
+      "| – |\n"
+      "| course end | every rule | `benefit_ended` waives every open obligation (an EDUCATION end "
+      "not the education ones), `education_started` the contact ones | – |\n"
+      "| BARSEL pause | `pausable = true` | the deadline moves by the absence days in the open "
+      "window; no reminders while an absence is open | – |\n"
+      "| repeal | `repeals` | open obligations of a repealed rule are waived on the repealing "
+      "regime's first day | – |\n";
+}
+
+}  // namespace
+
 std::string RenderRulesMarkdown(const Catalog& catalog) {
   std::string out = kIntro;
   RenderRegimeTable(catalog, out);
@@ -294,6 +334,7 @@ std::string RenderRulesMarkdown(const Catalog& catalog) {
     RenderRegimeHeader(regime, out);
     RenderRuleTable(regime, out);
   }
+  RenderCppPart(out);
   return out;
 }
 
