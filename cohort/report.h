@@ -109,5 +109,9 @@ std::string RenderCsv(const ComplianceReport& report);
 // One self-contained page: a bar chart per kontrolpunkt by municipality (inline SVG, the
 // average dashed) and the caseworkers' traffic-light sheets.
 std::string RenderHtml(const ComplianceReport& report);
+// One JSON object: as_of, source, persons, and per kontrolpunkt its label, the fokusrevision's
+// figure and the shares overall, per group, municipality, caseworker and month
+// ({"obligations","not_met","pct"}, plus "truth_obligations","truth_pct" with a truth).
+std::string RenderJson(const ComplianceReport& report);
 
 }  // namespace fristvagt::cohort
