@@ -216,10 +216,12 @@ ComplianceReport Measure(const AlertLog& alerts, const std::vector<TruthRow>& tr
 
 std::string RenderTables(const ComplianceReport& report) {
   std::string out = absl::StrFormat(
-      "Kontrolpunkter: share of obligations met in time, %d persons, %d alerts (as of %s)\n"
+      "Kontrolpunkter: share of obligations met in time, %d persons, %s (as of %s)\n"
       "measured = fristvagt, from the %s; truth = the simulator's ground truth%s; "
       "groups by final visitation\n\n",
-      report.persons, report.alerts,
+      report.persons,
+      report.source == "alerts" ? absl::StrCat(report.alerts, " alerts")
+                                : absl::StrCat(report.obligations.size(), " obligations"),
       report.as_of == absl::InfinitePast() ? "-" : absl::FormatCivilTime(DayOf(report.as_of)),
       report.source, report.has_truth ? "" : " (none given: –)");
   size_t label_width = 12;

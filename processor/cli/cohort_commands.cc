@@ -3,18 +3,26 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "absl/strings/numbers.h"
 #include "absl/time/civil_time.h"
 #include "cohort/calendar.h"
+#include "cohort/compare.h"
+#include "cohort/manager_page.h"
+#include "cohort/obligations.h"
+#include "cohort/obligations_topic.h"
 #include "cohort/report.h"
 #include "cohort/simulator.h"
 #include "cohort/truth.h"
+#include "processor/base/logging.h"
 #include "processor/input/event_decoder.h"
+#include "processor/replay/replay.h"
 
 namespace fristvagt::processor {
 
@@ -24,8 +32,12 @@ constexpr char kSimulateUsage[] =
     "usage: fristvagt simulate --persons N [--municipalities 25] [--seed 1]\n"
     "                          [--start 2019-01-01] [--months 12] [--out FILE] [--truth FILE]\n";
 constexpr char kReportUsage[] =
-    "usage: fristvagt report (--alerts FILE | --state-dir DIR) --truth FILE [--html FILE]\n"
-    "                        [--csv FILE]\n";
+    "usage: fristvagt report (--state-dir DIR | --bootstrap HOST:PORT [--topic T] |\n"
+    "                         --alerts FILE --truth FILE) [--truth FILE] [--csv FILE]\n"
+    "                        [--html FILE] [--page FILE]\n";
+constexpr char kCompareUsage[] =
+    "usage: fristvagt compare --events FILE --rules A --rules B [--until TIME] [--csv FILE]\n"
+    "                         [--examples 3]\n";
 
 int UsageError(const std::string& command, const std::string& problem, const char* usage) {
   std::cerr << "fristvagt " << command << ": " << problem << "\n\n" << usage;
@@ -186,38 +198,53 @@ int RunSimulate(const std::vector<std::string>& args) {
 int RunReport(const std::vector<std::string>& args) {
   std::map<std::string, std::string> flags;
   std::string problem;
-  if (!ParseFlags(args, {"alerts", "state-dir", "truth", "html", "csv"}, {}, &flags, &problem)) {
+  if (!ParseFlags(args, {"alerts", "state-dir", "bootstrap", "topic", "truth", "html", "csv", "page"},
+                  {}, &flags, &problem)) {
     return UsageError("report", problem, kReportUsage);
   }
-  if (flags.count("state-dir")) {
-    std::cerr << "fristvagt report: --state-dir is not yet available; replay with --out FILE "
-                 "and pass --alerts FILE\n";
-    return 2;
+  const int sources = flags.count("alerts") + flags.count("state-dir") + flags.count("bootstrap");
+  if (sources != 1) {
+    return UsageError("report", "give one of --state-dir, --bootstrap or --alerts", kReportUsage);
   }
-  if (!flags.count("alerts"))
-    return UsageError("report", "--alerts FILE is required", kReportUsage);
-  if (!flags.count("truth")) {
-    return UsageError("report",
-                      "--truth FILE is required: alerts exist only for obligations that were "
-                      "breached or reminded, so the number of obligations (the denominator) "
-                      "comes from the simulator's ground truth until replay can emit "
-                      "obligation records",
-                      kReportUsage);
+  std::optional<std::vector<cohort::TruthRow>> truth;
+  if (flags.count("truth")) {
+    absl::StatusOr<std::vector<cohort::TruthRow>> rows = cohort::ReadTruthFile(flags["truth"]);
+    if (!rows.ok()) {
+      std::cerr << "fristvagt report: " << rows.status().message() << '\n';
+      return 1;
+    }
+    truth = *std::move(rows);
   }
-  absl::StatusOr<cohort::AlertLog> alerts = cohort::ReadAlerts(flags["alerts"]);
-  if (!alerts.ok()) {
-    std::cerr << "fristvagt report: " << alerts.status().message() << '\n';
-    return 1;
+  cohort::ComplianceReport report;
+  if (flags.count("alerts")) {
+    if (!truth) {
+      return UsageError("report",
+                        "--alerts needs --truth FILE: alerts exist only for obligations that were "
+                        "breached or reminded, so the number of obligations comes from the "
+                        "simulator's ground truth; --state-dir or --bootstrap need none",
+                        kReportUsage);
+    }
+    absl::StatusOr<cohort::AlertLog> alerts = cohort::ReadAlerts(flags["alerts"]);
+    if (!alerts.ok()) {
+      std::cerr << "fristvagt report: " << alerts.status().message() << '\n';
+      return 1;
+    }
+    report = cohort::Measure(*alerts, *truth);
+  } else {
+    absl::StatusOr<cohort::ObligationSet> set =
+        flags.count("state-dir")
+            ? cohort::ReadStateDir(flags["state-dir"])
+            : cohort::ReadObligationsTopic(
+                  flags["bootstrap"], flags.count("topic") ? flags["topic"] : "fristvagt.obligations");
+    if (!set.ok()) {
+      std::cerr << "fristvagt report: " << set.status().message() << '\n';
+      return 1;
+    }
+    report = cohort::MeasureObligations(*std::move(set), truth ? &*truth : nullptr);
   }
-  absl::StatusOr<std::vector<cohort::TruthRow>> truth = cohort::ReadTruthFile(flags["truth"]);
-  if (!truth.ok()) {
-    std::cerr << "fristvagt report: " << truth.status().message() << '\n';
-    return 1;
-  }
-  const cohort::ComplianceReport report = cohort::Measure(*alerts, *truth);
   std::cout << cohort::RenderTables(report);
   const std::pair<const char*, std::string (*)(const cohort::ComplianceReport&)> files[] = {
-      {"csv", cohort::RenderCsv}, {"html", cohort::RenderHtml}};
+      {"csv", cohort::RenderCsv}, {"html", cohort::RenderHtml}, {"page", cohort::RenderManagerPage}};
   for (const auto& [flag, render] : files) {
     if (!flags.count(flag)) continue;
     std::ofstream file(flags[flag], std::ios::trunc);
@@ -229,6 +256,83 @@ int RunReport(const std::vector<std::string>& args) {
     }
   }
   return 0;
+}
+
+int RunCompare(const std::vector<std::string>& args) {
+  // --rules comes twice (A, then B); the flag parser keeps one value per name.
+  std::vector<std::string> rules, rest;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--rules" && i + 1 < args.size()) {
+      rules.push_back(args[++i]);
+    } else {
+      rest.push_back(args[i]);
+    }
+  }
+  std::map<std::string, std::string> flags;
+  std::string problem;
+  if (!ParseFlags(rest, {"events", "until", "csv", "examples"}, {}, &flags, &problem)) {
+    return UsageError("compare", problem, kCompareUsage);
+  }
+  if (!flags.count("events") || rules.size() != 2) {
+    return UsageError("compare", "--events FILE and --rules twice (A, then B) are required",
+                      kCompareUsage);
+  }
+  size_t examples = 3;
+  if (flags.count("examples") && !absl::SimpleAtoi(flags["examples"], &examples)) {
+    return UsageError("compare", "--examples must be a number", kCompareUsage);
+  }
+  std::optional<absl::Time> until;
+  if (flags.count("until")) {
+    absl::Time t;
+    std::string error;
+    if (!absl::ParseTime(absl::RFC3339_full, flags["until"], &t, &error)) {
+      return UsageError("compare", "--until is not RFC 3339: " + error, kCompareUsage);
+    }
+    until = t;
+  }
+  char tmp_template[] = "/tmp/fristvagt-compare-XXXXXX";
+  if (mkdtemp(tmp_template) == nullptr) {
+    std::cerr << "fristvagt compare: cannot create a temporary directory\n";
+    return 1;
+  }
+  const std::filesystem::path tmp = tmp_template;
+  std::vector<cohort::ObligationSet> sets;
+  int status = 0;
+  for (size_t i = 0; i < 2 && status == 0; ++i) {
+    ReplayOptions options;
+    options.events_path = flags["events"];
+    options.until = until;
+    options.rules_dir = rules[i];
+    options.state_dir = (tmp / (i == 0 ? "a" : "b")).string();
+    options.out_path = (tmp / (i == 0 ? "a.alerts" : "b.alerts")).string();
+    options.rejects_path = (tmp / "rejects").string();
+    status = RunReplay(options);
+    if (status != 0) break;
+    absl::StatusOr<cohort::ObligationSet> set = cohort::ReadStateDir(options.state_dir);
+    if (!set.ok()) {
+      std::cerr << "fristvagt compare: " << set.status().message() << '\n';
+      status = 1;
+      break;
+    }
+    sets.push_back(*std::move(set));
+  }
+  if (status == 0) {
+    const cohort::Comparison comparison = cohort::CompareObligations(
+        sets[0], sets[1], [](std::string_view key) { return RedactKey(key); }, examples);
+    std::cout << cohort::RenderComparison(comparison, rules[0], rules[1]);
+    if (flags.count("csv")) {
+      std::ofstream csv(flags["csv"], std::ios::trunc);
+      csv << cohort::RenderComparisonCsv(comparison);
+      csv.flush();
+      if (!csv) {
+        std::cerr << "fristvagt compare: cannot write --csv " << flags["csv"] << '\n';
+        status = 1;
+      }
+    }
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(tmp, ec);
+  return status;
 }
 
 }  // namespace fristvagt::processor

@@ -45,9 +45,14 @@ commands:
            [--months 12] [--out FILE] [--truth FILE]
       a synthetic cohort calibrated to STAR's fokusrevision: case events as JSON
       lines (by recorded_at) and the ground truth per obligation (CSV)
-  report --alerts FILE --truth FILE [--html FILE] [--csv FILE]
-      share of obligations met in time per kontrolpunkt, group and municipality,
-      beside the fokusrevision's figures; --html writes charts and caseworker sheets
+  report (--state-dir DIR | --bootstrap HOST:PORT | --alerts FILE) [--truth FILE]
+         [--csv FILE] [--html FILE] [--page FILE]
+      share of obligations met in time per kontrolpunkt, group, municipality,
+      caseworker and month, beside the fokusrevision's figures; --page writes the
+      manager's page (Danish), --html the charts
+  compare --events FILE --rules A --rules B [--until TIME] [--csv FILE]
+      the same events under two regime sets: obligations and breaches that appear,
+      disappear or change, per rule and municipality
 
 The rules directory defaults to $FRISTVAGT_RULES or )" FRISTVAGT_DEFAULT_RULES_DIR "\n";
 
@@ -181,6 +186,7 @@ int main(int argc, char** argv) {
   if (command == "broker") return fristvagt::processor::RunBroker(args);
   if (command == "simulate") return fristvagt::processor::RunSimulate(args);
   if (command == "report") return fristvagt::processor::RunReport(args);
+  if (command == "compare") return fristvagt::processor::RunCompare(args);
   if (command == "check-rules") return CheckRules(args);
   if (command == "rules-doc") return RulesDoc(args);
   if (command == "debug-dump-state") return DebugDumpState(args);

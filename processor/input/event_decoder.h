@@ -1,7 +1,7 @@
 #pragma once
 // Turns the raw bytes of one case event (a Kafka message value or one `replay` JSON line) into a
 // validated `fristvagt::v1::CaseEvent`, or into the rejection that sends it to the dead-letter
-// topic (shared/spec/events.md, "Bad input"). Decoding never throws and never aborts: any byte
+// topic (docs/events.md §8). Decoding never throws and never aborts: any byte
 // string, however hostile, yields either an event or a rejection.
 
 #include <cstddef>

@@ -70,6 +70,29 @@ TEST(CompareTest, ReportsExactlyTheChangeMadeToARegime) {
   EXPECT_NE(table.find("first_meeting"), std::string::npos) << table;
   EXPECT_EQ(table.find("p-"), std::string::npos) << "person keys in clear:\n" << table;
 
+  // The command: the same comparison, person keys pseudonymised as in the logs.
+  std::string out;
+  ASSERT_EQ(testing::RunBinaryCapture("compare --events " + run.Path("events.jsonl").string() +
+                                          " --rules " + shipped.string() + " --rules " +
+                                          draft.string() + " --until 2019-05-01T00:00:00+02:00",
+                                      &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("first_meeting"), std::string::npos) << out;
+  EXPECT_NE(out.find("deadline_moved, e.g. p#"), std::string::npos) << out;
+  for (const cohort::CompareRow& row : c.rows) {
+    if (row.rule_id != "first_meeting") {
+      EXPECT_EQ(out.find(row.rule_id + " "), std::string::npos) << row.rule_id << "\n" << out;
+    }
+  }
+  ASSERT_EQ(testing::RunBinaryCapture("compare --events " + run.Path("events.jsonl").string() +
+                                          " --rules " + shipped.string() + " --rules " +
+                                          shipped.string(),
+                                      &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("no differences"), std::string::npos) << out;
+
   // The same regimes on both sides: no differences.
   const cohort::Comparison same = cohort::CompareObligations(*a, *a, [](std::string_view) { return ""; });
   EXPECT_NE(cohort::RenderComparison(same, "a", "a").find("no differences"), std::string::npos);
