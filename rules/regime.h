@@ -125,6 +125,10 @@ struct Regime {
   RegimeDefaults defaults;
   std::map<std::string, int> params;  // regime-wide parameters (valid_test_max_age_months)
   std::vector<std::string> repeals;   // rules whose open obligations end at valid_from
+  // A draft (`status = "draft"`): an announced act not yet published. Loaded and checked,
+  // but in force only when a deployment names it (LoadCatalog's `drafts`, [rules] drafts).
+  bool draft = false;
+  std::vector<std::string> sources;  // where the draft's content comes from
   std::vector<RuleSpec> rules;
   std::string source_file;
   // Derived at load from the fields above (rules/compiled.h); null in a hand-built regime,
@@ -135,6 +139,9 @@ struct Regime {
 // All regimes, sorted by valid_from, contiguous and non-overlapping (check-rules enforces it).
 struct Catalog {
   std::vector<Regime> regimes;
+  // Drafts not switched on: validated and documented (docs/rules.md, "Drafts"), never
+  // evaluated.
+  std::vector<Regime> drafts;
 
   // The regime in force on `day`, or nullptr before the first one.
   const Regime* RegimeOn(absl::CivilDay day) const;

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <initializer_list>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <utility>
 
@@ -350,7 +351,7 @@ class RegimeParser {
   void ParseHeader(const toml::table& table, ParsedRegime& parsed) {
     Regime& regime = parsed.regime;
     TableReader r(table, "regime", sink_);
-    r.CheckKeys({"id", "title", "law", "valid_from", "valid_to", "repeals"});
+    r.CheckKeys({"id", "title", "law", "valid_from", "valid_to", "repeals", "status", "sources"});
     parsed.regime_line = r.line();
     if (std::optional<std::string> id = r.String("id", true)) {
       regime.id = *id;
@@ -370,6 +371,13 @@ class RegimeParser {
     for (auto& [rule_id, line] : r.StringArray("repeals")) {
       regime.repeals.push_back(rule_id);
       parsed.repeal_lines.push_back(line);
+    }
+    regime.draft =
+        Lookup<bool>(r, "status", {{"law", false}, {"draft", true}}, false).value_or(false);
+    for (auto& [source, line] : r.StringArray("sources")) regime.sources.push_back(source);
+    if (regime.draft && regime.sources.empty()) {
+      sink_.Add(parsed.regime_line, "regime.sources",
+                "a draft must name its sources (the announcement it is read from)");
     }
   }
 
@@ -1138,27 +1146,69 @@ absl::StatusOr<Regime> LoadRegimeFile(const std::string& path, std::vector<RuleF
   return ParseRegime(*text, path, errors);
 }
 
-absl::StatusOr<Catalog> LoadCatalog(const std::string& dir, std::vector<RuleFileError>* errors) {
+absl::StatusOr<Catalog> LoadCatalog(const std::string& dir, std::vector<RuleFileError>* errors,
+                                    const std::vector<std::string>& drafts) {
   std::vector<RuleFileError> local;
   if (errors == nullptr) errors = &local;
   const size_t first_new = errors->size();
   std::vector<ParsedRegime> parsed;
+  std::vector<ParsedRegime> drafts_off;
+  std::set<std::string> drafts_found;
   for (const std::string& path : TomlFilesIn(dir, errors)) {
     std::optional<std::string> text = ReadFile(path, errors);
     if (!text.has_value()) continue;
     std::optional<ParsedRegime> one = ParseFile(*text, path, errors);
-    if (one.has_value()) parsed.push_back(std::move(*one));
+    if (!one.has_value()) continue;
+    if (one->regime.draft) {
+      drafts_found.insert(one->regime.id);
+      if (std::find(drafts.begin(), drafts.end(), one->regime.id) == drafts.end()) {
+        drafts_off.push_back(std::move(*one));
+        continue;
+      }
+    }
+    parsed.push_back(std::move(*one));
+  }
+  for (const std::string& name : drafts) {
+    if (drafts_found.contains(name)) continue;
+    errors->push_back({dir, 0, "rules.drafts",
+                       absl::StrCat("\"", name, "\" is no draft regime in this directory")});
   }
   // Files are already in name order, so a stable sort keeps equal starts reproducible.
   std::stable_sort(parsed.begin(), parsed.end(), [](const ParsedRegime& a, const ParsedRegime& b) {
     return a.regime.valid_from < b.regime.valid_from;
   });
+  // A draft switched on ends the open-ended regime before it (the act replaces it).
+  for (size_t i = 1; i < parsed.size(); ++i) {
+    Regime& previous = parsed[i - 1].regime;
+    if (parsed[i].regime.draft && !previous.valid_to.has_value() &&
+        previous.valid_from < parsed[i].regime.valid_from) {
+      previous.valid_to = parsed[i].regime.valid_from - 1;
+    }
+  }
   CheckUniqueIds(parsed, errors);
   CheckContiguous(parsed, errors);
   CheckRepeals(parsed, errors);
+  // A draft that is off is checked as if it were on: it must fit after the law in force.
+  for (const ParsedRegime& draft : drafts_off) {
+    if (errors->size() > first_new) break;  // the law's own problems first
+    std::vector<ParsedRegime> with;
+    for (const ParsedRegime& p : parsed) with.push_back(p);
+    if (!with.empty() && !with.back().regime.valid_to.has_value() &&
+        with.back().regime.valid_from < draft.regime.valid_from) {
+      with.back().regime.valid_to = draft.regime.valid_from - 1;
+    }
+    with.push_back(draft);
+    std::stable_sort(with.begin(), with.end(), [](const ParsedRegime& a, const ParsedRegime& b) {
+      return a.regime.valid_from < b.regime.valid_from;
+    });
+    CheckUniqueIds(with, errors);
+    CheckContiguous(with, errors);
+    CheckRepeals(with, errors);
+  }
   if (errors->size() > first_new) return Summarise(*errors, first_new);
   Catalog catalog;
   for (ParsedRegime& p : parsed) catalog.regimes.push_back(std::move(p.regime));
+  for (ParsedRegime& p : drafts_off) catalog.drafts.push_back(std::move(p.regime));
   CompileCatalog(catalog);
   return catalog;
 }

@@ -40,7 +40,12 @@ const std::set<std::string>& KnownInstanceExpanders();
 // ids, contiguous non-overlapping validity, repeals of rules that exist earlier). Regimes come
 // back sorted by valid_from. On any problem returns InvalidArgumentError and appends every
 // problem found to `errors` (which may be null).
-absl::StatusOr<Catalog> LoadCatalog(const std::string& dir, std::vector<RuleFileError>* errors);
+//
+// A regime file with `status = "draft"` is in force only when its id is in `drafts`; then an
+// open-ended regime before it ends the day before the draft starts. A draft not named is still
+// validated and is kept in Catalog::drafts. A name in `drafts` that is no draft is an error.
+absl::StatusOr<Catalog> LoadCatalog(const std::string& dir, std::vector<RuleFileError>* errors,
+                                    const std::vector<std::string>& drafts = {});
 
 // One file, validated on its own.
 absl::StatusOr<Regime> LoadRegimeFile(const std::string& path, std::vector<RuleFileError>* errors);

@@ -334,6 +334,24 @@ std::string RenderRulesMarkdown(const Catalog& catalog) {
     RenderRegimeHeader(regime, out);
     RenderRuleTable(regime, out);
   }
+  if (!catalog.drafts.empty()) {
+    out +=
+        "\n# Drafts: not in force\n\nAnnounced acts not yet published, kept as regime files "
+        "with `status = \"draft\"` and every value unverified. A deployment switches one on "
+        "with `[rules] drafts = [\"id\"]`; until then nothing below is evaluated.\n";
+    for (const Regime& draft : catalog.drafts) {
+      RenderRegimeHeader(draft, out);
+      out += "\nSources:\n\n";
+      for (const std::string& source : draft.sources) absl::StrAppend(&out, "- ", source, "\n");
+      if (!draft.repeals.empty()) {
+        std::vector<std::string> repeals;
+        for (const std::string& id : draft.repeals) repeals.push_back(Code(id));
+        absl::StrAppend(&out, "\nWhen switched on, waives on its first day the open obligations of: ",
+                        absl::StrJoin(repeals, ", "), ".\n");
+      }
+      RenderRuleTable(draft, out);
+    }
+  }
   RenderCppPart(out);
   return out;
 }

@@ -683,6 +683,48 @@ TEST_F(CatalogTest, RepealsMustNameAnEarlierRule) {
                           Field(&RuleFileError::message, HasSubstr("\"guidance_226_hours\"")))));
 }
 
+// Issue 14: an announced act as a draft regime, in force only where it is switched on.
+constexpr char kDraftHeader[] =
+    "status = \"draft\"\nsources = [\"announcement\"]\nrepeals = [\"guidance_225_hours\"]\n";
+
+TEST_F(CatalogTest, DraftIsCheckedButOffUntilNamed) {
+  Write("a.toml", RegimeFile("lab2026", "2026-07-01", "", "guidance_225_hours"));
+  Write("b.toml", RegimeFile("lab2027", "2027-01-01", "", "offer_justified", kDraftHeader));
+  std::vector<RuleFileError> errors;
+  absl::StatusOr<Catalog> off = LoadCatalog(dir_.string(), &errors);
+  ASSERT_TRUE(off.ok()) << off.status();
+  ASSERT_THAT(off->regimes, SizeIs(1));
+  EXPECT_FALSE(off->regimes[0].valid_to.has_value());
+  ASSERT_THAT(off->drafts, SizeIs(1));
+  EXPECT_TRUE(off->drafts[0].draft);
+
+  absl::StatusOr<Catalog> on = LoadCatalog(dir_.string(), &errors, {"lab2027"});
+  ASSERT_TRUE(on.ok()) << on.status();
+  ASSERT_THAT(on->regimes, SizeIs(2));
+  EXPECT_EQ(on->regimes[0].valid_to, absl::CivilDay(2026, 12, 31));  // the draft replaces it
+  EXPECT_EQ(on->regimes[1].id, "lab2027");
+  EXPECT_THAT(on->drafts, IsEmpty());
+  EXPECT_THAT(errors, IsEmpty());
+}
+
+TEST_F(CatalogTest, DraftErrors) {
+  Write("a.toml", RegimeFile("lab2026", "2026-07-01", "", "guidance_225_hours"));
+  const std::string draft = Write(
+      "b.toml", RegimeFile("lab2027", "2027-01-01", "", "offer_justified",
+                           "status = \"draft\"\nrepeals = [\"guidance_226_hours\"]\n"));
+  std::vector<RuleFileError> errors;
+  EXPECT_FALSE(LoadCatalog(dir_.string(), &errors, {"lab2028"}).ok());
+  EXPECT_THAT(errors, ElementsAre(Field(&RuleFileError::key, "regime.sources"),
+                                  Field(&RuleFileError::message, HasSubstr("\"lab2028\" is no draft"))));
+  Write("b.toml", RegimeFile("lab2027", "2027-01-01", "", "offer_justified",
+                             "status = \"draft\"\nsources = [\"x\"]\n"
+                             "repeals = [\"guidance_226_hours\"]\n"));
+  errors.clear();
+  EXPECT_FALSE(LoadCatalog(dir_.string(), &errors).ok());  // checked although off
+  EXPECT_THAT(errors, ElementsAre(AllOf(Field(&RuleFileError::file, draft),
+                                        Field(&RuleFileError::key, "regime.repeals"))));
+}
+
 TEST_F(CatalogTest, ErrorsFromEveryFile) {
   Write("a.toml", "[regime]\nid = \"lab2016\"\n");
   Write("b.toml", "[regime\n");
