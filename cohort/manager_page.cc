@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
@@ -165,13 +166,18 @@ std::string BelowOwnAverage(const ComplianceReport& report) {
 
 // Share met in time per deadline month, the last kTrendMonths months before the report date.
 std::string Trend(const ComplianceReport& report, absl::CivilDay today) {
-  std::vector<std::string> months;
-  // The month of the last day counted: on the 1st, the month just ended.
-  const absl::CivilMonth month(today - 1);
-  for (int i = kTrendMonths - 1; i >= 0; --i) {
-    const absl::CivilMonth m = month - i;
-    months.push_back(absl::StrFormat("%04d-%02d", m.year(), m.month()));
+  // The last kTrendMonths months with settled obligations, up to the month of the last day
+  // counted (on the 1st, the month just ended): a quiet period is skipped, not shown empty.
+  const absl::CivilMonth last(today - 1);
+  const std::string last_month = absl::StrFormat("%04d-%02d", last.year(), last.month());
+  std::set<std::string> with_data;
+  for (const RuleResult& r : report.rules) {
+    for (const auto& [m, share] : r.by_month) {
+      if (share.obligations > 0 && m <= last_month) with_data.insert(m);
+    }
   }
+  std::vector<std::string> months(with_data.begin(), with_data.end());
+  if (months.size() > kTrendMonths) months.erase(months.begin(), months.end() - kTrendMonths);
   std::string html =
       "<h3>Udvikling måned for måned</h3><p class=\"sub\">Andel rettidigt opfyldt efter "
       "fristens måned (▲▼: mere end 2 point op eller ned); den seneste måned tæller kun "

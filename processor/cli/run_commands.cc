@@ -24,6 +24,7 @@
 #include "processor/base/metrics.h"
 #include "processor/serve/partition_directory.h"
 #include "processor/serve/query_api.h"
+#include "processor/serve/report_api.h"
 #include "rules/regime_loader.h"
 
 namespace fristvagt::processor {
@@ -89,6 +90,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> StartHttp(const Config& config,
     return absl::FailedPreconditionError(
         "the query API needs http.token (or http.allow_unauthenticated = true)");
   }
+  AddReportHandlers(config.http_token, state, &WallClock, &handlers);
   handlers["/healthz"] = [](const HttpRequest&) { return HttpResponse{200, "text/plain", "ok\n"}; };
   handlers["/readyz"] = [metrics](const HttpRequest&) {
     return metrics->ready.load() ? HttpResponse{200, "text/plain", "ready\n"}
