@@ -28,9 +28,15 @@ absl::Status CheckMeta(absl::string_view stored, const StoreIdentity& expected,
         absl::StrCat("state dir ", dir, " has an unreadable format record"));
   }
   if (version != kFormatVersion) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("state dir ", dir, " was written with state format version ", version,
-                     "; this build reads version ", kFormatVersion, " only (see state/README.md)"));
+    // An older dir's person records are still good: the changelog (or the input) rebuilds a
+    // store in the new format in an empty dir, which is what the message tells the operator.
+    return absl::FailedPreconditionError(absl::StrCat(
+        "state dir ", dir, " was written with state format version ", version,
+        "; this build reads version ", kFormatVersion, " only (see state/README.md)",
+        version < kFormatVersion
+            ? "; start on an empty state dir: `run` restores it from the changelog, `replay` "
+              "rebuilds it from the input"
+            : ""));
   }
   if (fields["topic"] != expected.topic || partition != expected.partition) {
     return absl::FailedPreconditionError(absl::StrCat(

@@ -57,6 +57,8 @@ class BadStateTest : public ::testing::Test {
     EXPECT_EQ(Files(), before) << "the dir was changed";
   }
 
+  void WriteFormatRecord(const std::string& record);
+
   void Overwrite(const fs::path& path, const std::string& bytes) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out << bytes;
@@ -150,23 +152,32 @@ TEST_F(BadStateTest, DamagedPersonsTableIsReportedNotReturned) {
   EXPECT_EQ(person.status().code(), absl::StatusCode::kDataLoss);
 }
 
-TEST_F(BadStateTest, NewerFormatVersion) {
+// Rewrites the format record of a store made by this build.
+void BadStateTest::WriteFormatRecord(const std::string& record) {
   MakeStore();
-  {
-    std::vector<std::string> names;
-    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::Options(), Dir(), &names).ok());
-    std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (const auto& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), Dir(), families, &handles, &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
-    ASSERT_TRUE(
-        db->Put(rocksdb::WriteOptions(), kMetaKey, "format_version=2\ntopic=replay\npartition=0\n")
-            .ok());
-    for (auto* handle : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(handle).ok());
-  }
-  ExpectRefused("format version 2");
+  std::vector<std::string> names;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::Options(), Dir(), &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const auto& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), Dir(), families, &handles, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), kMetaKey, record).ok());
+  for (auto* handle : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(handle).ok());
+}
+
+TEST_F(BadStateTest, NewerFormatVersion) {
+  WriteFormatRecord("format_version=3\ntopic=replay\npartition=0\n");
+  ExpectRefused("format version 3; this build reads version 2 only");
+}
+
+// Version 1 kept one timer per obligation moment (issue 15 made it one per person): its dir
+// is refused with the way out, never read with the wrong timer index.
+TEST_F(BadStateTest, OlderFormatVersionIsRefusedWithTheWayOut) {
+  WriteFormatRecord("format_version=1\ntopic=replay\npartition=0\n");
+  ExpectRefused("format version 1; this build reads version 2 only");
+  ExpectRefused("start on an empty state dir");
 }
 
 TEST_F(BadStateTest, AnotherTopicOrPartition) {
