@@ -4,12 +4,12 @@
 // commands in docs/benchmarks.md.
 //
 //   replay_bench [--persons N] [--fire-persons N] [--runs N] [--phases ABD] [--dir DIR]
-//                [--rules DIR] [--store rocksdb|memory] [--markdown FILE]
+//                [--rules DIR] [--store rocksdb|memory] [--markdown FILE] [--batch N]
 //
 // Phase A pushes N synthetic persons' events (first contact, a meeting after three days, a
 // test need assessment after ten; first contacts spread over 60 days) through Engine +
 // RocksDbStore the way `replay --state-dir` does: due timers fired before each event, one
-// commit per 1000 events, the outbox drained after each commit. Phase B is the raw baseline:
+// commit per --batch events (default 1000, as `replay`), the outbox drained after each commit. Phase B is the raw baseline:
 // one Get and one Put per event, same keys in the same order, values of the mean size the
 // engine wrote, one WriteBatch per 1000 events, same options. Phase C reports peak RSS after
 // phase A and counts the open obligations then held. Phase D gives M persons the same first
@@ -19,7 +19,9 @@
 // ratios to the baseline of the same run, and the first run's own peak RSS per phase (VmHWM
 // is reset to the current RSS before each phase through /proc/self/clear_refs; later runs
 // start with the block cache the first one filled). The summary is also written as a Markdown
-// section to --markdown FILE (bench/run.sh collects it). With --store memory only phase A runs,
+// section to --markdown FILE (bench/run.sh collects it). Issue 15: every rate is also given
+// per CPU-second of the measuring thread (the machine is shared, so CPU time is the steadier
+// figure), with the ratio of the engine's to the baseline's. With --store memory only phase A runs,
 // over MemoryStore, to isolate the store's cost.
 
 #include <sys/resource.h>
@@ -189,7 +191,7 @@ class MeasuringStore : public fristvagt::state::StateStore {
   double scan_seconds_ = 0;
 };
 
-constexpr size_t kEventsPerBatch = 1000;  // as `replay`
+size_t kEventsPerBatch = 1000;  // as `replay`; --batch
 
 void Drain(fristvagt::state::StateStore* store, uint64_t* sent) {
   std::vector<std::pair<uint64_t, v1::OutboxEntry>> entries;
@@ -299,14 +301,17 @@ void OpenRaw(const std::string& dir, RawDb* raw_db) {
   raw_db->db.reset(raw);
 }
 
-// One Get and one Put per key, the Puts in one WriteBatch per 1000 keys; returns keys/s.
+// One Get and one Put per key, the Puts in one WriteBatch per --batch keys; returns keys/s,
+// and keys per CPU-second of this thread in `*per_cpu`.
 template <typename NextKey>
-double RawGetPut(RawDb* raw, const std::string& value, NextKey next_key, uint64_t* count) {
+double RawGetPut(RawDb* raw, const std::string& value, NextKey next_key, uint64_t* count,
+                 double* per_cpu = nullptr) {
   std::string read;
   rocksdb::WriteBatch batch;
   std::string key;
   *count = 0;
   const Clock::time_point began = Clock::now();
+  const double cpu_began = ThreadCpuSeconds();
   while (next_key(&key)) {
     const rocksdb::Status got = raw->db->Get(rocksdb::ReadOptions(), raw->handles[1], key, &read);
     if (!got.ok() && !got.IsNotFound()) Check(got, "baseline get");
@@ -317,11 +322,12 @@ double RawGetPut(RawDb* raw, const std::string& value, NextKey next_key, uint64_
     }
   }
   Check(raw->db->Write(rocksdb::WriteOptions(), &batch), "baseline write");
+  if (per_cpu != nullptr) *per_cpu = *count / (ThreadCpuSeconds() - cpu_began);
   return *count / Seconds(began);
 }
 
 double RunBaseline(const std::string& dir, uint64_t persons, absl::Time start,
-                   uint64_t value_bytes) {
+                   uint64_t value_bytes, double* per_cpu) {
   RawDb raw;
   OpenRaw(dir, &raw);
   Cohort cohort(persons, start);
@@ -334,9 +340,10 @@ double RunBaseline(const std::string& dir, uint64_t persons, absl::Time start,
         *key = PersonKey(next.person);
         return true;
       },
-      &events);
+      &events, per_cpu);
   std::cout << "B raw RocksDB Get+Put: " << events << " events at " << static_cast<uint64_t>(rate)
-            << " events/s (" << value_bytes << " B values)\n";
+            << " events/s, " << static_cast<uint64_t>(*per_cpu) << " per CPU-second ("
+            << value_bytes << " B values)\n";
   return rate;
 }
 
@@ -393,6 +400,8 @@ struct PhaseD {
   uint64_t fired = 0;
   double rate = 0;
   double baseline = 0;
+  double per_cpu = 0;           // timers per CPU-second of the firing thread
+  double baseline_per_cpu = 0;  // raw Get+Put per CPU-second
   long peak_open_mib = 0;  // peak RSS while the obligations were opened
   long peak_fire_mib = 0;  // peak RSS of the firing itself
 };
@@ -428,12 +437,14 @@ PhaseD RunFiring(const fristvagt::rules::Catalog& catalog, const std::string& di
     ResetPeakRss();
     const uint64_t before = engine.counters().timers_fired;
     const Clock::time_point began = Clock::now();
+    const double cpu_began = ThreadCpuSeconds();
     Check(engine.FireTimersUpTo(due), "firing");
     Check(engine.Flush(), "committing");
     Drain(&store, &sent);
     const double seconds = Seconds(began);
     result.fired = engine.counters().timers_fired - before;
     result.rate = result.fired / seconds;
+    result.per_cpu = result.fired / (ThreadCpuSeconds() - cpu_began);
     result.peak_fire_mib = PeakRssMiB();
     mean_bytes = store.MeanPersonBytes();
     std::cout << "D firing: " << result.fired << " timers due at " << absl::FormatTime(due)
@@ -468,10 +479,13 @@ PhaseD RunFiring(const fristvagt::rules::Catalog& catalog, const std::string& di
         *key = keys[next++];
         return true;
       },
-      &count);
+      &count, &result.baseline_per_cpu);
   std::cout << "D baseline raw RocksDB Get+Put per fired timer: " << count << " at "
             << static_cast<uint64_t>(result.baseline) << " /s (" << mean_bytes
-            << " B values); ratio " << result.rate / result.baseline << '\n';
+            << " B values); ratio " << result.rate / result.baseline << "; per CPU-second "
+            << static_cast<uint64_t>(result.per_cpu) << " vs "
+            << static_cast<uint64_t>(result.baseline_per_cpu) << ", ratio "
+            << result.per_cpu / result.baseline_per_cpu << '\n';
   return result;
 }
 
@@ -507,6 +521,9 @@ int main(int argc, char** argv) {
     if (flag == "--persons" && absl::SimpleAtoi(value, &persons)) continue;
     if (flag == "--fire-persons" && absl::SimpleAtoi(value, &fire_persons)) continue;
     if (flag == "--runs" && absl::SimpleAtoi(value, &runs) && runs > 0) continue;
+    if (flag == "--batch" && absl::SimpleAtoi(value, &kEventsPerBatch) && kEventsPerBatch > 0) {
+      continue;
+    }
     if (flag == "--dir") {
       dir = value;
       continue;
@@ -529,7 +546,7 @@ int main(int argc, char** argv) {
     }
     std::cerr << "usage: replay_bench [--persons N] [--fire-persons N] [--runs N] "
                  "[--phases ABD] [--dir DIR] [--rules DIR] [--store rocksdb|memory] "
-                 "[--markdown FILE]\n";
+                 "[--markdown FILE] [--batch N]\n";
     return 2;
   }
   if (argc % 2 == 0) {
@@ -554,10 +571,11 @@ int main(int argc, char** argv) {
       "### replay_bench: ",
       run_a ? absl::StrCat(persons, " persons (", 3 * persons, " events) replayed, ") : "",
       run_d ? absl::StrCat(fire_persons, " persons firing, ") : "", runs, " runs\n\n",
+      "Commit every ", kEventsPerBatch, " events.\n\n",
       "| figure | median | runs | baseline (median) | ratio (median) | peak RSS |\n"
       "|---|---|---|---|---|---|\n");
   if (run_a) {
-    std::vector<double> rate, per_cpu, baseline, ratio, timers;
+    std::vector<double> rate, per_cpu, baseline, ratio, timers, base_cpu, cpu_ratio;
     std::vector<long> peak;
     for (int run = 0; run < runs; ++run) {
       fs::remove_all(dir);
@@ -576,9 +594,14 @@ int main(int argc, char** argv) {
       PrintMemory("after A");
       if (run == 0) CountOpen(dir + "/engine");
       if (phases.find('B') != std::string::npos) {
-        baseline.push_back(RunBaseline(dir + "/baseline", persons, start, a.mean_person_bytes));
+        double b_cpu = 0;
+        baseline.push_back(
+            RunBaseline(dir + "/baseline", persons, start, a.mean_person_bytes, &b_cpu));
         ratio.push_back(rate.back() / baseline.back());
-        std::cout << "ratio engine/baseline: " << ratio.back() << '\n';
+        base_cpu.push_back(b_cpu);
+        cpu_ratio.push_back(per_cpu.back() / b_cpu);
+        std::cout << "ratio engine/baseline: " << ratio.back() << " wall, " << cpu_ratio.back()
+                  << " per CPU-second\n";
       }
     }
     const bool b = !baseline.empty();
@@ -590,12 +613,18 @@ int main(int argc, char** argv) {
           : "-",
         " | ", b ? absl::StrFormat("%.3f (runs %s)", Median(ratio), Runs(ratio, 3)) : "-", " | ",
         static_cast<long>(peak.front()), " MiB (run 1) |\n", "| A: events per CPU-second of the ",
-        "processing thread | ", static_cast<uint64_t>(Median(per_cpu)), " | ", Runs(per_cpu),
-        " | | | |\n", "| A: timers fired on the way | ", static_cast<uint64_t>(Median(timers)),
+        "processing thread (µs of CPU per event: ",
+        absl::StrFormat("%.1f", 1e6 / Median(per_cpu)), ") | **",
+        static_cast<uint64_t>(Median(per_cpu)), "** | ", Runs(per_cpu), " | ",
+        b ? absl::StrCat(static_cast<uint64_t>(Median(base_cpu)), " (raw Get+Put per CPU-second; runs ",
+                         Runs(base_cpu), ")")
+          : "-",
+        " | ", b ? absl::StrFormat("**%.3f** (runs %s)", Median(cpu_ratio), Runs(cpu_ratio, 3)) : "-",
+        " | |\n", "| A: timers fired on the way | ", static_cast<uint64_t>(Median(timers)),
         " | | | | |\n");
   }
   if (run_d) {
-    std::vector<double> rate, baseline, ratio;
+    std::vector<double> rate, baseline, ratio, per_cpu, base_cpu, cpu_ratio;
     std::vector<long> peak_open, peak_fire;
     uint64_t open = 0, fired = 0;
     for (int run = 0; run < runs; ++run) {
@@ -606,6 +635,9 @@ int main(int argc, char** argv) {
       rate.push_back(d.rate);
       baseline.push_back(d.baseline);
       ratio.push_back(d.rate / d.baseline);
+      per_cpu.push_back(d.per_cpu);
+      base_cpu.push_back(d.baseline_per_cpu);
+      cpu_ratio.push_back(d.per_cpu / d.baseline_per_cpu);
       peak_open.push_back(d.peak_open_mib);
       peak_fire.push_back(d.peak_fire_mib);
     }
@@ -615,7 +647,12 @@ int main(int argc, char** argv) {
                     " (raw Get+Put per timer; runs ", Runs(baseline), ") | ",
                     absl::StrFormat("%.3f (runs %s)", Median(ratio), Runs(ratio, 3)),
                     " | run 1: ", peak_open.front(), " MiB opening them, ", peak_fire.front(),
-                    " MiB firing |\n");
+                    " MiB firing |\n", "| D: timers fired per CPU-second of the firing thread | **",
+                    static_cast<uint64_t>(Median(per_cpu)), "** | ", Runs(per_cpu), " | ",
+                    static_cast<uint64_t>(Median(base_cpu)), " (raw Get+Put per CPU-second; runs ",
+                    Runs(base_cpu), ") | ",
+                    absl::StrFormat("**%.3f** (runs %s)", Median(cpu_ratio), Runs(cpu_ratio, 3)),
+                    " | |\n");
   }
   fs::remove_all(dir);
   std::cout << '\n' << markdown;

@@ -60,8 +60,8 @@ if [ "$build" = 1 ]; then
   if [ ! -f "$build_dir/build.ninja" ] && [ ! -f "$build_dir/Makefile" ]; then
     cmake -S "$repo" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >>"$log" 2>&1
   fi
-  cmake --build "$build_dir" --target replay_bench >>"$log" 2>&1 ||
-    { echo "bench/run.sh: building replay_bench failed, see $log" >&2; exit 1; }
+  cmake --build "$build_dir" --target replay_bench decode_bench >>"$log" 2>&1 ||
+    { echo "bench/run.sh: building replay_bench and decode_bench failed, see $log" >&2; exit 1; }
   # kafka_bench is optional: a tree where it does not build yet still gets the replay figures.
   cmake --build "$build_dir" --target kafka_bench >>"$log" 2>&1 || true
 fi
@@ -104,6 +104,15 @@ if run_section replay_bench "$build_dir/bench/replay_bench" --persons "$replay_p
   echo >>"$report"
 fi
 rm -f "$replay_md"
+
+# JSON decoding (issue 15): the same lines through the simdjson fast path and the generic path.
+decode_md="$(mktemp)"
+if run_section decode_bench "$build_dir/bench/decode_bench" --runs "$runs" --markdown "$decode_md" \
+  "$repo/docs/examples/first-weeks.jsonl" $(find "$repo/tests/scenarios" -name '*.events.jsonl' | sort); then
+  cat "$decode_md" >>"$report"
+  echo >>"$report"
+fi
+rm -f "$decode_md"
 
 kafka_bench="$build_dir/bench/kafka_bench"
 if [ -x "$kafka_bench" ]; then

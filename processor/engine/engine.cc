@@ -14,13 +14,26 @@ namespace fristvagt::processor {
 
 namespace {
 
-constexpr char kParkedTimerPrefix[] = "parked:";
 constexpr char kOutboxSeqProgress[] = "outbox_seq";
 
 int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
 
 bool Contains(const google::protobuf::RepeatedPtrField<std::string>& list, const std::string& s) {
   return std::find(list.begin(), list.end(), s) != list.end();
+}
+
+// The person's one timer in the index (state format 2): the earliest of its obligations' next
+// moments and its parked events' expiries; 0 = none. One entry per person instead of one per
+// obligation moment: a re-evaluation that moves several deadlines writes one timer, not
+// several (issue 15: timer adds and deletes were 4.7 of 7.4 memtable entries per event).
+int64_t EarliestTimer(const v1::PersonState& person) {
+  int64_t earliest = 0;
+  auto take = [&earliest](int64_t micros) {
+    if (micros != 0 && (earliest == 0 || micros < earliest)) earliest = micros;
+  };
+  for (const v1::ObligationRecord& record : person.obligations()) take(record.next_timer_micros());
+  for (const v1::ParkedEvent& parked : person.parked()) take(parked.expires_micros());
+  return earliest;
 }
 
 bool HasCourse(const v1::PersonState& person) {
@@ -67,6 +80,22 @@ absl::Status Engine::ApplyEvent(const v1::CaseEvent& event, absl::Time now,
     ++counters_.events_redelivered;
     return absl::OkStatus();
   }
+  const int64_t armed = EarliestTimer(*person);
+  absl::Status status = ApplyNewEvent(person, event, now, source_position);
+  SyncTimer(*person, armed);
+  return status;
+}
+
+// The timer index follows the person's earliest moment: `armed` is the one it had before.
+void Engine::SyncTimer(const v1::PersonState& person, int64_t armed) {
+  const int64_t earliest = EarliestTimer(person);
+  if (earliest == armed) return;
+  if (armed != 0) batch_.RemoveTimer({armed, person.person_key(), ""});
+  if (earliest != 0) batch_.AddTimer({earliest, person.person_key(), ""});
+}
+
+absl::Status Engine::ApplyNewEvent(v1::PersonState* person, const v1::CaseEvent& event,
+                                   absl::Time now, const std::string& source_position) {
   person->add_seen_event_ids(event.event_id());
   person->set_municipality_code(event.municipality_code());
   if (!event.caseworker_id().empty()) person->set_caseworker_id(event.caseworker_id());
@@ -81,10 +110,7 @@ absl::Status Engine::ApplyEvent(const v1::CaseEvent& event, absl::Time now,
                  facts->end());
     auto* parked = person->mutable_parked();
     for (int i = parked->size() - 1; i >= 0; --i) {
-      if (parked->Get(i).event().event_id() != voided) continue;
-      batch_.RemoveTimer({parked->Get(i).expires_micros(), person->person_key(),
-                          absl::StrCat(kParkedTimerPrefix, voided)});
-      parked->DeleteSubrange(i, 1);
+      if (parked->Get(i).event().event_id() == voided) parked->DeleteSubrange(i, 1);
     }
     return Reevaluate(person, now);
   }
@@ -94,11 +120,7 @@ absl::Status Engine::ApplyEvent(const v1::CaseEvent& event, absl::Time now,
   }
   *person->add_facts() = event;
   if (event.has_first_contact()) {
-    for (const v1::ParkedEvent& parked : person->parked()) {
-      *person->add_facts() = parked.event();
-      batch_.RemoveTimer({parked.expires_micros(), person->person_key(),
-                          absl::StrCat(kParkedTimerPrefix, parked.event().event_id())});
-    }
+    for (const v1::ParkedEvent& parked : person->parked()) *person->add_facts() = parked.event();
     person->clear_parked();
   }
   return Reevaluate(person, now);
@@ -110,8 +132,6 @@ void Engine::Park(v1::PersonState* person, const v1::CaseEvent& event, absl::Tim
   *parked->mutable_event() = event;
   parked->set_expires_micros(Micros(now + options_.late_course_window));
   parked->set_source_position(source_position);
-  batch_.AddTimer({parked->expires_micros(), person->person_key(),
-                   absl::StrCat(kParkedTimerPrefix, event.event_id())});
   ++counters_.events_parked;
 }
 
@@ -120,8 +140,6 @@ void Engine::ExpireParked(v1::PersonState* person, absl::Time now) {
   for (int i = parked->size() - 1; i >= 0; --i) {
     const v1::ParkedEvent& entry = parked->Get(i);
     if (entry.expires_micros() > Micros(now)) continue;
-    batch_.RemoveTimer({entry.expires_micros(), person->person_key(),
-                        absl::StrCat(kParkedTimerPrefix, entry.event().event_id())});
     DeadLetter(EventToJson(entry.event()), "NO_COURSE",
                "no first_contact for this person arrived within late_course_window",
                entry.source_position());
@@ -132,15 +150,7 @@ void Engine::ExpireParked(v1::PersonState* person, absl::Time now) {
 }
 
 void Engine::Erase(const std::string& key, const v1::PersonState& person) {
-  for (const v1::ObligationRecord& record : person.obligations()) {
-    if (record.next_timer_micros() != 0) {
-      batch_.RemoveTimer({record.next_timer_micros(), key, record.obligation_id()});
-    }
-  }
-  for (const v1::ParkedEvent& parked : person.parked()) {
-    batch_.RemoveTimer({parked.expires_micros(), key,
-                        absl::StrCat(kParkedTimerPrefix, parked.event().event_id())});
-  }
+  if (const int64_t armed = EarliestTimer(person); armed != 0) batch_.RemoveTimer({armed, key, ""});
   std::vector<std::string> obligation_ids;
   for (const v1::ObligationRecord& record : person.obligations()) {
     obligation_ids.push_back(record.obligation_id());
@@ -218,7 +228,7 @@ void Engine::RetireClosedObligations(v1::PersonState* person,
     } else if (!timer_armed) {
       // Firing re-evaluates the person and re-arms whatever else the record needs.
       if (record.next_timer_micros() == 0 || record.next_timer_micros() > Micros(retire_at)) {
-        ArmTimer(person, &record, retire_at);
+        ArmTimer(&record, retire_at);
       }
       timer_armed = true;
     }
@@ -249,49 +259,65 @@ void Engine::ApplyView(v1::PersonState* person, const rules::ObligationView* vie
     Enqueue(kObligationsTopic, record->obligation_id(), ob.SerializeAsString(),
             person->person_key());
   }
-  ArmTimer(person, record,
-           view != nullptr ? rules::NextMoment(*view, now) : absl::InfiniteFuture());
+  ArmTimer(record, view != nullptr ? rules::NextMoment(*view, now) : absl::InfiniteFuture());
 }
 
-void Engine::ArmTimer(v1::PersonState* person, v1::ObligationRecord* record, absl::Time next) {
-  const int64_t micros = next == absl::InfiniteFuture() ? 0 : Micros(next);
-  if (record->next_timer_micros() == micros) return;
-  if (record->next_timer_micros() != 0) {
-    batch_.RemoveTimer(
-        {record->next_timer_micros(), person->person_key(), record->obligation_id()});
-  }
-  if (micros != 0) batch_.AddTimer({micros, person->person_key(), record->obligation_id()});
-  record->set_next_timer_micros(micros);
+// The record's own next moment; the person's one timer follows in SyncTimer.
+void Engine::ArmTimer(v1::ObligationRecord* record, absl::Time next) {
+  record->set_next_timer_micros(next == absl::InfiniteFuture() ? 0 : Micros(next));
 }
 
+// Fires the person's timer: everything of the person due at its moment, as the per-obligation
+// timers of format 1 did one by one (so the output is the same, tests/state/
+// store_path_comparison_test.cc): obligations first, in obligation id order (their ids sorted
+// before "parked:"), each firing re-evaluating the rules of the obligations due by then, then
+// the parked events that expired.
 absl::Status Engine::FireTimer(const state::TimerKey& key) {
   absl::StatusOr<v1::PersonState*> loaded = LoadPerson(key.person_key);
   if (!loaded.ok()) return loaded.status();
   v1::PersonState* person = *loaded;
   const absl::Time at = absl::FromUnixMicros(key.due_micros);
+  const int64_t armed = EarliestTimer(*person);
   batch_.RemoveTimer(key);
-  ++counters_.timers_fired;
-  if (absl::StartsWith(key.obligation_id, kParkedTimerPrefix)) {
+  // A person whose timer is not the fired one (never, while the index follows EarliestTimer)
+  // still ends with exactly its own.
+  if (armed != key.due_micros && armed != 0) batch_.RemoveTimer({armed, key.person_key, ""});
+  while (true) {
+    v1::ObligationRecord* first = nullptr;
+    for (v1::ObligationRecord& record : *person->mutable_obligations()) {
+      if (record.next_timer_micros() == 0 || record.next_timer_micros() > key.due_micros) continue;
+      if (first == nullptr || record.next_timer_micros() < first->next_timer_micros() ||
+          (record.next_timer_micros() == first->next_timer_micros() &&
+           record.obligation_id() < first->obligation_id())) {
+        first = &record;
+      }
+    }
+    if (first == nullptr) break;
+    ++counters_.timers_fired;
+    // The rules of every obligation due by now: a full evaluation would handle those of other
+    // rules due at the same moment in this pass too, in catalog order.
+    rules::RuleSelection due;
+    for (const v1::ObligationRecord& record : person->obligations()) {
+      if (&record == first ||
+          (record.next_timer_micros() != 0 && record.next_timer_micros() <= key.due_micros)) {
+        due.Add(record.regime(), record.rule_id());
+      }
+    }
+    first->set_next_timer_micros(0);
+    const absl::Status status = options_.evaluate_fired_rules_only
+                                    ? Reevaluate(person, at, &due)
+                                    : Reevaluate(person, at);
+    if (!status.ok()) return status;
+  }
+  if (std::any_of(person->parked().begin(), person->parked().end(),
+                  [&](const v1::ParkedEvent& p) { return p.expires_micros() <= key.due_micros; })) {
+    ++counters_.timers_fired;
     ExpireParked(person, at);
-    return absl::OkStatus();
   }
-  // The rules of every obligation due by now: a full evaluation would handle those of other
-  // rules due at the same moment in this pass too, in catalog order.
-  rules::RuleSelection due;
-  bool known = false;
-  for (v1::ObligationRecord& record : *person->mutable_obligations()) {
-    const bool fired = record.obligation_id() == key.obligation_id;
-    if (fired ||
-        (record.next_timer_micros() != 0 && record.next_timer_micros() <= key.due_micros)) {
-      due.Add(record.regime(), record.rule_id());
-    }
-    if (fired) {
-      record.set_next_timer_micros(0);
-      known = true;
-    }
+  if (const int64_t next = EarliestTimer(*person); next != 0) {
+    batch_.AddTimer({next, key.person_key, ""});
   }
-  if (!known || !options_.evaluate_fired_rules_only) return Reevaluate(person, at);
-  return Reevaluate(person, at, &due);
+  return absl::OkStatus();
 }
 
 // Fires in due order the timers of the store (minus those this batch already disarmed) merged
@@ -361,14 +387,8 @@ void Engine::DeadLetter(const std::string& raw, const std::string& code, const s
 
 std::vector<state::TimerKey> Engine::ArmedTimers(const v1::PersonState& person) {
   std::vector<state::TimerKey> timers;
-  for (const v1::ObligationRecord& record : person.obligations()) {
-    if (record.next_timer_micros() != 0) {
-      timers.push_back({record.next_timer_micros(), person.person_key(), record.obligation_id()});
-    }
-  }
-  for (const v1::ParkedEvent& parked : person.parked()) {
-    timers.push_back({parked.expires_micros(), person.person_key(),
-                      absl::StrCat(kParkedTimerPrefix, parked.event().event_id())});
+  if (const int64_t armed = EarliestTimer(person); armed != 0) {
+    timers.push_back({armed, person.person_key(), ""});
   }
   return timers;
 }

@@ -79,8 +79,9 @@ class Engine {
 
   const EngineCounters& counters() const { return counters_; }
 
-  // The timers a stored person has armed; restoring a store from the changelog re-creates
-  // the timer index from the person records with this.
+  // The timer a stored person has armed (state format 2: at most one, at its earliest
+  // moment, with an empty obligation id); restoring a store from the changelog re-creates the
+  // timer index from the person records with this.
   static std::vector<state::TimerKey> ArmedTimers(const v1::PersonState& person);
   state::StateStore* store() { return store_; }
 
@@ -89,6 +90,9 @@ class Engine {
   absl::Status Reevaluate(v1::PersonState* person, absl::Time now,
                           rules::RuleSelection* only = nullptr);
   absl::Status FireTimer(const state::TimerKey& key);
+  absl::Status ApplyNewEvent(v1::PersonState* person, const v1::CaseEvent& event, absl::Time now,
+                             const std::string& source_position);
+  void SyncTimer(const v1::PersonState& person, int64_t armed);
   void ApplyView(v1::PersonState* person, const rules::ObligationView* view,
                  v1::ObligationRecord* record, absl::Time now);
   void Erase(const std::string& key, const v1::PersonState& person);
@@ -101,7 +105,7 @@ class Engine {
                const std::string& person_key, std::map<std::string, std::string> headers = {},
                bool to_input_partition = false);
   void EnqueueChangelog();
-  void ArmTimer(v1::PersonState* person, v1::ObligationRecord* record, absl::Time next);
+  static void ArmTimer(v1::ObligationRecord* record, absl::Time next);
 
   const rules::Catalog& catalog_;
   state::StateStore* store_;

@@ -12,6 +12,7 @@ v1::PersonState* PersonCache::FindForUpdate(const std::string& key) {
   if (!entry.dirty) {
     entry.dirty = true;
     ++dirty_;
+    dirty_keys_.push_back(key);
   }
   return &entry.person;
 }
@@ -24,6 +25,7 @@ v1::PersonState* PersonCache::InsertDirty(const std::string& key, v1::PersonStat
   entry.dirty = true;
   entry.recency = recency_.begin();
   ++dirty_;
+  dirty_keys_.push_back(key);
   return &entry.person;
 }
 
@@ -38,6 +40,7 @@ void PersonCache::Erase(const std::string& key) {
 void PersonCache::Clear() {
   entries_.clear();
   recency_.clear();
+  dirty_keys_.clear();
   dirty_ = 0;
 }
 

@@ -10,6 +10,7 @@
 #include <list>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "proto/state.pb.h"
 
@@ -28,13 +29,17 @@ class PersonCache {
 
   // Calls `write(key, person)` for every dirty person, marks them clean, then evicts the least
   // recently used clean ones beyond the capacity.
+  // Walks the dirty keys only, not the whole cache (issue 15: walking 20,000 cached persons per
+  // commit was 3 % of replay).
   template <typename Write>
   void FlushDirty(Write&& write) {
-    for (auto& [key, entry] : entries_) {
-      if (!entry.dirty) continue;
-      write(key, entry.person);
-      entry.dirty = false;
+    for (const std::string& key : dirty_keys_) {
+      auto it = entries_.find(key);
+      if (it == entries_.end() || !it->second.dirty) continue;  // erased, or listed twice
+      write(it->first, it->second.person);
+      it->second.dirty = false;
     }
+    dirty_keys_.clear();
     dirty_ = 0;
     EvictBeyondCapacity();
   }
@@ -54,6 +59,7 @@ class PersonCache {
   size_t dirty_ = 0;
   std::unordered_map<std::string, Entry> entries_;
   std::list<std::string> recency_;  // most recently used first
+  std::vector<std::string> dirty_keys_;  // every key made dirty since the last flush (a superset)
 };
 
 }  // namespace fristvagt::processor

@@ -15,9 +15,6 @@ namespace fristvagt::processor {
 namespace {
 
 constexpr char kChangelogOffsetProgress[] = "changelog_offset";
-// The obligation id of a parked event's timer: engine.cc's kParkedTimerPrefix (the test
-// compares ArmedTimersOfRecord with Engine::ArmedTimers).
-constexpr char kParkedTimerPrefix[] = "parked:";
 
 uint64_t KeyHash(std::string_view key) { return std::hash<std::string_view>()(key); }
 
@@ -99,15 +96,13 @@ bool ReadParked(std::string_view bytes, std::string_view* event_id, int64_t* exp
 }  // namespace
 
 bool ArmedTimersOfRecord(const char* data, size_t len, std::vector<state::TimerKey>* out) {
-  // Only the fields the timers come from are read; the rest (facts, seen ids: most of the
+  // Only the fields the timer comes from are read; the rest (facts, seen ids: most of the
   // bytes) are skipped by their lengths. PersonState: person_key = 1, obligations = 6,
-  // parked = 7.
-  struct Pending {
-    int64_t due;
-    std::string_view id;
-    bool parked;
+  // parked = 7. State format 2: one timer per person, at its earliest moment.
+  int64_t earliest = 0;
+  auto take = [&earliest](int64_t micros) {
+    if (micros != 0 && (earliest == 0 || micros < earliest)) earliest = micros;
   };
-  std::vector<Pending> obligations, parked;
   std::string_view person_key;
   CodedInputStream in(reinterpret_cast<const uint8_t*>(data), static_cast<int>(len));
   while (uint32_t tag = in.ReadTag()) {
@@ -117,25 +112,19 @@ bool ArmedTimersOfRecord(const char* data, size_t len, std::vector<state::TimerK
       std::string_view bytes, id;
       int64_t next_timer = 0;
       if (!ReadView(&in, &bytes) || !ReadObligation(bytes, &id, &next_timer)) return false;
-      if (next_timer != 0) obligations.push_back({next_timer, id, false});
+      take(next_timer);
     } else if (tag == WireFormatLite::MakeTag(7, WireFormatLite::WIRETYPE_LENGTH_DELIMITED)) {
       std::string_view bytes, event_id;
       int64_t expires = 0;
       if (!ReadView(&in, &bytes) || !ReadParked(bytes, &event_id, &expires)) return false;
-      parked.push_back({expires, event_id, true});
+      take(expires);
     } else if (!Skip(&in, tag)) {
       return false;
     }
   }
   if (!in.ConsumedEntireMessage()) return false;
   out->clear();
-  out->reserve(obligations.size() + parked.size());
-  for (const Pending& p : obligations) {
-    out->push_back({p.due, std::string(person_key), std::string(p.id)});
-  }
-  for (const Pending& p : parked) {
-    out->push_back({p.due, std::string(person_key), std::string(kParkedTimerPrefix).append(p.id)});
-  }
+  if (earliest != 0) out->push_back({earliest, std::string(person_key), ""});
   return true;
 }
 

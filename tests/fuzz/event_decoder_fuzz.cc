@@ -5,7 +5,9 @@
 //
 // The property: any bytes, as a Kafka value (with or without a key) or as a JSON line, give a
 // CaseEvent or a Rejection with a known code and a message — never a crash, a hang, or an
-// event the decoder's own validation would reject.
+// event the decoder's own validation would reject. And the JSON fast path (simdjson, issue 15)
+// must give exactly what the generic protobuf JSON path gives: the same event bytes, or the
+// same rejection code and message.
 
 #include <cstddef>
 #include <cstdint>
@@ -36,12 +38,28 @@ void Check(const fristvagt::processor::EventDecoder& decoder,
   }
 }
 
+std::string Describe(const fristvagt::processor::DecodeResult& result) {
+  if (const auto* event = std::get_if<fristvagt::v1::CaseEvent>(&result)) {
+    return "event " + event->SerializeAsString();
+  }
+  const auto& rejection = std::get<fristvagt::processor::Rejection>(result);
+  return "rejection " + std::string(fristvagt::processor::RejectCodeName(rejection.code)) + " " +
+         rejection.message;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const fristvagt::processor::EventDecoder decoder;
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
-  Check(decoder, decoder.FromJson(bytes), "json");
+  const fristvagt::processor::DecodeResult json = decoder.FromJson(bytes);
+  Check(decoder, json, "json");
+  if (Describe(json) != Describe(decoder.FromJsonGeneric(bytes))) {
+    // The driver saves the input; the two results say how they differ.
+    std::cerr << "json: the fast path and the generic path differ\n  fast:    " << Describe(json)
+              << "\n  generic: " << Describe(decoder.FromJsonGeneric(bytes)) << '\n';
+    std::abort();
+  }
   Check(decoder, decoder.FromProtobuf(bytes, std::nullopt), "protobuf");
   const size_t split = size == 0 ? 0 : data[0] % (size + 1);
   Check(decoder, decoder.FromProtobuf(bytes.substr(split), bytes.substr(0, split)),
