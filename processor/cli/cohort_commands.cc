@@ -36,8 +36,8 @@ constexpr char kReportUsage[] =
     "                         --alerts FILE --truth FILE) [--truth FILE] [--csv FILE]\n"
     "                        [--html FILE] [--page FILE]\n";
 constexpr char kCompareUsage[] =
-    "usage: fristvagt compare --events FILE --rules A --rules B [--until TIME] [--csv FILE]\n"
-    "                         [--examples 3]\n";
+    "usage: fristvagt compare --events FILE (--rules A --rules B | --rules A --draft ID)\n"
+    "                         [--until TIME] [--csv FILE] [--examples 3]\n";
 
 int UsageError(const std::string& command, const std::string& problem, const char* usage) {
   std::cerr << "fristvagt " << command << ": " << problem << "\n\n" << usage;
@@ -270,11 +270,15 @@ int RunCompare(const std::vector<std::string>& args) {
   }
   std::map<std::string, std::string> flags;
   std::string problem;
-  if (!ParseFlags(rest, {"events", "until", "csv", "examples"}, {}, &flags, &problem)) {
+  if (!ParseFlags(rest, {"events", "until", "csv", "examples", "draft"}, {}, &flags, &problem)) {
     return UsageError("compare", problem, kCompareUsage);
   }
+  // --draft ID: B is A with that draft regime in force (the law as proposed).
+  if (flags.count("draft") && rules.size() == 1) rules.push_back(rules[0]);
   if (!flags.count("events") || rules.size() != 2) {
-    return UsageError("compare", "--events FILE and --rules twice (A, then B) are required",
+    return UsageError("compare",
+                      "--events FILE and --rules twice (A, then B), or --rules A --draft ID, "
+                      "are required",
                       kCompareUsage);
   }
   size_t examples = 3;
@@ -303,6 +307,7 @@ int RunCompare(const std::vector<std::string>& args) {
     options.events_path = flags["events"];
     options.until = until;
     options.rules_dir = rules[i];
+    if (i == 1 && flags.count("draft")) options.drafts = {flags["draft"]};
     options.state_dir = (tmp / (i == 0 ? "a" : "b")).string();
     options.out_path = (tmp / (i == 0 ? "a.alerts" : "b.alerts")).string();
     options.rejects_path = (tmp / "rejects").string();
@@ -319,7 +324,9 @@ int RunCompare(const std::vector<std::string>& args) {
   if (status == 0) {
     const cohort::Comparison comparison = cohort::CompareObligations(
         sets[0], sets[1], [](std::string_view key) { return RedactKey(key); }, examples);
-    std::cout << cohort::RenderComparison(comparison, rules[0], rules[1]);
+    const std::string name_b =
+        flags.count("draft") ? rules[1] + " with draft " + flags["draft"] : rules[1];
+    std::cout << cohort::RenderComparison(comparison, rules[0], name_b);
     if (flags.count("csv")) {
       std::ofstream csv(flags["csv"], std::ios::trunc);
       csv << cohort::RenderComparisonCsv(comparison);

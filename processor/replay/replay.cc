@@ -212,7 +212,7 @@ int Fail(const std::string& message) {
 
 int RunReplay(const ReplayOptions& options) {
   std::vector<rules::RuleFileError> rule_errors;
-  absl::StatusOr<rules::Catalog> catalog = rules::LoadCatalog(options.rules_dir, &rule_errors);
+  absl::StatusOr<rules::Catalog> catalog = rules::LoadCatalog(options.rules_dir, &rule_errors, options.drafts);
   if (!catalog.ok()) {
     for (const auto& e : rule_errors) std::cerr << e.ToString() << '\n';
     return Fail("invalid rules in " + options.rules_dir);

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "alerts/alert_factory.h"
@@ -18,6 +19,7 @@ struct ReplayOptions {
   std::string rejects_path;  // empty: a summary on stderr
   std::string state_dir;     // empty: in-memory state
   std::string rules_dir;
+  std::vector<std::string> drafts;  // draft regimes to put in force (rules/regime_loader.h)
   alerts::Language language = alerts::Language::kDanish;
   size_t events_per_batch = 1000;  // events per commit (and per output flush)
 };

@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <vector>
 #include <sstream>
 #include <string>
 
@@ -96,6 +98,49 @@ TEST(CompareTest, ReportsExactlyTheChangeMadeToARegime) {
   // The same regimes on both sides: no differences.
   const cohort::Comparison same = cohort::CompareObligations(*a, *a, [](std::string_view) { return ""; });
   EXPECT_NE(cohort::RenderComparison(same, "a", "a").find("no differences"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace fristvagt
+
+namespace fristvagt {
+namespace {
+
+// `compare --rules A --draft lab2027`: the proposed 2027 law against the law in force, on a
+// cohort across 2027-01-01. Only rules the draft repeals (or whose obligations hang on a
+// repealed pålæg, such as the course after a test) change; contact rules stay the same.
+TEST(CompareTest, DraftRegimeAgainstTheLawInForce) {
+  testing::CohortPipeline run;
+  ASSERT_EQ(testing::RunBinary("simulate --persons 200 --municipalities 3 --seed 4 "
+                               "--start 2026-10-01 --months 4 --out " +
+                               run.Path("events.jsonl").string() + " 2>/dev/null"),
+            0);
+  const std::string rules = (std::filesystem::path(FRISTVAGT_TEST_SOURCE_DIR) / "rules/regimes").string();
+  ASSERT_EQ(testing::RunBinary("compare --events " + run.Path("events.jsonl").string() +
+                               " --rules " + rules + " --draft lab2027 --until "
+                               "2027-02-01T00:00:00+01:00 --csv " + run.Path("diff.csv").string() +
+                               " >" + run.Path("diff.txt").string() + " 2>&1"),
+            0)
+      << run.Read("diff.txt");
+  const std::string csv = run.Read("diff.csv");
+  std::istringstream in(csv);
+  std::string line;
+  std::getline(in, line);  // header
+  std::set<std::string> changed;
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    std::istringstream fields(line);
+    for (std::string cell; std::getline(fields, cell, ',');) f.push_back(cell);
+    ASSERT_GE(f.size(), 10u) << line;
+    if (f[4] != "0" || f[5] != "0" || f[6] != "0" || f[7] != "0" || f[8] != f[9]) {
+      changed.insert(f[0]);
+    }
+  }
+  EXPECT_TRUE(changed.count("first_offer") || changed.count("paalaeg_at_first_meeting"))
+      << run.Read("diff.txt");
+  for (const char* same : {"first_meeting", "final_visitation", "cv_visible"}) {
+    EXPECT_FALSE(changed.count(same)) << same << "\n" << run.Read("diff.txt");
+  }
 }
 
 }  // namespace
