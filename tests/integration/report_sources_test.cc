@@ -102,6 +102,19 @@ TEST(ReportSourcesTest, ObligationsTopicAndStateDirGiveTheSameFigures) {
     ExpectSame(t.by_month, s.by_month, s.rule_id + " month");
   }
 
+  // The command line reads the topic the same way: `report --bootstrap` prints those figures.
+  const std::string csv_path = (dir.path() / "bootstrap.csv").string();
+  ASSERT_EQ(testing::RunBinary("report --bootstrap " + broker->bootstrap + " --csv " + csv_path +
+                               " >/dev/null 2>" + csv_path + ".err"),
+            0)
+      << testing::ReadFile(csv_path + ".err");
+  const std::string csv = testing::ReadFile(csv_path);
+  for (const cohort::RuleResult& r : from_state.rules) {
+    EXPECT_NE(csv.find(absl::StrFormat("all,,%s,%d,%d,", r.rule_id, r.all.obligations, r.all.not_met)),
+              std::string::npos)
+        << r.rule_id << "\n" << csv;
+  }
+
   // The live JSON has the stopped instance's figures (nothing changed in between).
   google::protobuf::Struct live;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json->body, &live).ok()) << json->body;
