@@ -172,13 +172,19 @@ void ReadSections(const toml::table& root, const std::string& file, Config* c,
 
   Section http(root["http"].as_table(), "http", file, errors);
   http.RejectUnknown(
-      {"bind", "port", "token", "token_file", "allow_unauthenticated", "advertised_address"});
+      {"bind", "port", "token", "token_file", "allow_unauthenticated", "advertised_address",
+       "tokens_file", "audit_log", "tls_cert_file", "tls_key_file", "allow_plaintext"});
   http.String("bind", &c->http_bind);
   http.Int("port", 0, 65535, &c->http_port);
   http.String("token", &c->http_token);
   http.String("token_file", &c->http_token_file);
   http.Bool("allow_unauthenticated", &c->http_allow_unauthenticated);
   http.String("advertised_address", &c->http_advertised_address);
+  http.String("tokens_file", &c->http_tokens_file);
+  http.String("audit_log", &c->http_audit_log);
+  http.String("tls_cert_file", &c->http_tls_cert_file);
+  http.String("tls_key_file", &c->http_tls_key_file);
+  http.Bool("allow_plaintext", &c->http_allow_plaintext);
   if (const toml::table* table = root["http"].as_table()) {
     c->http_line = static_cast<int>(table->source().begin.line);
   }
@@ -219,7 +225,16 @@ absl::Status ResolveHttpToken(const std::string& file_name, Config* config,
             ? absl::StrCat("http.", key, ": ", problem, " (no --config given)")
             : absl::StrCat(file_name, ":", config->http_line, ": http.", key, ": ", problem));
   };
-  if (!config->http_token.empty() && !config->http_token_file.empty()) {
+  if (config->http_tls_cert_file.empty() != config->http_tls_key_file.empty()) {
+    error(config->http_tls_cert_file.empty() ? "tls_cert_file" : "tls_key_file",
+          "set both http.tls_cert_file and http.tls_key_file, or neither");
+  }
+  if (!config->http_tokens_file.empty()) {
+    // Scoped tokens replace the single token; the file itself is read by `run` (TokenStore).
+    if (!config->http_token.empty() || !config->http_token_file.empty()) {
+      error("tokens_file", "set either http.tokens_file or http.token/http.token_file, not both");
+    }
+  } else if (!config->http_token.empty() && !config->http_token_file.empty()) {
     error("token_file", "set either http.token or http.token_file, not both");
   } else if (!config->http_token_file.empty()) {
     std::ifstream in(config->http_token_file);
@@ -241,7 +256,7 @@ absl::Status ResolveHttpToken(const std::string& file_name, Config* config,
           "the token must be printable ASCII without spaces");
   }
   if (errors->size() == before && config->http_port != 0 && config->http_token.empty() &&
-      !config->http_allow_unauthenticated) {
+      config->http_tokens_file.empty() && !config->http_allow_unauthenticated) {
     error("token",
           "the query API needs a bearer token: set http.token or http.token_file (or the "
           "environment variable FRISTVAGT_HTTP_TOKEN), or http.allow_unauthenticated = true to "

@@ -58,6 +58,11 @@ struct Config {
   std::string http_token;
   std::string http_token_file;
   bool http_allow_unauthenticated = false;
+  // Scoped tokens (access/README.md); instead of http_token. Re-read when the file changes.
+  std::string http_tokens_file;
+  std::string http_audit_log;  // the audit log of look-ups; empty: <state_dir>/audit-lookups.jsonl
+  std::string http_tls_cert_file, http_tls_key_file;  // PEM; both or neither
+  bool http_allow_plaintext = false;  // person data over plain text to non-loopback clients
   std::string http_advertised_address;  // empty: bind:port (the host name for a wildcard bind)
   int http_line = 1;                    // where [http] starts in the file, for messages
   KeyPartitioner input_partitioner = KeyPartitioner::kMurmur2Random;

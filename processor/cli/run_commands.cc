@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -14,9 +15,13 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "processor/base/config.h"
 #include "processor/cli/demo_feed.h"
 #include "processor/kafka/embedded_broker.h"
+#include "access/audit_log.h"
+#include "access/tls.h"
+#include "access/token_file.h"
 #include "processor/serve/http_server.h"
 #include "processor/serve/instance_directory.h"
 #include "processor/kafka/kafka_processor.h"
@@ -77,11 +82,47 @@ void StartShutdownWatchdog(absl::Duration timeout) {
 absl::Time WallClock() { return absl::Now(); }
 
 // Operations endpoints and the query API (issue 6) over `state`.
+// What the HTTP server needs beyond the handlers (issue 18); owned by the Runtime.
+struct HttpSecurity {
+  std::unique_ptr<access::TokenStore> tokens;
+  std::unique_ptr<access::AuditLog> audit;
+  std::unique_ptr<access::TlsContext> tls;
+};
+
+absl::Status OpenHttpSecurity(const Config& config, HttpSecurity* out) {
+  if (!config.http_tokens_file.empty()) {
+    std::vector<std::string> errors;
+    absl::StatusOr<std::unique_ptr<access::TokenStore>> tokens =
+        access::TokenStore::Open(config.http_tokens_file, &errors);
+    if (!tokens.ok()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
+    out->tokens = *std::move(tokens);
+  }
+  const std::string audit_path = config.http_audit_log.empty()
+                                     ? config.state_dir + "/audit-lookups.jsonl"
+                                     : config.http_audit_log;
+  std::error_code ignored;
+  std::filesystem::create_directories(std::filesystem::path(audit_path).parent_path(), ignored);
+  absl::StatusOr<std::unique_ptr<access::AuditLog>> audit = access::AuditLog::Open(audit_path);
+  if (!audit.ok()) return audit.status();
+  out->audit = *std::move(audit);
+  if (!config.http_tls_cert_file.empty()) {
+    absl::StatusOr<std::unique_ptr<access::TlsContext>> tls =
+        access::TlsContext::Open(config.http_tls_cert_file, config.http_tls_key_file);
+    if (!tls.ok()) return tls.status();
+    out->tls = *std::move(tls);
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<HttpServer>> StartHttp(const Config& config,
                                                       const rules::Catalog& catalog,
-                                                      const LocalState* state, Metrics* metrics) {
+                                                      const LocalState* state, Metrics* metrics,
+                                                      const HttpSecurity& security) {
   std::map<std::string, HttpHandler> handlers;
   QueryApiOptions query;
+  query.tokens = security.tokens.get();
+  query.audit = security.audit.get();
+  query.allow_plaintext = config.http_allow_plaintext;
   query.token = config.http_token;
   query.allow_unauthenticated = config.http_allow_unauthenticated;
   query.language = config.language;
@@ -99,7 +140,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> StartHttp(const Config& config,
   handlers["/metrics"] = [metrics](const HttpRequest&) {
     return HttpResponse{200, "text/plain; version=0.0.4", metrics->RenderPrometheus()};
   };
-  return HttpServer::Start(config.http_bind, config.http_port, std::move(handlers));
+  return HttpServer::Start(config.http_bind, config.http_port, std::move(handlers),
+                           security.tls.get());
 }
 
 // Where other instances send a client for a person held here: http.advertised_address, else
@@ -149,16 +191,23 @@ class Runtime {
     processor_ = std::make_unique<KafkaProcessor>(config_, catalog_, &metrics_);
     if (config_.http_port != 0) {
       partitions_ = std::make_unique<PartitionDirectory>(config_.input_partitioner);
+      if (absl::Status s = OpenHttpSecurity(config_, &http_security_); !s.ok()) {
+        std::cerr << s.message() << '\n' << "fristvagt: refusing to start (http)" << std::endl;
+        return 2;
+      }
       absl::StatusOr<std::unique_ptr<HttpServer>> http =
-          StartHttp(config_, catalog_, partitions_.get(), &metrics_);
+          StartHttp(config_, catalog_, partitions_.get(), &metrics_, http_security_);
       if (!http.ok()) return Fail(http.status());
       http_ = std::move(*http);
       const std::string address = AdvertisedAddress(config_, http_->port());
       partitions_->SetSelfAddress(address);
-      std::cout << "fristvagt: http://" << config_.http_bind << ":" << http_->port()
+      std::cout << (http_security_.tls ? "fristvagt: https://" : "fristvagt: http://")
+                << config_.http_bind << ":" << http_->port()
                 << "/metrics /healthz /readyz /v1/persons/{person_key}/obligations /v1/obligations "
                    "/v1/instances"
-                << (config_.http_token.empty() ? " (query API without a token)" : "")
+                << (config_.http_token.empty() && !http_security_.tokens
+                        ? " (query API without a token)"
+                        : "")
                 << "; advertised as " << address << std::endl;
       InstanceDirectoryOptions directory;
       directory.bootstrap = bootstrap_;
@@ -204,6 +253,7 @@ class Runtime {
   std::unique_ptr<EmbeddedBroker> broker_;
   // Destroyed in reverse: the processor unregisters its stores before the HTTP server stops.
   std::unique_ptr<PartitionDirectory> partitions_;
+  HttpSecurity http_security_;  // outlives the server
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<InstanceDirectory> instances_;
   std::unique_ptr<KafkaProcessor> processor_;

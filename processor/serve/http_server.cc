@@ -10,7 +10,10 @@
 #include <cstring>
 #include <string_view>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "processor/base/logging.h"
+#include "processor/serve/http_request.h"
 
 namespace fristvagt::processor {
 
@@ -24,8 +27,14 @@ const char* Reason(int status) {
       return "Bad Request";
     case 401:
       return "Unauthorized";
+    case 403:
+      return "Forbidden";
     case 404:
       return "Not Found";
+    case 413:
+      return "Content Too Large";
+    case 431:
+      return "Request Header Fields Too Large";
     case 421:
       return "Misdirected Request";
     case 503:
@@ -35,64 +44,14 @@ const char* Reason(int status) {
   }
 }
 
-std::string PercentDecode(std::string_view in) {
-  std::string out;
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '%' && i + 2 < in.size() && std::isxdigit(in[i + 1]) && std::isxdigit(in[i + 2])) {
-      out.push_back(static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16)));
-      i += 2;
-    } else {
-      out.push_back(in[i] == '+' ? ' ' : in[i]);
-    }
-  }
-  return out;
-}
-
-// Parses the request head; returns false on anything that is not "METHOD TARGET HTTP/x".
-bool ParseRequest(const std::string& head, HttpRequest* request) {
-  const size_t line_end = head.find("\r\n");
-  const std::string line = head.substr(0, line_end);
-  const size_t a = line.find(' ');
-  const size_t b = line.find(' ', a + 1);
-  if (a == std::string::npos || b == std::string::npos) return false;
-  request->method = line.substr(0, a);
-  const std::string target = line.substr(a + 1, b - a - 1);
-  const size_t q = target.find('?');
-  request->path = PercentDecode(target.substr(0, q));
-  if (q != std::string::npos) {
-    std::string_view rest = std::string_view(target).substr(q + 1);
-    while (!rest.empty()) {
-      const size_t amp = rest.find('&');
-      const std::string_view pair = rest.substr(0, amp);
-      const size_t eq = pair.find('=');
-      request->query[PercentDecode(pair.substr(0, eq))] =
-          eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1));
-      if (amp == std::string_view::npos) break;
-      rest.remove_prefix(amp + 1);
-    }
-  }
-  size_t pos = line_end;
-  while (pos != std::string::npos && pos + 2 < head.size()) {
-    const size_t next = head.find("\r\n", pos + 2);
-    const std::string header = head.substr(pos + 2, next - pos - 2);
-    const size_t colon = header.find(':');
-    if (colon != std::string::npos) {
-      std::string name = header.substr(0, colon);
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      size_t value_start = header.find_first_not_of(' ', colon + 1);
-      request->headers[name] = value_start == std::string::npos ? "" : header.substr(value_start);
-    }
-    pos = next;
-  }
-  return true;
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
-    const std::string& bind, int port, std::map<std::string, HttpHandler> handlers) {
+    const std::string& bind, int port, std::map<std::string, HttpHandler> handlers,
+    access::TlsContext* tls) {
   std::unique_ptr<HttpServer> server(new HttpServer);
   server->handlers_ = std::move(handlers);
+  server->tls_ = tls;
   server->listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (server->listen_fd_ < 0) return absl::InternalError("http: cannot create a socket");
   int one = 1;
@@ -125,26 +84,60 @@ void HttpServer::Serve() {
   while (!stopping_) {
     pollfd pfd{listen_fd_, POLLIN, 0};
     if (poll(&pfd, 1, 200) <= 0) continue;
-    const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    sockaddr_in peer{};
+    socklen_t peer_len = sizeof(peer);
+    const int fd = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &peer_len, SOCK_CLOEXEC);
     if (fd < 0) continue;
-    Answer(fd);
+    Answer(fd, (ntohl(peer.sin_addr.s_addr) >> 24) == 127);
     close(fd);
   }
 }
 
-void HttpServer::Answer(int fd) {
+void HttpServer::Answer(int fd, bool loopback_peer) {
   timeval timeout{2, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+  std::unique_ptr<access::TlsConnection> tls;
+  if (tls_ != nullptr) {
+    std::string reload_error;
+    std::shared_ptr<SSL_CTX> ctx = tls_->Current(&reload_error);
+    if (!reload_error.empty()) {
+      Logger("http")->error("certificate not reloaded, the previous one stays: {}", reload_error);
+    }
+    absl::StatusOr<std::unique_ptr<access::TlsConnection>> c = access::TlsConnection::Accept(ctx, fd);
+    if (!c.ok()) return;  // a plain-text client or a failed handshake: nothing to answer
+    tls = *std::move(c);
+  }
+  auto receive = [&](char* buffer, size_t size) -> long {
+    return tls != nullptr ? tls->Read(buffer, size) : recv(fd, buffer, size, 0);
+  };
   std::string request;
   char buffer[4096];
-  while (request.find("\r\n\r\n") == std::string::npos && request.size() < 65536) {
-    const ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
+  size_t head_end = std::string::npos;
+  while ((head_end = request.find("\r\n\r\n")) == std::string::npos &&
+         request.size() <= kMaxHttpHeadBytes) {
+    const long n = receive(buffer, sizeof(buffer));
     if (n <= 0) break;
     request.append(buffer, static_cast<size_t>(n));
   }
   HttpResponse response{404, "text/plain; charset=utf-8", "not found\n"};
   HttpRequest parsed;
-  if (ParseRequest(request, &parsed)) {
+  parsed.secure = tls != nullptr;
+  parsed.loopback_peer = loopback_peer;
+  uint64_t body_bytes = 0;
+  if (head_end == std::string::npos && request.size() > kMaxHttpHeadBytes) {
+    response = HttpResponse{431, "text/plain; charset=utf-8",
+                            absl::StrCat("the request head exceeds ", kMaxHttpHeadBytes, " bytes\n")};
+  } else if (!ParseHttpRequestHead(request, &parsed)) {
+    response = HttpResponse{400, "text/plain; charset=utf-8", "bad request\n"};
+  } else if (parsed.headers.count("content-length") &&
+             (!absl::SimpleAtoi(parsed.headers["content-length"], &body_bytes) ||
+              body_bytes > kMaxHttpBodyBytes)) {
+    // No endpoint takes a body: a large one is refused without being read.
+    response = HttpResponse{413, "text/plain; charset=utf-8",
+                            absl::StrCat("a request body may hold at most ", kMaxHttpBodyBytes,
+                                         " bytes\n")};
+  } else {
     for (const auto& [route, handler] : handlers_) {
       const bool prefix = !route.empty() && route.back() == '/';
       if (parsed.path == route || (prefix && parsed.path.rfind(route, 0) == 0)) {
@@ -152,8 +145,6 @@ void HttpServer::Answer(int fd) {
         break;
       }
     }
-  } else {
-    response = HttpResponse{400, "text/plain; charset=utf-8", "bad request\n"};
   }
   std::string extra;
   for (const auto& [name, value] : response.headers)
@@ -163,11 +154,25 @@ void HttpServer::Answer(int fd) {
                                         "\r\nContent-Length: ", response.body.size(), "\r\n", extra,
                                         "Connection: close\r\n\r\n");
   const std::string all = head + response.body;
+  if (tls != nullptr) {
+    tls->WriteAll(all);
+    return;
+  }
   size_t sent = 0;
   while (sent < all.size()) {
     const ssize_t n = send(fd, all.data() + sent, all.size() - sent, MSG_NOSIGNAL);
     if (n <= 0) break;
     sent += static_cast<size_t>(n);
+  }
+  if (response.status == 431 || response.status == 413) {
+    // The client may still be sending what was refused; closing with unread bytes would send a
+    // reset that can discard the answer before the client reads it. Drain a bounded amount.
+    shutdown(fd, SHUT_WR);
+    for (size_t drained = 0; drained < kMaxHttpBodyBytes;) {
+      const ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
+      if (n <= 0) break;
+      drained += static_cast<size_t>(n);
+    }
   }
 }
 

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "access/tls.h"
 
 namespace fristvagt::processor {
 
@@ -29,6 +30,8 @@ struct HttpRequest {
   std::string path;                            // without the query string, percent-decoded
   std::map<std::string, std::string> query;    // decoded query parameters
   std::map<std::string, std::string> headers;  // names lower-cased
+  bool secure = false;         // came over TLS
+  bool loopback_peer = false;  // the client is on this machine (127.0.0.0/8)
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest& request)>;
@@ -37,19 +40,23 @@ class HttpServer {
  public:
   // Binds `bind`:`port` (port 0 picks a free one) and starts serving `handlers`: a key ending
   // in '/' matches every path under it, any other key only itself.
+  // With `tls` (which must outlive the server) every connection is TLS; the certificate is
+  // re-read when its files change.
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(
-      const std::string& bind, int port, std::map<std::string, HttpHandler> handlers);
+      const std::string& bind, int port, std::map<std::string, HttpHandler> handlers,
+      access::TlsContext* tls = nullptr);
   ~HttpServer();
   int port() const { return port_; }
 
  private:
   HttpServer() = default;
   void Serve();
-  void Answer(int fd);
+  void Answer(int fd, bool loopback_peer);
 
   int listen_fd_ = -1;
   int port_ = 0;
   std::map<std::string, HttpHandler> handlers_;
+  access::TlsContext* tls_ = nullptr;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "access/audit_log.h"
+#include "access/token_file.h"
 #include "alerts/alert_factory.h"
 #include "processor/serve/http_server.h"
 #include "proto/state.pb.h"
@@ -53,10 +55,14 @@ struct QueryApiOptions {
   int recently_closed_days = 90;  // closed obligations with a deadline this recent are shown
   int max_page_size = 500;
   const rules::Catalog* catalog = nullptr;  // for the texts
+  // Scoped tokens (access/README.md); when set, `token` is not used. Out of scope: 403.
+  access::TokenStore* tokens = nullptr;
+  access::AuditLog* audit = nullptr;  // every answer with person data is recorded (issue 18)
+  bool allow_plaintext = false;       // person data over plain text to non-loopback clients
 };
 
 // Adds /v1/persons/ and /v1/obligations to `handlers`. Returns false (adding nothing) when
-// neither a token nor allow_unauthenticated is configured.
+// neither a token, a token file nor allow_unauthenticated is configured.
 bool AddQueryHandlers(const QueryApiOptions& options, const LocalState* state, absl::Time (*now)(),
                       std::map<std::string, HttpHandler>* handlers);
 

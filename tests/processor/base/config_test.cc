@@ -139,6 +139,25 @@ TEST(ConfigTest, AnHttpPortNeedsATokenUnlessUnauthenticatedIsAllowedExplicitly) 
   EXPECT_THAT(errors[0], HasSubstr("no --config given"));
 }
 
+// Issue 18: scoped tokens instead of the single token, TLS files in pairs, plain text opt-in.
+TEST(ConfigTest, TokensFileTlsPairAndPlaintextKeys) {
+  unsetenv("FRISTVAGT_HTTP_TOKEN");
+  Config config;
+  EXPECT_EQ(Resolve("[http]\ntokens_file = \"/etc/t.toml\"\naudit_log = \"/var/a.jsonl\"\n"
+                    "tls_cert_file = \"c.pem\"\ntls_key_file = \"k.pem\"\n"
+                    "allow_plaintext = true\n",
+                    &config),
+            "");
+  EXPECT_EQ(config.http_tokens_file, "/etc/t.toml");
+  EXPECT_EQ(config.http_audit_log, "/var/a.jsonl");
+  EXPECT_EQ(config.http_tls_cert_file, "c.pem");
+  EXPECT_TRUE(config.http_allow_plaintext);
+  EXPECT_THAT(Resolve("[http]\ntokens_file = \"t.toml\"\ntoken = \"abc\"\n", &config),
+              HasSubstr("c.toml:1: http.tokens_file: set either http.tokens_file or"));
+  EXPECT_THAT(Resolve("[http]\ntoken = \"abc\"\ntls_cert_file = \"c.pem\"\n", &config),
+              HasSubstr("c.toml:1: http.tls_key_file: set both"));
+}
+
 TEST(ConfigTest, TheTokenCanComeFromAFileOrTheEnvironment) {
   const std::string path = ::testing::TempDir() + "/query_token";
   std::ofstream(path) << "from-file\n";

@@ -13,6 +13,15 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
+HttpRequest Request(const std::string& path, const std::map<std::string, std::string>& query) {
+  HttpRequest request;
+  request.method = "GET";
+  request.path = path;
+  request.query = query;
+  request.loopback_peer = true;
+  return request;
+}
+
 absl::Time FixedNow() { return absl::FromUnixSeconds(1700000000); }  // 2023-11-14
 
 // Two persons owned here; keys starting with "x" belong to another instance, those starting
@@ -64,7 +73,11 @@ class QueryApiTest : public ::testing::Test {
   }
   HttpResponse Get(const std::string& path, std::map<std::string, std::string> query = {},
                    bool with_token = true) {
-    HttpRequest request{"GET", path, std::move(query), {}};
+    HttpRequest request;
+    request.method = "GET";
+    request.path = path;
+    request.query = std::move(query);
+    request.loopback_peer = true;
     if (with_token) request.headers["authorization"] = "Bearer s3cret";
     const std::string route = path.rfind("/v1/persons/", 0) == 0 ? "/v1/persons/" : path;
     return handlers_.at(route)(request);
@@ -83,7 +96,8 @@ TEST_F(QueryApiTest, PersonObligationsListOpenAndRecentOnly) {
 
 TEST_F(QueryApiTest, WithoutOrWithAWrongTokenIs401) {
   EXPECT_EQ(Get("/v1/persons/p-1/obligations", {}, false).status, 401);
-  HttpRequest wrong{"GET", "/v1/obligations", {}, {{"authorization", "Bearer s3creT"}}};
+  HttpRequest wrong = Request("/v1/obligations", {});
+  wrong.headers["authorization"] = "Bearer s3creT";
   EXPECT_EQ(handlers_.at("/v1/obligations")(wrong).status, 401);
 }
 
@@ -169,7 +183,7 @@ TEST(QueryApiPagingTest, PagesEndingInsideAPersonWithRecordsOutOfIdOrder) {
     std::map<std::string, std::string> query = {{"page_size", "2"}};
     if (!token.empty()) query["page_token"] = token;
     const HttpResponse r =
-        handlers.at("/v1/obligations")(HttpRequest{"GET", "/v1/obligations", query, {}});
+        handlers.at("/v1/obligations")(Request("/v1/obligations", query));
     ASSERT_EQ(r.status, 200);
     v1::ObligationPage parsed;
     ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.body, &parsed).ok()) << r.body;
