@@ -131,7 +131,9 @@ absl::StatusOr<std::unique_ptr<HttpServer>> StartHttp(const Config& config,
     return absl::FailedPreconditionError(
         "the query API needs http.token (or http.allow_unauthenticated = true)");
   }
-  AddReportHandlers(config.http_token, state, &WallClock, &handlers);
+  AddReportHandlers(AccessGateOptions{config.http_token, false, security.tokens.get(),
+                                      security.audit.get(), config.http_allow_plaintext},
+                    state, &WallClock, &handlers);
   handlers["/healthz"] = [](const HttpRequest&) { return HttpResponse{200, "text/plain", "ok\n"}; };
   handlers["/readyz"] = [metrics](const HttpRequest&) {
     return metrics->ready.load() ? HttpResponse{200, "text/plain", "ready\n"}

@@ -13,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "processor/serve/query_api.h"
+#include "processor/serve/report_api.h"
 
 namespace fristvagt::processor {
 namespace {
@@ -71,7 +72,8 @@ class QueryScopeTest : public ::testing::Test {
         << Entry("aarhus", "tok-a", "[\"851\"]", "[\"query\"]")
         << Entry("kbh", "tok-b", "[\"101\"]", "[\"query\"]")
         << Entry("ops", "tok-ops", "[\"*\"]", "[]")
-        << Entry("ministry", "tok-all", "[\"*\"]", "[\"query\", \"report\"]");
+        << Entry("ministry", "tok-all", "[\"*\"]", "[\"query\", \"report\"]")
+        << Entry("aarhus-report", "tok-ar", "[\"851\"]", "[\"report\"]");
     std::vector<std::string> errors;
     tokens_ = *access::TokenStore::Open(dir_ + "/tokens.toml", &errors);
     audit_ = *access::AuditLog::Open(dir_ + "/audit.jsonl");
@@ -79,6 +81,10 @@ class QueryScopeTest : public ::testing::Test {
     options.tokens = tokens_.get();
     options.audit = audit_.get();
     ASSERT_TRUE(AddQueryHandlers(options, &state_, &FixedNow, &handlers_));
+    AccessGateOptions report;
+    report.tokens = tokens_.get();
+    report.audit = audit_.get();
+    AddReportHandlers(report, &state_, &FixedNow, &handlers_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
@@ -183,6 +189,23 @@ TEST_F(QueryScopeTest, AuditLogRecordsEveryAnswerWithPersonData) {
   EXPECT_THAT(lines[1], HasSubstr("\"token\":\"aarhus\",\"endpoint\":\"overview\",\"person\":"
                                   "\"\",\"filter\":{\"caseworker\":\"cw-1\"},\"records\":2}"));
   EXPECT_THAT(lines[0], Not(HasSubstr("tok-a")));  // the name, never the secret
+}
+
+TEST_F(QueryScopeTest, ReportNeedsTheReportScopeAndCountsOnlyItsMunicipalities) {
+  EXPECT_EQ(Get("tok-a", "/v1/report").status, 403);  // query only
+  EXPECT_EQ(Get("tok-ar", "/v1/persons/p-a1/obligations").status, 403);  // report only
+  EXPECT_EQ(Get("tok-x", "/v1/report").status, 401);
+  const HttpResponse own = Get("tok-ar", "/v1/report");
+  EXPECT_EQ(own.status, 200);
+  EXPECT_THAT(own.body, Not(HasSubstr("p-b1")));
+  EXPECT_EQ(Get("tok-all", "/report").status, 200);
+  EXPECT_EQ(Get("tok-ar", "/v1/report", {}, false, false).status, 403);  // plain text, remote
+  const std::vector<std::string> lines = AuditLines();
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_THAT(lines[0], HasSubstr("\"token\":\"aarhus-report\",\"endpoint\":\"report\""));
+  EXPECT_THAT(lines[0], HasSubstr("\"records\":2}"));  // p-a1 and p-a2
+  EXPECT_THAT(lines[1], HasSubstr("\"token\":\"ministry\",\"endpoint\":\"report_page\""));
+  EXPECT_THAT(lines[1], HasSubstr("\"records\":3}"));
 }
 
 TEST(QueryAuditTest, NoAnswerWhenTheAuditLogCannotBeWritten) {
