@@ -61,6 +61,7 @@ absl::StatusOr<v1::PersonState*> Engine::LoadPerson(const std::string& key) {
 
 absl::Status Engine::ApplyEvent(const v1::CaseEvent& event, absl::Time now,
                                 const std::string& source_position) {
+  republish_records_ = false;  // an earlier event may have set it without re-evaluating
   absl::StatusOr<v1::PersonState*> loaded = LoadPerson(event.person_key());
   if (!loaded.ok()) return loaded.status();
   v1::PersonState* person = *loaded;
@@ -98,6 +99,10 @@ absl::Status Engine::ApplyNewEvent(v1::PersonState* person, const v1::CaseEvent&
                                    absl::Time now, const std::string& source_position) {
   person->add_seen_event_ids(event.event_id());
   person->set_municipality_code(event.municipality_code());
+  // A new caseworker must reach every record on the obligations topic (issue 14: stale
+  // task-list records), not only those whose status changes: see ApplyView.
+  republish_records_ =
+      !event.caseworker_id().empty() && event.caseworker_id() != person->caseworker_id();
   if (!event.caseworker_id().empty()) person->set_caseworker_id(event.caseworker_id());
   ++counters_.events_applied;
 
@@ -204,6 +209,7 @@ absl::Status Engine::Reevaluate(v1::PersonState* person, absl::Time now,
     ApplyView(person, nullptr, &record, now);
   }
   if (options_.emit_obligation_records) RetireClosedObligations(person, facts, now);
+  republish_records_ = false;
   return absl::OkStatus();
 }
 
@@ -253,7 +259,11 @@ void Engine::ApplyView(v1::PersonState* person, const rules::ObligationView* vie
              {"fristvagt.kind", v1::AlertKind_Name(alert.kind())}});
     ++counters_.alerts_raised;
   }
-  if (options_.emit_obligation_records && (before != record->status() || !transitions.empty())) {
+  // Republished also when the person's caseworker changed and the record is still on some
+  // caseworker's list (open, or a breach not yet resolved).
+  const bool on_a_list = record->status() == v1::OPEN || record->breach_outstanding();
+  if (options_.emit_obligation_records &&
+      (before != record->status() || !transitions.empty() || (republish_records_ && on_a_list))) {
     const v1::Obligation ob = alerts::BuildObligation(*record, *person, rule, options_.language);
     record->set_retired(false);  // back on the topic, so retention applies again
     Enqueue(kObligationsTopic, record->obligation_id(), ob.SerializeAsString(),

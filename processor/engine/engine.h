@@ -109,6 +109,9 @@ class Engine {
 
   const rules::Catalog& catalog_;
   state::StateStore* store_;
+  // The event being applied changed the person's caseworker: Reevaluate republishes every
+  // record still on a caseworker's list. Reset when that Reevaluate ends.
+  bool republish_records_ = false;
   EngineOptions options_;
   EngineCounters counters_;
   state::Batch batch_;
