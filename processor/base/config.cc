@@ -40,6 +40,22 @@ class Section {
 
   void Bool(const std::string& key, bool* out) { Read<bool>(key, "true or false", out); }
 
+  void Strings(const std::string& key, std::vector<std::string>* out) {
+    if (table_ == nullptr) return;
+    const toml::node* node = table_->get(key);
+    if (node == nullptr) return;
+    const toml::array* array = node->as_array();
+    if (array == nullptr) return Error(*node, key, "must be an array of strings");
+    out->clear();
+    for (const toml::node& element : *array) {
+      if (const auto* s = element.as_string()) {
+        out->push_back(s->get());
+      } else {
+        Error(element, key, "must be an array of strings");
+      }
+    }
+  }
+
   void Choice(const std::string& key, const std::map<std::string, std::function<void()>>& opts) {
     std::string value;
     if (!Read<std::string>(key, "a string", &value)) return;
@@ -190,8 +206,9 @@ void ReadSections(const toml::table& root, const std::string& file, Config* c,
   }
 
   Section rules(root["rules"].as_table(), "rules", file, errors);
-  rules.RejectUnknown({"dir"});
+  rules.RejectUnknown({"dir", "drafts"});
   rules.String("dir", &c->rules_dir);
+  rules.Strings("drafts", &c->rules_drafts);
 
   Section alert_section(root["alerts"].as_table(), "alerts", file, errors);
   alert_section.RejectUnknown(

@@ -51,6 +51,7 @@ struct Config {
   std::string state_dir = "fristvagt-state";
   int cached_persons = 50000;  // parsed persons kept between batches, shared by the partitions
   std::string rules_dir;       // empty: the built-in default
+  std::vector<std::string> rules_drafts;  // [rules] drafts: draft regimes switched on (lab2027)
   std::string http_bind = "127.0.0.1";
   int http_port = 8080;  // 0: no HTTP server
   // The query API's bearer token; `run` resolves http_token_file and FRISTVAGT_HTTP_TOKEN into

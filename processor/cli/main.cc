@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "processor/cli/cohort_commands.h"
 #include "processor/replay/replay.h"
@@ -35,6 +36,7 @@ commands:
       the embedded broker alone, until SIGINT/SIGTERM
   replay --events FILE.jsonl [--until RFC3339] [--out FILE] [--rejects FILE]
          [--state-dir DIR] [--language da|en] [--rules DIR] [--batch N]
+         [--drafts ID,...]   draft regimes to switch on, e.g. lab2027
       run the rules over a file of case events with the event-driven clock and
       print alerts as JSON lines
   check-rules [DIR]
@@ -93,7 +95,8 @@ int Replay(const std::vector<std::string>& args) {
   std::map<std::string, std::string> flags;
   std::string problem;
   if (!ParseFlags(args,
-                  {"events", "until", "out", "rejects", "state-dir", "language", "rules", "batch"},
+                  {"events", "until", "out", "rejects", "state-dir", "language", "rules", "batch",
+                   "drafts"},
                   &flags, &problem)) {
     return Usage("replay: " + problem);
   }
@@ -104,6 +107,10 @@ int Replay(const std::vector<std::string>& args) {
   options.rejects_path = flags["rejects"];
   options.state_dir = flags["state-dir"];
   options.rules_dir = flags.count("rules") ? flags["rules"] : DefaultRulesDir();
+  if (flags.count("drafts")) {
+    const std::vector<std::string> drafts = absl::StrSplit(flags["drafts"], ',', absl::SkipEmpty());
+    options.drafts = drafts;
+  }
   if (flags.count("batch")) {
     int batch = 0;
     if (!absl::SimpleAtoi(flags["batch"], &batch) || batch < 1) {

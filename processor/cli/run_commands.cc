@@ -165,7 +165,7 @@ class Runtime {
     config_ = config;
     const std::string rules_dir = config_.rules_dir.empty() ? default_rules_dir : config_.rules_dir;
     std::vector<rules::RuleFileError> errors;
-    absl::StatusOr<rules::Catalog> catalog = rules::LoadCatalog(rules_dir, &errors);
+    absl::StatusOr<rules::Catalog> catalog = rules::LoadCatalog(rules_dir, &errors, config_.rules_drafts);
     if (!catalog.ok()) {
       for (const auto& e : errors) std::cerr << e.ToString() << '\n';
       std::cerr << "fristvagt: refusing to start with invalid rules in " << rules_dir << '\n';
