@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "processor/cli/check_rules.h"
 #include "processor/cli/cohort_commands.h"
 #include "processor/replay/replay.h"
 #include "processor/cli/run_commands.h"
@@ -39,7 +40,7 @@ commands:
          [--drafts ID,...]   draft regimes to switch on, e.g. lab2027
       run the rules over a file of case events with the event-driven clock and
       print alerts as JSON lines
-  check-rules [DIR]
+  check-rules [DIR] [--scenarios DIR]
       validate regime files; prints file:line: key: problem for each error
   rules-doc [DIR]
       print docs/rules.md generated from the regime files
@@ -136,7 +137,14 @@ int Replay(const std::vector<std::string>& args) {
   return fristvagt::processor::RunReplay(options);
 }
 
-int CheckRules(const std::vector<std::string>& args) {
+int CheckRules(std::vector<std::string> args) {
+  std::string scenarios;  // --scenarios DIR: also replay every scenario (check_rules.h)
+  for (size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] != "--scenarios") continue;
+    scenarios = args[i + 1];
+    args.erase(args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(i) + 2);
+    break;
+  }
   if (args.size() > 1) return Usage("check-rules takes at most one directory");
   const std::string dir = args.empty() ? DefaultRulesDir() : args[0];
   std::vector<fristvagt::rules::RuleFileError> errors;
@@ -149,7 +157,12 @@ int CheckRules(const std::vector<std::string>& args) {
   size_t rules = 0;
   for (const auto& regime : catalog->regimes) rules += regime.rules.size();
   std::cout << dir << ": " << catalog->regimes.size() << " regimes, " << rules
-            << " rules, no problems\n";
+            << " rules, no problems";
+  if (!catalog->drafts.empty()) std::cout << " (and " << catalog->drafts.size() << " draft(s))";
+  std::cout << "\n";
+  if (!scenarios.empty()) {
+    return fristvagt::processor::CheckScenarios(dir, scenarios, std::cout) == 0 ? 0 : 1;
+  }
   return 0;
 }
 

@@ -1,0 +1,160 @@
+#include "processor/cli/check_rules.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <vector>
+
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/time.h"
+#include "processor/replay/replay.h"
+#include "rules/regime_loader.h"
+
+namespace fristvagt::processor {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// The value of "key":"value" in a JSON line of replay's output (flat, no escapes needed).
+std::string JsonField(const std::string& line, const std::string& key) {
+  const std::string needle = "\"" + key + "\":\"";
+  const size_t at = line.find(needle);
+  if (at == std::string::npos) return "";
+  const size_t from = at + needle.size();
+  return line.substr(from, line.find('"', from) - from);
+}
+
+struct Scenario {
+  fs::path events;
+  std::set<std::string> only;
+  std::vector<std::string> expected;
+  ReplayOptions options;
+  bool runnable = true;
+};
+
+Scenario Read(const fs::path& events, const std::string& rules_dir) {
+  Scenario s;
+  s.events = events;
+  s.options.events_path = events.string();
+  s.options.rules_dir = rules_dir;
+  fs::path expected = events;
+  expected.replace_extension("");  // .jsonl
+  expected.replace_extension(".expected");
+  std::ifstream in(expected);
+  std::string text;
+  while (std::getline(in, text)) {
+    absl::string_view line = text;
+    if (absl::ConsumePrefix(&line, "# until: ")) {
+      absl::Time until;
+      std::string error;
+      if (absl::ParseTime(absl::RFC3339_full, std::string(line), &until, &error)) {
+        s.options.until = until;
+      }
+    } else if (absl::ConsumePrefix(&line, "# only: ")) {
+      for (absl::string_view rule : absl::StrSplit(line, ' ', absl::SkipEmpty())) {
+        s.only.insert(std::string(rule));
+      }
+    } else if (absl::ConsumePrefix(&line, "# args: ")) {
+      std::vector<std::string> args = absl::StrSplit(line, ' ', absl::SkipEmpty());
+      for (size_t i = 0; i + 1 < args.size(); i += 2) {
+        if (args[i] == "--drafts") {
+          const std::vector<std::string> drafts =
+              absl::StrSplit(args[i + 1], ',', absl::SkipEmpty());
+          s.options.drafts = drafts;
+        } else if (args[i] == "--language" && args[i + 1] == "en") {
+          s.options.language = alerts::Language::kEnglish;
+        } else if (args[i] != "--language") {
+          s.runnable = false;  // an argument this check does not reproduce
+        }
+      }
+    } else if (!line.empty() && line[0] != '#') {
+      s.expected.emplace_back(line);
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
+int CheckScenarios(const std::string& rules_dir, const std::string& scenarios_dir,
+                   std::ostream& out) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(scenarios_dir, ec), end; !ec && it != end; ++it) {
+    const std::string name = it->path().filename().string();
+    if (name.size() > 13 && name.substr(name.size() - 13) == ".events.jsonl") {
+      files.push_back(it->path());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  const fs::path tmp = fs::temp_directory_path() / ("fristvagt-check-" + std::to_string(getpid()));
+  fs::create_directories(tmp);
+  std::set<std::pair<std::string, std::string>> covered;  // (regime, rule) with an alert
+  int failed = 0;
+  int skipped = 0;
+  for (const fs::path& events : files) {
+    Scenario s = Read(events, rules_dir);
+    if (!s.runnable) {
+      ++skipped;
+      continue;
+    }
+    s.options.out_path = (tmp / "alerts.jsonl").string();
+    s.options.rejects_path = (tmp / "rejects.jsonl").string();
+    fs::remove(s.options.out_path, ec);  // replay appends
+    fs::remove(s.options.rejects_path, ec);
+    if (RunReplay(s.options) != 0) {
+      out << "FAIL " << events.string() << ": replay failed\n";
+      ++failed;
+      continue;
+    }
+    std::vector<std::string> actual;
+    std::ifstream alerts(s.options.out_path);
+    std::string line;
+    while (std::getline(alerts, line)) {
+      const std::string rule = JsonField(line, "rule_id");
+      covered.insert({JsonField(line, "regime"), rule});
+      if (!s.only.empty() && !s.only.contains(rule)) continue;
+      actual.push_back(JsonField(line, "kind") + " " + rule + " " + JsonField(line, "regime") + " " +
+                       JsonField(line, "deadline") + " " + JsonField(line, "status") +
+                       " due=" + JsonField(line, "due_at"));
+    }
+    std::ifstream rejects(s.options.rejects_path);
+    while (std::getline(rejects, line)) {
+      const size_t at = line.find("\"line\":");
+      const std::string number =
+          at == std::string::npos ? "" : line.substr(at + 7, line.find(',', at) - at - 7);
+      actual.push_back("REJECT line=" + number + " " + JsonField(line, "code"));
+    }
+    if (actual != s.expected) {
+      out << "FAIL " << events.string() << ": alerts differ from the .expected file\n";
+      for (const std::string& e : s.expected) out << "    expected " << e << "\n";
+      for (const std::string& a : actual) out << "    got      " << a << "\n";
+      ++failed;
+    }
+  }
+  fs::remove_all(tmp, ec);
+  std::vector<rules::RuleFileError> errors;
+  absl::StatusOr<rules::Catalog> catalog = rules::LoadCatalog(rules_dir, &errors);
+  std::vector<std::string> uncovered;
+  if (catalog.ok()) {
+    for (const rules::Regime& regime : catalog->regimes) {
+      for (const rules::RuleSpec& rule : regime.rules) {
+        if (!covered.contains({regime.id, rule.id})) uncovered.push_back(regime.id + "/" + rule.id);
+      }
+    }
+  }
+  out << files.size() << " scenarios: " << files.size() - failed - skipped << " pass, " << failed
+      << " fail, " << skipped << " not reproducible here\n";
+  out << uncovered.size() << " rules with no alert in any scenario"
+      << (uncovered.empty() ? "" : ":") << "\n";
+  for (const std::string& u : uncovered) out << "  " << u << "\n";
+  return failed;
+}
+
+}  // namespace fristvagt::processor
