@@ -265,6 +265,30 @@ absl::StatusOr<std::map<int32_t, int64_t>> EndOffsets(const std::string& bootstr
   return ends;
 }
 
+absl::StatusOr<std::map<int32_t, int64_t>> CommittedOffsets(const std::string& bootstrap,
+                                                            const std::string& group,
+                                                            const std::string& topic) {
+  absl::StatusOr<Kafka> consumer =
+      NewClient(RD_KAFKA_CONSUMER, {{"bootstrap.servers", bootstrap}, {"group.id", group}});
+  if (!consumer.ok()) return consumer.status();
+  absl::StatusOr<int> partitions = PartitionCount(consumer->get(), topic);
+  if (!partitions.ok()) return partitions.status();
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(*partitions);
+  for (int32_t p = 0; p < *partitions; ++p) {
+    rd_kafka_topic_partition_list_add(list, topic.c_str(), p);
+  }
+  // Asks the coordinator without joining the group (rd_kafka_committed does not subscribe).
+  const rd_kafka_resp_err_t err = rd_kafka_committed(consumer->get(), list, 10000);
+  std::map<int32_t, int64_t> offsets;
+  for (int i = 0; i < list->cnt; ++i) offsets[list->elems[i].partition] = list->elems[i].offset;
+  rd_kafka_topic_partition_list_destroy(list);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::UnavailableError(absl::StrCat("committed offsets of ", group, ": ",
+                                               rd_kafka_err2str(err)));
+  }
+  return offsets;
+}
+
 absl::StatusOr<std::vector<KafkaRecord>> ConsumeToEnd(const std::string& bootstrap,
                                                       const std::string& topic, bool read_committed,
                                                       absl::Duration timeout) {

@@ -111,6 +111,11 @@ absl::StatusOr<std::vector<KafkaRecord>> ConsumeToEnd(const std::string& bootstr
 absl::StatusOr<std::map<int32_t, int64_t>> EndOffsets(const std::string& bootstrap,
                                                       const std::string& topic);
 
+// The offsets `group` committed on each partition of `topic` (-1001 when none).
+absl::StatusOr<std::map<int32_t, int64_t>> CommittedOffsets(const std::string& bootstrap,
+                                                            const std::string& group,
+                                                            const std::string& topic);
+
 struct HttpResult {
   int status = 0;
   std::string body;

@@ -1,0 +1,138 @@
+// Exactly-once on a real Apache Kafka (label realkafka only): what the embedded broker cannot
+// answer because it neither filters aborted transactions nor stores transactional offset
+// commits (docs/operations.md). `fristvagt run` with processing_guarantee = "exactly_once" is
+// killed (SIGKILL, the crash points of kafka_guarantees_test) at every point of its produce
+// round, again and again, and restarted on the same state dir. Then a read_committed reader
+// of fristvagt.alerts sees every expected alert exactly once — not one duplicate — while a
+// read_uncommitted reader sees the records of the aborted transactions too; and the group's
+// committed input offsets (written inside the transactions) stand at the end of the input.
+// The expected alerts are `fristvagt replay`'s over the same events (see the head of
+// kafka_guarantees_test.cc for why that is the reference whatever the wall clock says).
+
+#include <signal.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "tests/integration/synthetic_events.h"
+#include "tests/testing/binary.h"
+#include "tests/testing/kafka_cluster.h"
+#include "tests/testing/kafka_test_util.h"
+
+namespace fristvagt {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::ChildProcess;
+
+class KafkaExactlyOnceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::string> bootstrap = testing::SharedRealKafka();
+    ASSERT_TRUE(bootstrap.ok()) << bootstrap.status();
+    bootstrap_ = *bootstrap;
+    ASSERT_TRUE(testing::DeleteAllTopicsAndGroups(bootstrap_).ok());
+    ASSERT_TRUE(testing::CreateTopics(bootstrap_, testing::FristvagtTopics(3)).ok());
+  }
+
+  testing::AlertTopic Alerts(const std::set<std::string>& skip, bool read_committed) {
+    absl::StatusOr<testing::AlertTopic> alerts =
+        testing::ReadAlerts(bootstrap_, skip, read_committed);
+    EXPECT_TRUE(alerts.ok()) << alerts.status();
+    return alerts.ok() ? *alerts : testing::AlertTopic{};
+  }
+
+  // Whether the group's committed offsets on case-events reached its end on every partition.
+  bool CommittedToEnd() {
+    absl::StatusOr<std::map<int32_t, int64_t>> ends = testing::EndOffsets(bootstrap_, "case-events");
+    absl::StatusOr<std::map<int32_t, int64_t>> committed =
+        testing::CommittedOffsets(bootstrap_, "fristvagt", "case-events");
+    if (!ends.ok() || !committed.ok()) return false;
+    for (const auto& [partition, end] : *ends) {
+      if (end > 0 && (*committed)[partition] < end) return false;
+    }
+    return true;
+  }
+
+  testing::TempDir dir_;
+  std::string bootstrap_;
+};
+
+TEST_F(KafkaExactlyOnceTest, KilledAtEveryPointReadCommittedSeesEveryAlertExactlyOnce) {
+  const std::vector<std::string> lines = testing::SyntheticEventLines({.persons = 120, .seed = 5});
+  ASSERT_TRUE(
+      testing::Produce(bootstrap_, "case-events", testing::CaseEventMessages(lines)).ok());
+  const std::set<std::string> erased = testing::ErasedPersons(lines);
+  std::map<std::string, std::string> expected;
+  for (const auto& [id, json] : testing::ReplayAlerts(dir_.path(), lines)) {
+    if (erased.count(testing::JsonField(json, "person_key")) == 0) expected[id] = json;
+  }
+  ASSERT_GT(expected.size(), 300u);
+
+  testing::RunSettings settings;
+  settings.state_dir = dir_.path() / "state";
+  settings.guarantee = "exactly_once";
+  // Each point twice: the first kill of a pair lands in a fresh process's first rounds, where
+  // a restart re-sends what the killed one left in its outbox.
+  const std::vector<std::map<std::string, std::string>> kills = {
+      {{"FRISTVAGT_CRASH_POINT", "after_store_write"}, {"FRISTVAGT_CRASH_AFTER", "3"}},
+      {{"FRISTVAGT_CRASH_POINT", "between_phases"}, {"FRISTVAGT_CRASH_AFTER", "2"}},
+      {{"FRISTVAGT_CRASH_POINT", "after_produce_before_ack"}, {"FRISTVAGT_CRASH_AFTER", "2"}},
+      {{"FRISTVAGT_CRASH_POINT", "between_batches"}, {"FRISTVAGT_CRASH_AFTER", "3"}},
+      {{"FRISTVAGT_CRASH_POINT", "after_store_write"}, {"FRISTVAGT_CRASH_AFTER", "1"}},
+      {{"FRISTVAGT_CRASH_POINT", "between_phases"}, {"FRISTVAGT_CRASH_AFTER", "1"}},
+      {{"FRISTVAGT_CRASH_POINT", "after_produce_before_ack"}, {"FRISTVAGT_CRASH_AFTER", "1"}},
+      {{"FRISTVAGT_CRASH_POINT", "before"}, {"FRISTVAGT_CRASH_AT_COMMIT", "5"}},
+  };
+  int killed_by_hook = 0;
+  for (size_t k = 0; k < kills.size(); ++k) {
+    std::unique_ptr<ChildProcess> run = testing::StartProcessor(
+        dir_.path(), absl::StrCat("run-", k), bootstrap_, settings, kills[k]);
+    bool done = false;
+    ASSERT_TRUE(testing::WaitUntil([&] { return !run->Running() || (done = CommittedToEnd()); },
+                                   absl::Seconds(120), absl::Milliseconds(250)))
+        << kills[k].begin()->second << " " << run->ReadLog();
+    if (!run->Running()) {
+      EXPECT_EQ(run->Wait(absl::Seconds(1)), -SIGKILL) << run->ReadLog();
+      ++killed_by_hook;
+    } else {
+      run->Signal(SIGKILL);
+      run->Wait(absl::Seconds(10));
+    }
+    if (done) break;
+  }
+  EXPECT_GE(killed_by_hook, 6) << "the kill points were not reached; too few events?";
+
+  std::unique_ptr<ChildProcess> last =
+      testing::StartProcessor(dir_.path(), "last", bootstrap_, settings);
+  auto all_alerts = [&] {
+    const std::set<std::string> ids = Alerts(erased, true).ids();
+    for (const auto& [id, json] : expected) {
+      if (ids.count(id) == 0) return false;
+    }
+    return true;
+  };
+  ASSERT_TRUE(testing::WaitUntil([&] { return CommittedToEnd() && all_alerts(); },
+                                 absl::Seconds(120), absl::Milliseconds(500)))
+      << last->ReadLog();
+  last->Signal(SIGTERM);
+  EXPECT_EQ(last->Wait(absl::Seconds(15)), 0) << last->ReadLog();
+
+  const testing::AlertTopic committed = Alerts(erased, true);
+  EXPECT_EQ(committed.by_id, expected);
+  EXPECT_EQ(committed.conflicts, std::vector<std::string>{});
+  EXPECT_EQ(committed.copies, committed.by_id.size())
+      << "a read_committed reader saw an alert twice";
+  const testing::AlertTopic everything = Alerts(erased, false);
+  EXPECT_GT(everything.copies, committed.copies)
+      << "no kill left an aborted transaction behind: nothing was filtered";
+}
+
+}  // namespace
+}  // namespace fristvagt
