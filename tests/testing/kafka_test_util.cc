@@ -463,9 +463,14 @@ std::string JsonField(const std::string& json, const std::string& name) {
 }
 
 std::string ProcessorToml(const std::string& bootstrap, const RunSettings& settings) {
+  std::string kafka;
+  for (const auto& [name, value] : settings.kafka) {
+    absl::StrAppend(&kafka, "\"", name, "\" = \"", value, "\"\n");
+  }
   return absl::StrCat(
-      "[kafka]\n", "\"bootstrap.servers\" = \"", bootstrap, "\"\n",
-      "\"session.timeout.ms\" = 6000\n", "\"heartbeat.interval.ms\" = 500\n", "[processing]\n",
+      "[kafka]\n", "\"bootstrap.servers\" = \"", bootstrap, "\"\n", "\"session.timeout.ms\" = ",
+      settings.session_timeout_ms, "\n", "\"heartbeat.interval.ms\" = 500\n", kafka,
+      "[processing]\n",
       "group_id = \"", settings.group_id, "\"\n", "batch_size = ", settings.batch_size, "\n",
       "batch_linger_ms = 5\n", "shutdown_timeout_ms = ", settings.shutdown_timeout_ms, "\n",
       "processing_guarantee = \"", settings.guarantee, "\"\n", "[state]\n", "dir = \"",

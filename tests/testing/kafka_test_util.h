@@ -156,6 +156,8 @@ struct RunSettings {
   int batch_size = 25;
   int shutdown_timeout_ms = 10000;
   std::string guarantee = "at_least_once";
+  int session_timeout_ms = 6000;
+  std::map<std::string, std::string> kafka;  // more [kafka] properties
 };
 std::string ProcessorToml(const std::string& bootstrap, const RunSettings& settings);
 
