@@ -218,6 +218,11 @@ std::string ProcessorToml(const ProcessorSettings& s) {
   if (s.fetch_wait_max_ms >= 0) {
     absl::StrAppend(&kafka, "\"fetch.wait.max.ms\" = ", s.fetch_wait_max_ms, "\n");
   }
+  // The broker's topics (StartBroker) are the default names, whatever the group id, from
+  // which the changelog's and instances' names would otherwise derive.
+  const processor::TopicNames names;
+  absl::StrAppend(&kafka, "[topics]\nchangelog = \"", names.changelog, "\"\ninstances = \"",
+                  names.instances, "\"\n");
   return absl::StrCat(kafka, "[processing]\ngroup_id = \"", s.group_id,
                       "\"\nbatch_size = ", s.batch_size, "\nbatch_linger_ms = ", s.batch_linger_ms,
                       "\n[state]\ndir = \"", s.state_dir.string(),

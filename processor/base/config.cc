@@ -136,7 +136,8 @@ void ReadSections(const toml::table& root, const std::string& file, Config* c,
 
   Section topics(root["topics"].as_table(), "topics", file, errors);
   topics.RejectUnknown({"input", "alerts", "obligations", "dead_letter", "changelog", "instances",
-                        "partitions", "embedded_brokers"});
+                        "partitions", "embedded_brokers", "create",
+                        "dead_letter_retention_days"});
   topics.String("input", &c->topics.input);
   topics.String("alerts", &c->topics.alerts);
   topics.String("obligations", &c->topics.obligations);
@@ -145,11 +146,27 @@ void ReadSections(const toml::table& root, const std::string& file, Config* c,
   topics.String("instances", &c->topics.instances);
   topics.Int("partitions", 1, 1024, &c->partitions);
   topics.Int("embedded_brokers", 1, 9, &c->embedded_brokers);
+  topics.Bool("create", &c->create_topics);
+  topics.Int("dead_letter_retention_days", 1, 36500, &c->dead_letter_retention_days);
 
   Section processing(root["processing"].as_table(), "processing", file, errors);
-  processing.RejectUnknown({"group_id", "batch_size", "batch_linger_ms", "processing_guarantee",
-                            "shutdown_timeout_ms", "language"});
+  processing.RejectUnknown({"group_id", "group_instance_id", "batch_size", "batch_linger_ms",
+                            "processing_guarantee", "shutdown_timeout_ms", "language"});
   processing.String("group_id", &c->group_id);
+  processing.String("group_instance_id", &c->group_instance_id);
+  if (c->group_instance_id.empty()) {
+    if (const char* env = std::getenv("FRISTVAGT_GROUP_INSTANCE_ID"); env != nullptr) {
+      c->group_instance_id = env;
+    }
+  }
+  // Internal topics not named in [topics] take the group id as their prefix.
+  const toml::table* topic_table = root["topics"].as_table();
+  if (topic_table == nullptr || !topic_table->contains("changelog")) {
+    c->topics.changelog = c->group_id + ".state-changelog";
+  }
+  if (topic_table == nullptr || !topic_table->contains("instances")) {
+    c->topics.instances = c->group_id + ".instances";
+  }
   processing.Int("batch_size", 1, 1000000, &c->batch_size);
   int linger_ms = static_cast<int>(absl::ToInt64Milliseconds(c->batch_linger));
   processing.Int("batch_linger_ms", 0, 60000, &linger_ms);

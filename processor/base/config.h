@@ -21,6 +21,9 @@ struct TopicNames {
   std::string alerts = "fristvagt.alerts";
   std::string obligations = "fristvagt.obligations";
   std::string dead_letter = "case-events.dlq";
+  // The internal topics' names derive from the group id unless set, as Kafka Streams prefixes
+  // its internal topics with the application id: "<group_id>.state-changelog" and
+  // "<group_id>.instances" (a second group must not take the first group's state for its own).
   std::string changelog = "fristvagt.state-changelog";
   std::string instances = "fristvagt.instances";  // which instance holds which partitions
 };
@@ -43,7 +46,13 @@ struct Config {
   TopicNames topics;
   int partitions = 3;        // created by the embedded broker
   int embedded_brokers = 3;  // the embedded broker's cluster size
+  // With a real cluster: create missing topics and check existing ones (kafka/topic_admin.h).
+  bool create_topics = true;
+  int dead_letter_retention_days = 365;  // retention.ms of a dead-letter topic it creates
   std::string group_id = "fristvagt";
+  // Static membership (KIP-345): [processing] group_instance_id, else the environment variable
+  // FRISTVAGT_GROUP_INSTANCE_ID (e.g. a StatefulSet pod's name); empty: dynamic membership.
+  std::string group_instance_id;
   int batch_size = 500;
   absl::Duration batch_linger = absl::Milliseconds(20);
   ProcessingGuarantee guarantee = ProcessingGuarantee::kAtLeastOnce;

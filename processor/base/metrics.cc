@@ -41,6 +41,9 @@ std::string Metrics::RenderPrometheus() const {
   Counter(&out, "fristvagt_processor_events_redelivered_total",
           "Case events ignored as re-deliveries (event_id already seen).",
           events_redelivered.load());
+  Counter(&out, "fristvagt_processor_events_misrouted_total",
+          "Keyed case events on a partition the configured [input] partitioner would not choose.",
+          events_misrouted.load());
   Counter(&out, "fristvagt_processor_dead_letters_total", "Messages sent to the dead-letter topic.",
           dead_letters.load());
   Counter(&out, "fristvagt_processor_timers_fired_total", "Deadline timers fired.",

@@ -15,6 +15,8 @@ class Metrics {
  public:
   std::atomic<uint64_t> events_consumed{0};
   std::atomic<uint64_t> events_redelivered{0};
+  // Keyed input records on a partition the configured [input] partitioner would not choose.
+  std::atomic<uint64_t> events_misrouted{0};
   std::atomic<uint64_t> dead_letters{0};
   std::atomic<uint64_t> alerts_produced{0};
   std::atomic<uint64_t> timers_fired{0};

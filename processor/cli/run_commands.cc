@@ -25,6 +25,7 @@
 #include "processor/serve/http_server.h"
 #include "processor/serve/instance_directory.h"
 #include "processor/kafka/kafka_processor.h"
+#include "processor/kafka/topic_admin.h"
 #include "processor/base/logging.h"
 #include "processor/base/metrics.h"
 #include "processor/serve/partition_directory.h"
@@ -189,6 +190,11 @@ class Runtime {
               "changelog records are dropped. Use a real Kafka cluster beyond a demo.");
     } else {
       bootstrap_ = config_.kafka.at("bootstrap.servers");
+      // Like Kafka Streams: create what is missing, refuse a changelog that would lose state.
+      if (absl::Status s = EnsureTopics(config_); !s.ok()) {
+        std::cerr << "fristvagt: " << s.message() << '\n';
+        return absl::IsFailedPrecondition(s) ? 2 : 1;
+      }
     }
     processor_ = std::make_unique<KafkaProcessor>(config_, catalog_, &metrics_);
     if (config_.http_port != 0) {

@@ -1,5 +1,7 @@
 #include "processor/kafka/kafka_processor.h"
 
+#include "processor/input/key_partitioner.h"
+
 #include <unistd.h>
 
 #include <csignal>
@@ -215,10 +217,21 @@ absl::Status KafkaProcessor::Start(const std::string& bootstrap) {
   producer_props["enable.idempotence"] = "true";
   producer_props["linger.ms"] = "5";
   transactional_ = config_.guarantee == ProcessingGuarantee::kExactlyOnce;
+  if (!config_.group_instance_id.empty()) {
+    // Static membership (KIP-345): a restart within the session keeps the member's partitions
+    // and causes no rebalance; the close does not leave the group.
+    consumer_props["group.instance.id"] = config_.group_instance_id;
+  }
   if (transactional_) {
+    // With a static identity the transactional id stays the same across restarts, so the
+    // restarted instance's init aborts what its killed predecessor left open at once (instead
+    // of read_committed readers waiting for transaction.timeout.ms) and fences it for good.
     char host[256] = "fristvagt";
     gethostname(host, sizeof(host) - 1);
-    producer_props["transactional.id"] = absl::StrCat(config_.group_id, "-", host, "-", getpid());
+    producer_props["transactional.id"] =
+        config_.group_instance_id.empty()
+            ? absl::StrCat(config_.group_id, "-", host, "-", getpid())
+            : absl::StrCat(config_.group_id, "-", config_.group_instance_id);
   }
   for (const auto& [name, value] : config_.kafka) {
     consumer_props[name] = value;
@@ -251,6 +264,20 @@ absl::Status KafkaProcessor::Start(const std::string& bootstrap) {
     }
   }
 
+  {
+    // The input's partition count, for CheckPartitioner; unknown (0) turns the check off.
+    rd_kafka_topic_t* handle = rd_kafka_topic_new(consumer_.get(), config_.topics.input.c_str(),
+                                                  nullptr);
+    const rd_kafka_metadata_t* metadata = nullptr;
+    if (rd_kafka_metadata(consumer_.get(), 0, handle, &metadata, 10000) ==
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
+      if (metadata->topic_cnt == 1 && metadata->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        input_partitions_ = metadata->topics[0].partition_cnt;
+      }
+      rd_kafka_metadata_destroy(metadata);
+    }
+    rd_kafka_topic_destroy(handle);
+  }
   if (absl::Status s = Subscribe(); !s.ok()) return s;
   Logger("processor")
       ->info("consuming {} as group {} from {}", config_.topics.input, config_.group_id, bootstrap);
@@ -492,6 +519,9 @@ void KafkaProcessor::Apply(const rd_kafka_message_t* message, absl::Time now) {
       event != nullptr && key.has_value() && *key != event->person_key()) {
     decoded = Rejection{RejectCode::kKeyMismatch, "the Kafka key differs from person_key"};
   }
+  if (key.has_value() && std::holds_alternative<v1::CaseEvent>(decoded)) {
+    CheckPartitioner(*key, message->partition);
+  }
   if (auto* rejection = std::get_if<Rejection>(&decoded)) {
     partition.engine->DeadLetter(
         raw, std::string(RejectCodeName(rejection->code)), rejection->message, position,
@@ -513,6 +543,38 @@ void KafkaProcessor::Apply(const rd_kafka_message_t* message, absl::Time now) {
   }
   partition.next_offset = message->offset + 1;
   partition.dirty = true;
+}
+
+void KafkaProcessor::CheckPartitioner(std::string_view key, int32_t partition) {
+  if (input_partitions_ <= 0) return;
+  const KeyPartitioner configured = config_.input_partitioner;
+  if (PartitionForKey(configured, key, input_partitions_) == partition) return;
+  metrics_->events_misrouted.fetch_add(1);
+  const KeyPartitioner other = configured == KeyPartitioner::kMurmur2Random
+                                   ? KeyPartitioner::kConsistentRandom
+                                   : KeyPartitioner::kMurmur2Random;
+  ++misrouted_;
+  if (PartitionForKey(other, key, input_partitions_) == partition) ++misrouted_fit_other_;
+  // One record could be a producer's explicit choice; a few say what the producers do.
+  constexpr uint64_t kEnough = 5;
+  if (misrouting_reported_ || misrouted_ < kEnough) return;
+  misrouting_reported_ = true;
+  auto name = [](KeyPartitioner p) {
+    return p == KeyPartitioner::kMurmur2Random ? "murmur2_random (murmur2, the Java client's)"
+                                               : "consistent_random (crc32, librdkafka's)";
+  };
+  const std::string seems =
+      misrouted_fit_other_ == misrouted_
+          ? absl::StrCat("the producers seem to use ", name(other), ": set [input] partitioner = \"",
+                         other == KeyPartitioner::kMurmur2Random ? "murmur2_random"
+                                                                 : "consistent_random",
+                         "\"")
+          : std::string("the producers use neither murmur2 nor crc32 for these keys");
+  const std::string hint = absl::StrCat(
+      "input records arrive on partitions the configured [input] partitioner ", name(configured),
+      " would not choose; ", seems);
+  Logger("processor")->error("{} (fristvagt_processor_events_misrouted_total counts them)", hint);
+  if (store_listener != nullptr) store_listener->OnMisrouted(hint);
 }
 
 void KafkaProcessor::AdvanceClock(Partition* partition, absl::Time to) {

@@ -117,6 +117,15 @@ class KafkaProcessor {
   int assigned_count_ = 1;  // partitions of the latest assignment, to share the person cache
   std::unique_ptr<GroupJoinWatch> join_watch_;
   EventDecoder decoder_;
+  // The input's partition count (0: unknown) and what CheckPartitioner saw.
+  int32_t input_partitions_ = 0;
+  uint64_t misrouted_ = 0;
+  uint64_t misrouted_fit_other_ = 0;  // of those, the ones the other partitioner would choose
+  bool misrouting_reported_ = false;
+
+  // Counts a keyed record on a partition the configured partitioner would not choose; after
+  // a few, logs once which partitioner the producers seem to use and tells the listener.
+  void CheckPartitioner(std::string_view key, int32_t partition);
 };
 
 }  // namespace fristvagt::processor

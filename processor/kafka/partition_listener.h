@@ -4,6 +4,7 @@
 // listens, so data flows one way: kafka → listener, never serve → kafka's internals.
 
 #include <cstdint>
+#include <string>
 
 #include "state/store.h"
 
@@ -17,6 +18,10 @@ class PartitionStoreListener {
   // Returns once nobody reads the store any more.
   virtual void Unregister(int32_t partition) = 0;
   virtual void UnregisterAll() = 0;
+  // Processing thread: keyed input records arrive on partitions the configured partitioner
+  // would not choose, so a person may not be where the configured partitioner says; `hint`
+  // says so and names the partitioner the producers seem to use. Called at most once.
+  virtual void OnMisrouted(const std::string& hint) { (void)hint; }
 };
 
 }  // namespace fristvagt::processor

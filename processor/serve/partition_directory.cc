@@ -115,6 +115,26 @@ std::optional<v1::PersonState> PartitionDirectory::Person(std::string_view perso
   return *std::move(person);
 }
 
+std::string PartitionDirectory::MisroutingHint() const {
+  std::shared_lock lock(mu_);
+  return misrouting_;
+}
+
+void PartitionDirectory::OnMisrouted(const std::string& hint) {
+  std::unique_lock lock(mu_);
+  misrouting_ = hint;
+}
+
+std::optional<v1::PersonState> PartitionDirectory::PersonInAnyPartition(
+    std::string_view person_key) const {
+  std::shared_lock lock(mu_);
+  for (const auto& [partition, store] : stores_) {
+    absl::StatusOr<std::optional<v1::PersonState>> person = store->GetPerson(person_key);
+    if (person.ok() && person->has_value()) return *std::move(person);
+  }
+  return std::nullopt;
+}
+
 // A k-way merge of the owned stores' person scans (each in key order), read in chunks.
 void PartitionDirectory::Scan(std::string_view from,
                               const std::function<bool(const v1::PersonState&)>& visit) const {

@@ -56,6 +56,11 @@ class PartitionDirectory : public LocalState, public PartitionStoreListener {
   void Scan(std::string_view from,
             const std::function<bool(const v1::PersonState&)>& visit) const override;
   std::vector<Instance> Instances() const override;
+  std::string MisroutingHint() const override;
+  std::optional<v1::PersonState> PersonInAnyPartition(std::string_view person_key) const override;
+
+  // PartitionStoreListener.
+  void OnMisrouted(const std::string& hint) override;
 
  private:
   const KeyPartitioner partitioner_;
@@ -65,6 +70,7 @@ class PartitionDirectory : public LocalState, public PartitionStoreListener {
   int32_t partition_count_ = 0;                                // guarded by mu_; 0: unknown
   std::string self_address_;                                   // guarded by mu_
   std::map<std::string, InstanceAnnouncement> announcements_;  // guarded by mu_
+  std::string misrouting_;                                     // guarded by mu_
 };
 
 }  // namespace fristvagt::processor

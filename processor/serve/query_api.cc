@@ -82,34 +82,51 @@ class QueryApi {
       return Error(404, "use /v1/persons/{person_key}/obligations");
     }
     const std::string key = rest.substr(0, slash);
-    const LocalState::Owner owner = state_->OwnerOf(key);
-    if (!owner.local && owner.address.empty()) {
-      // Partitions are moving (or the directory is still being read): ask again shortly.
-      HttpResponse response =
-          Error(503, "the instance holding this person is not known yet (rebalancing); retry");
-      response.headers["Retry-After"] = "1";
-      return response;
+    const std::string misrouting = state_->MisroutingHint();
+    std::optional<v1::PersonState> person;
+    if (!misrouting.empty()) {
+      // The configured partitioner is not the producers': look everywhere here, and where the
+      // person is not found, say why the answer cannot be trusted instead of "none".
+      person = state_->PersonInAnyPartition(key);
+      if (!person.has_value()) {
+        if (access::DecidePerson(scope, nullptr) == access::PersonAccess::kForbidden) {
+          return ForbiddenPerson();
+        }
+        return Error(503, "cannot tell which instance holds this person: " + misrouting);
+      }
+    } else {
+      const LocalState::Owner owner = state_->OwnerOf(key);
+      if (!owner.local && owner.address.empty()) {
+        // Partitions are moving (or the directory is still being read): ask again shortly.
+        HttpResponse response =
+            Error(503, "the instance holding this person is not known yet (rebalancing); retry");
+        response.headers["Retry-After"] = "1";
+        return response;
+      }
+      if (!owner.local) {
+        return Error(421, "owned by another instance: " + owner.address, owner.address);
+      }
+      person = state_->Person(key);
     }
-    if (!owner.local) {
-      return Error(421, "owned by another instance: " + owner.address, owner.address);
-    }
-    const std::optional<v1::PersonState> person = state_->Person(key);
     if (access::DecidePerson(scope, person ? &person->municipality_code() : nullptr) ==
         access::PersonAccess::kForbidden) {
       return ForbiddenPerson();  // the same for another municipality's person and for nobody
     }
-    v1::PersonObligations out;
-    out.set_person_key(key);
-    if (person.has_value()) {
-      out.set_municipality_code(person->municipality_code());
-      out.set_caseworker_id(person->caseworker_id());
-      const std::string oldest = OldestClosedDeadline();
-      for (const v1::ObligationRecord& record : person->obligations()) {
-        if (Shown(record, oldest)) *out.add_obligations() = Describe(*person, record);
-      }
-    }
+    const v1::PersonObligations out = Obligations(key, person.value_or(v1::PersonState()));
     if (!gate_.Audit(scope, "person", key, {}, out.obligations_size())) return AuditDown();
     return Json(200, out);
+  }
+
+  v1::PersonObligations Obligations(const std::string& key, const v1::PersonState& person) const {
+    v1::PersonObligations out;
+    out.set_person_key(key);
+    out.set_municipality_code(person.municipality_code());
+    out.set_caseworker_id(person.caseworker_id());
+    const std::string oldest = OldestClosedDeadline();
+    for (const v1::ObligationRecord& record : person.obligations()) {
+      if (Shown(record, oldest)) *out.add_obligations() = Describe(person, record);
+    }
+    return out;
   }
 
   HttpResponse Instances(const HttpRequest& request) const {

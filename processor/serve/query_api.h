@@ -33,6 +33,14 @@ class LocalState {
   virtual ~LocalState() = default;
   virtual Owner OwnerOf(std::string_view person_key) const = 0;
   virtual std::optional<v1::PersonState> Person(std::string_view person_key) const = 0;
+  // Non-empty once input records were seen on partitions the configured partitioner would
+  // not choose: then a person may be in another partition than OwnerOf says, and the answer
+  // says why it cannot be sure rather than "no obligations" (docs/configuration.md [input]).
+  virtual std::string MisroutingHint() const { return {}; }
+  // The person from whichever owned partition holds it.
+  virtual std::optional<v1::PersonState> PersonInAnyPartition(std::string_view person_key) const {
+    return Person(person_key);
+  }
   // Persons of every owned partition in key order from `from` (inclusive; empty: the first),
   // until `visit` returns false.
   virtual void Scan(std::string_view from,

@@ -205,10 +205,11 @@ absl::StatusOr<EmbeddedBrokerProcess> StartBroker(const std::filesystem::path& d
 }
 
 absl::Status Produce(const std::string& bootstrap, const std::string& topic,
-                     const std::vector<OutgoingMessage>& messages) {
-  absl::StatusOr<Kafka> producer = NewClient(
-      RD_KAFKA_PRODUCER,
-      {{"bootstrap.servers", bootstrap}, {"enable.idempotence", "true"}, {"linger.ms", "5"}});
+                     const std::vector<OutgoingMessage>& messages, const std::string& partitioner) {
+  std::map<std::string, std::string> properties = {
+      {"bootstrap.servers", bootstrap}, {"enable.idempotence", "true"}, {"linger.ms", "5"}};
+  if (!partitioner.empty()) properties["partitioner"] = partitioner;
+  absl::StatusOr<Kafka> producer = NewClient(RD_KAFKA_PRODUCER, properties);
   if (!producer.ok()) return producer.status();
   struct Counts {
     int failed = 0;

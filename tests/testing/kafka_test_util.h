@@ -83,10 +83,12 @@ struct OutgoingMessage {
   std::string value;
 };
 
-// Produces `messages` in order (partitioned by key, librdkafka's default) and waits for every
-// acknowledgement.
+// Produces `messages` in order (partitioned by key with `partitioner`, librdkafka's default
+// consistent_random (crc32) unless given, e.g. "murmur2_random" as the Java client) and waits
+// for every acknowledgement.
 absl::Status Produce(const std::string& bootstrap, const std::string& topic,
-                     const std::vector<OutgoingMessage>& messages);
+                     const std::vector<OutgoingMessage>& messages,
+                     const std::string& partitioner = "");
 
 struct KafkaRecord {
   int32_t partition = 0;
