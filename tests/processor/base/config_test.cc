@@ -107,6 +107,35 @@ TEST(ConfigTest, QueryApiKeys) {
   EXPECT_FALSE(ParseConfig("[input]\npartitioner = \"java\"\n", "c.toml", &errors).ok());
 }
 
+// Internal topics take the group id as prefix unless named (issue 12: a second group must not
+// restore the first group's changelog); [topics] create; static membership from the file or
+// the environment.
+TEST(ConfigTest, InternalTopicsFollowTheGroupIdAndStaticMembership) {
+  std::vector<std::string> errors;
+  auto config = ParseConfig(
+      "[topics]\ncreate = false\ndead_letter_retention_days = 30\n"
+      "[processing]\ngroup_id = \"kommune-101\"\ngroup_instance_id = \"pod-0\"\n",
+      "c.toml", &errors);
+  ASSERT_TRUE(config.ok()) << ::testing::PrintToString(errors);
+  EXPECT_EQ(config->topics.changelog, "kommune-101.state-changelog");
+  EXPECT_EQ(config->topics.instances, "kommune-101.instances");
+  EXPECT_FALSE(config->create_topics);
+  EXPECT_EQ(config->dead_letter_retention_days, 30);
+  EXPECT_EQ(config->group_instance_id, "pod-0");
+  auto named = ParseConfig("[topics]\nchangelog = \"c\"\n[processing]\ngroup_id = \"g\"\n",
+                           "c.toml", &errors);
+  ASSERT_TRUE(named.ok());
+  EXPECT_EQ(named->topics.changelog, "c");
+  EXPECT_EQ(named->topics.instances, "g.instances");
+  EXPECT_TRUE(named->create_topics);
+  setenv("FRISTVAGT_GROUP_INSTANCE_ID", "pod-7", 1);
+  auto from_env = ParseConfig("", "c.toml", &errors);
+  unsetenv("FRISTVAGT_GROUP_INSTANCE_ID");
+  ASSERT_TRUE(from_env.ok());
+  EXPECT_EQ(from_env->group_instance_id, "pod-7");
+  EXPECT_EQ(from_env->topics.changelog, "fristvagt.state-changelog");
+}
+
 // Runs ResolveHttpToken on a parsed file; its errors joined.
 std::string Resolve(const std::string& toml, Config* config) {
   std::vector<std::string> errors;
