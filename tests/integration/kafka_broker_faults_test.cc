@@ -27,8 +27,10 @@ using testing::ChildProcess;
 
 TEST(KafkaBrokerFaultsTest, LeaderKilledAndWholeClusterDownNothingLostNothingTwice) {
   testing::TempDir dir;
+  testing::KafkaClusterOptions options;
+  options.nodes = 3;
   absl::StatusOr<std::unique_ptr<testing::KafkaCluster>> cluster =
-      testing::KafkaCluster::Start(dir.path() / "kafka", {.nodes = 3});
+      testing::KafkaCluster::Start(dir.path() / "kafka", options);
   ASSERT_TRUE(cluster.ok()) << cluster.status();
   const std::string bootstrap = (*cluster)->bootstrap();
   ASSERT_TRUE(testing::CreateTopics(bootstrap, testing::FristvagtTopics(3)).ok());
