@@ -191,7 +191,13 @@ class Runtime {
     } else {
       bootstrap_ = config_.kafka.at("bootstrap.servers");
       // Like Kafka Streams: create what is missing, refuse a changelog that would lose state.
-      if (absl::Status s = EnsureTopics(config_); !s.ok()) {
+      if (absl::Status s = EnsureTopics(config_); absl::IsUnavailable(s)) {
+        // Broker trouble at start is retried, not fatal (KafkaProcessor::Start); the topics
+        // then go unchecked.
+        Logger("processor")
+            ->warn("cannot check or create the topics now ({}); going on without",
+                   std::string(s.message()));
+      } else if (!s.ok()) {
         std::cerr << "fristvagt: " << s.message() << '\n';
         return absl::IsFailedPrecondition(s) ? 2 : 1;
       }

@@ -264,20 +264,6 @@ absl::Status KafkaProcessor::Start(const std::string& bootstrap) {
     }
   }
 
-  {
-    // The input's partition count, for CheckPartitioner; unknown (0) turns the check off.
-    rd_kafka_topic_t* handle = rd_kafka_topic_new(consumer_.get(), config_.topics.input.c_str(),
-                                                  nullptr);
-    const rd_kafka_metadata_t* metadata = nullptr;
-    if (rd_kafka_metadata(consumer_.get(), 0, handle, &metadata, 10000) ==
-        RD_KAFKA_RESP_ERR_NO_ERROR) {
-      if (metadata->topic_cnt == 1 && metadata->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        input_partitions_ = metadata->topics[0].partition_cnt;
-      }
-      rd_kafka_metadata_destroy(metadata);
-    }
-    rd_kafka_topic_destroy(handle);
-  }
   if (absl::Status s = Subscribe(); !s.ok()) return s;
   Logger("processor")
       ->info("consuming {} as group {} from {}", config_.topics.input, config_.group_id, bootstrap);
@@ -313,6 +299,21 @@ void KafkaProcessor::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
 }
 
 void KafkaProcessor::Assign(rd_kafka_topic_partition_list_t* partitions) {
+  if (input_partitions_ == 0) {
+    // The input's partition count, for CheckPartitioner; unknown (0) turns the check off.
+    // Asked here, where the cluster has just answered, not at start, where it may be down.
+    rd_kafka_topic_t* handle = rd_kafka_topic_new(consumer_.get(), config_.topics.input.c_str(),
+                                                  nullptr);
+    const rd_kafka_metadata_t* metadata = nullptr;
+    if (rd_kafka_metadata(consumer_.get(), 0, handle, &metadata, 2000) ==
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
+      if (metadata->topic_cnt == 1 && metadata->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        input_partitions_ = metadata->topics[0].partition_cnt;
+      }
+      rd_kafka_metadata_destroy(metadata);
+    }
+    rd_kafka_topic_destroy(handle);
+  }
   metrics_->ready = false;
   assigned_count_ = std::max(1, partitions->cnt);
   // Every partition's store is opened first; those whose changelog holds records they have not

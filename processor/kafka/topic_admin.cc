@@ -43,9 +43,10 @@ absl::StatusOr<Event> Await(rd_kafka_queue_t* queue, int timeout_ms = kAdminTime
 }
 
 // Partition counts of the topics that exist.
-absl::StatusOr<std::map<std::string, int>> ExistingTopics(rd_kafka_t* rk) {
+absl::StatusOr<std::map<std::string, int>> ExistingTopics(rd_kafka_t* rk,
+                                                         int timeout_ms = kAdminTimeoutMs) {
   const rd_kafka_metadata_t* metadata = nullptr;
-  const rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, nullptr, &metadata, kAdminTimeoutMs);
+  const rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, nullptr, &metadata, timeout_ms);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return absl::UnavailableError(absl::StrCat("cluster metadata: ", rd_kafka_err2str(err)));
   }
@@ -145,7 +146,9 @@ absl::Status EnsureTopics(const Config& config) {
   if (!conf.ok()) return conf.status();
   absl::StatusOr<KafkaHandle> admin = NewClient(RD_KAFKA_PRODUCER, *conf);
   if (!admin.ok()) return admin.status();
-  absl::StatusOr<std::map<std::string, int>> existing = ExistingTopics(admin->get());
+  // A cluster that does not answer soon is not waited for here: the processor connects and
+  // retries by itself (Unavailable lets `run` go on without the checks).
+  absl::StatusOr<std::map<std::string, int>> existing = ExistingTopics(admin->get(), 5000);
   if (!existing.ok()) return existing.status();
   const TopicNames& names = config.topics;
   auto missing_refused = [&](const std::string& topic, const std::string& what) {

@@ -1,5 +1,5 @@
 // Broker faults on a real 3-node Apache Kafka (replication 3, min.insync.replicas 2; label
-// realkafka3, run by hand: `ctest --test-dir build -L realkafka3`, about 2 minutes). An
+// threebrokers, run by hand: `ctest --test-dir build -L threebrokers`, about 2 minutes). An
 // exactly-once processor works through a backlog while the leader of input partition 0 is
 // SIGKILLed; later every broker is stopped for a while and started again. The processor
 // recovers by itself: nothing is lost, and a read_committed reader sees every expected alert
