@@ -2,7 +2,10 @@
 
 #include <toml++/toml.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <optional>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -12,6 +15,29 @@
 namespace fristvagt::processor {
 
 namespace {
+
+// "${NAME}" → the environment variable NAME, so one file serves every pod of a StatefulSet
+// (deploy/kubernetes/configmap.yaml). nullopt with a problem when NAME is unset.
+std::optional<std::string> ExpandEnvironment(const std::string& value, std::string* problem) {
+  std::string out;
+  size_t pos = 0;
+  while (true) {
+    const size_t start = value.find("${", pos);
+    if (start == std::string::npos) break;
+    const size_t end = value.find('}', start + 2);
+    if (end == std::string::npos) break;
+    const std::string name = value.substr(start + 2, end - start - 2);
+    const char* env = std::getenv(name.c_str());
+    if (env == nullptr) {
+      *problem = absl::StrCat("the environment variable ", name, " is not set");
+      return std::nullopt;
+    }
+    absl::StrAppend(&out, value.substr(pos, start - pos), env);
+    pos = end + 1;
+  }
+  out += value.substr(pos);
+  return out;
+}
 
 // Reads typed values out of one TOML section, reporting problems with file:line: key.
 class Section {
@@ -25,7 +51,17 @@ class Section {
                                     ": ", name_, ".", key, ": ", problem));
   }
 
-  void String(const std::string& key, std::string* out) { Read<std::string>(key, "a string", out); }
+  // ${NAME} in the value is replaced by the environment variable NAME (an error when unset).
+  void String(const std::string& key, std::string* out) {
+    std::string value;
+    if (!Read<std::string>(key, "a string", &value)) return;
+    std::string problem;
+    if (std::optional<std::string> expanded = ExpandEnvironment(value, &problem)) {
+      *out = *expanded;
+    } else {
+      Error(*table_->get(key), key, problem);
+    }
+  }
 
   void Int(const std::string& key, int min, int max, int* out) {
     int64_t value = *out;
@@ -105,7 +141,13 @@ void ReadKafka(const toml::table* table, const std::string& file, Config* config
   if (table == nullptr) return;
   for (const auto& [key, node] : *table) {
     if (auto s = node.value_exact<std::string>()) {
-      config->kafka[std::string(key.str())] = *s;
+      std::string problem;
+      if (std::optional<std::string> expanded = ExpandEnvironment(*s, &problem)) {
+        config->kafka[std::string(key.str())] = *expanded;
+      } else {
+        errors->push_back(absl::StrCat(file, ":", static_cast<uint64_t>(node.source().begin.line),
+                                       ": kafka.", std::string(key.str()), ": ", problem));
+      }
     } else if (auto i = node.value_exact<int64_t>()) {
       config->kafka[std::string(key.str())] = std::to_string(*i);
     } else if (auto b = node.value_exact<bool>()) {
@@ -122,8 +164,8 @@ void ReadKafka(const toml::table* table, const std::string& file, Config* config
 void ReadSections(const toml::table& root, const std::string& file, Config* c,
                   std::vector<std::string>* errors) {
   for (const auto& [key, node] : root) {
-    static const char* kSections[] = {"kafka", "topics", "processing", "state",
-                                      "http",  "rules",  "input",      "alerts"};
+    static const char* kSections[] = {"kafka", "topics", "processing", "state", "http",
+                                      "rules", "input",  "alerts",     "log"};
     bool known = false;
     for (const char* s : kSections) known = known || key.str() == s;
     if (!known || !node.is_table()) {
@@ -227,6 +269,28 @@ void ReadSections(const toml::table& root, const std::string& file, Config* c,
   rules.String("dir", &c->rules_dir);
   rules.Strings("drafts", &c->rules_drafts);
 
+  Section log(root["log"].as_table(), "log", file, errors);
+  log.RejectUnknown({"level", "format"});
+  log.Choice("level", {{"trace", [&] { c->log_level = "trace"; }},
+                       {"debug", [&] { c->log_level = "debug"; }},
+                       {"info", [&] { c->log_level = "info"; }},
+                       {"warn", [&] { c->log_level = "warn"; }},
+                       {"error", [&] { c->log_level = "error"; }},
+                       {"off", [&] { c->log_level = "off"; }}});
+  log.Choice("format", {{"auto", [&] { c->log_format = "auto"; }},
+                        {"json", [&] { c->log_format = "json"; }},
+                        {"text", [&] { c->log_format = "text"; }}});
+
+  // Where each key is, for start-up checks that name file:line: key (state dir, librdkafka).
+  for (const auto& [section, node] : root) {
+    if (const toml::table* table = node.as_table()) {
+      for (const auto& [key, value] : *table) {
+        c->key_lines[std::string(section.str()) + "." + std::string(key.str())] =
+            static_cast<int>(value.source().begin.line);
+      }
+    }
+  }
+
   Section alert_section(root["alerts"].as_table(), "alerts", file, errors);
   alert_section.RejectUnknown(
       {"format", "obligation_retention_days", "digest", "digest_hour", "digest_working_days"});
@@ -309,6 +373,7 @@ absl::StatusOr<Config> ParseConfig(std::string_view text, const std::string& fil
   try {
     const toml::table root = toml::parse(text, file_name);
     ReadSections(root, file_name, &config, errors);
+    config.file = file_name;
   } catch (const toml::parse_error& e) {
     errors->push_back(absl::StrCat(file_name, ":", static_cast<uint64_t>(e.source().begin.line),
                                    ": ", std::string(e.description())));
@@ -322,7 +387,8 @@ absl::StatusOr<Config> ParseConfig(std::string_view text, const std::string& fil
 absl::StatusOr<Config> LoadConfig(const std::string& path, std::vector<std::string>* errors) {
   std::ifstream in(path);
   if (!in) {
-    errors->push_back(absl::StrCat(path, ": cannot read the configuration file"));
+    errors->push_back(
+        absl::StrCat(path, ": cannot read the configuration file: ", std::strerror(errno)));
     return absl::NotFoundError(absl::StrCat("cannot read ", path));
   }
   std::stringstream text;

@@ -80,6 +80,10 @@ struct Config {
   DecodePolicy decode;
   absl::Duration late_course_window = absl::Hours(24 * 7);
   AlertOutput alert_output;
+  std::string log_level;   // [log] level; empty: FRISTVAGT_LOG_LEVEL or info
+  std::string log_format;  // [log] format: auto, json, text; empty: auto
+  std::string file;        // the configuration file, empty without --config
+  std::map<std::string, int> key_lines;  // "section.key" → its line in `file`
 
   bool embedded() const { return kafka.find("bootstrap.servers") == kafka.end(); }
 };

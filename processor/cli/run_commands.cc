@@ -3,8 +3,13 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <filesystem>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
@@ -18,6 +23,9 @@
 #include "absl/strings/str_join.h"
 #include "processor/base/config.h"
 #include "processor/cli/demo_feed.h"
+#include "processor/cli/version.h"
+#include "processor/input/event_decoder.h"
+#include "processor/kafka/kafka_client.h"
 #include "processor/kafka/embedded_broker.h"
 #include "access/audit_log.h"
 #include "access/tls.h"
@@ -55,7 +63,7 @@ bool ParseFlags(const std::string& command, const std::vector<std::string>& args
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string name = args[i].rfind("--", 0) == 0 ? args[i].substr(2) : "";
     if (std::find(known.begin(), known.end(), name) == known.end() || i + 1 >= args.size()) {
-      std::cerr << "fristvagt " << command << ": unexpected argument '" << args[i] << "'\n";
+      LogFatal("usage: fristvagt " + command + ": unexpected argument '" + args[i] + "'");
       return false;
     }
     (*flags)[name] = args[++i];
@@ -159,6 +167,101 @@ std::string AdvertisedAddress(const Config& config, int port) {
   return absl::StrCat(host, ":", port);
 }
 
+// "file:line: key" for a key of the configuration file, or just "key" without one.
+std::string Where(const Config& config, const std::string& key) {
+  const auto line = config.key_lines.find(key);
+  if (config.file.empty()) return key;
+  return line == config.key_lines.end() ? absl::StrCat(config.file, ": ", key)
+                                        : absl::StrCat(config.file, ":", line->second, ": ", key);
+}
+
+// What would otherwise fail after the port is open (or abort on the first assignment): the
+// state dir must be writable and every librdkafka property valid. Logs and returns false.
+bool StartupChecks(const Config& config) {
+  const std::string& dir = config.state_dir;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  const std::string probe = dir + "/.fristvagt-write-check";
+  const int fd = ec ? -1 : open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    LogFatal(absl::StrCat(Where(config, "state.dir"), ": cannot write to ", dir, ": ",
+                          ec ? ec.message() : std::strerror(errno)));
+    return false;
+  }
+  close(fd);
+  unlink(probe.c_str());
+  for (const auto& [name, value] : config.kafka) {
+    absl::StatusOr<rd_kafka_conf_t*> conf = MakeConf({{name, value}});
+    if (!conf.ok()) {
+      // MakeConf's message starts with "kafka.NAME".
+      const std::string message(conf.status().message());
+      LogFatal(absl::StrCat(Where(config, "kafka." + name),
+                            message.substr(std::min(message.size(), name.size() + 6))));
+      return false;
+    }
+    rd_kafka_conf_destroy(*conf);
+  }
+  return true;
+}
+
+std::vector<std::string> DeadLetterCodes() {
+  std::vector<std::string> codes;
+  for (RejectCode code :
+       {RejectCode::kDecodeFailed, RejectCode::kMissingField, RejectCode::kNoPayload,
+        RejectCode::kUnknownPayload, RejectCode::kKeyMismatch, RejectCode::kCprAsKey,
+        RejectCode::kBadMunicipality, RejectCode::kBadTime, RejectCode::kNoCourse,
+        RejectCode::kTooLarge}) {
+    codes.emplace_back(RejectCodeName(code));
+  }
+  return codes;
+}
+
+// Recounts open and overdue obligations by rule and municipality from the owned partitions'
+// stores every kRecount, for the fristvagt_obligations_* gauges (docs/metrics.md).
+class ObligationGauges {
+ public:
+  static constexpr absl::Duration kRecount = absl::Seconds(15);
+
+  ObligationGauges(const LocalState* state, Metrics* metrics)
+      : thread_([this, state, metrics] {
+          std::unique_lock<std::mutex> lock(mu_);
+          while (!stop_) {
+            lock.unlock();
+            metrics->SetObligations(Count(*state));
+            lock.lock();
+            cv_.wait_for(lock, absl::ToChronoMilliseconds(kRecount), [this] { return stop_; });
+          }
+        }) {}
+  ~ObligationGauges() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  static Metrics::ObligationCounts Count(const LocalState& state) {
+    Metrics::ObligationCounts counts;
+    state.Scan("", [&](const v1::PersonState& person) {
+      const std::string municipality = MunicipalityLabel(person.municipality_code());
+      for (const v1::ObligationRecord& o : person.obligations()) {
+        if (o.retired()) continue;
+        if (o.status() == v1::OPEN) ++counts[{o.rule_id(), municipality}].first;
+        if (o.status() == v1::BREACHED) ++counts[{o.rule_id(), municipality}].second;
+      }
+      return true;
+    });
+    return counts;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;  // last: starts once the members above exist
+};
+
 // Everything `run` and `demo` share once the configuration is known.
 class Runtime {
  public:
@@ -168,19 +271,26 @@ class Runtime {
     std::vector<rules::RuleFileError> errors;
     absl::StatusOr<rules::Catalog> catalog = rules::LoadCatalog(rules_dir, &errors, config_.rules_drafts);
     if (!catalog.ok()) {
-      for (const auto& e : errors) std::cerr << e.ToString() << '\n';
-      std::cerr << "fristvagt: refusing to start with invalid rules in " << rules_dir << '\n';
+      for (const auto& e : errors) LogFatal(e.ToString());
+      LogFatal("refusing to start with invalid rules in " + rules_dir);
       return 2;
     }
     catalog_ = std::move(*catalog);
+    if (!StartupChecks(config_)) return 2;
+    std::vector<std::string> regimes;
+    for (const auto& regime : catalog_.regimes) regimes.push_back(regime.id);
+    metrics_.SetBuildInfo(FRISTVAGT_VERSION, regimes);
+    metrics_.DeclareDeadLetterCodes(DeadLetterCodes());
+    Logger("fristvagt")->info("fristvagt {} starting, rules {} ({} regimes)", FRISTVAGT_VERSION,
+                              rules_dir, regimes.size());
     if (config_.embedded()) {
       absl::StatusOr<std::unique_ptr<EmbeddedBroker>> broker =
           EmbeddedBroker::Start(config_.embedded_brokers, AllTopics(config_), config_.partitions);
       if (!broker.ok()) return Fail(broker.status());
       broker_ = std::move(*broker);
       bootstrap_ = broker_->bootstrap_servers();
-      std::cout << "fristvagt: embedded Kafka broker (" << config_.embedded_brokers
-                << " brokers) at " << bootstrap_ << std::endl;
+      Logger("fristvagt")
+          ->info("embedded Kafka broker ({} brokers) at {}", config_.embedded_brokers, bootstrap_);
       // librdkafka's mock cluster keeps only the newest ~5 MiB (100,000 message sets) of each
       // partition and cannot be told otherwise: fine for the demo and development, not for a
       // production volume (docs/operations.md, "The embedded broker").
@@ -206,23 +316,28 @@ class Runtime {
     if (config_.http_port != 0) {
       partitions_ = std::make_unique<PartitionDirectory>(config_.input_partitioner);
       if (absl::Status s = OpenHttpSecurity(config_, &http_security_); !s.ok()) {
-        std::cerr << s.message() << '\n' << "fristvagt: refusing to start (http)" << std::endl;
+        LogFatal(std::string(s.message()));
+        LogFatal("refusing to start (http)");
         return 2;
       }
       absl::StatusOr<std::unique_ptr<HttpServer>> http =
           StartHttp(config_, catalog_, partitions_.get(), &metrics_, http_security_);
-      if (!http.ok()) return Fail(http.status());
+      if (!http.ok()) {
+        LogFatal(absl::StrCat(Where(config_, "http.port"), ": ", http.status().message()));
+        return 2;
+      }
       http_ = std::move(*http);
       const std::string address = AdvertisedAddress(config_, http_->port());
       partitions_->SetSelfAddress(address);
-      std::cout << (http_security_.tls ? "fristvagt: https://" : "fristvagt: http://")
-                << config_.http_bind << ":" << http_->port()
-                << "/metrics /healthz /readyz /v1/persons/{person_key}/obligations /v1/obligations "
-                   "/v1/instances"
-                << (config_.http_token.empty() && !http_security_.tokens
-                        ? " (query API without a token)"
-                        : "")
-                << "; advertised as " << address << std::endl;
+      Logger("fristvagt")
+          ->info("{}://{}:{}/metrics /healthz /readyz /v1/persons/{{person_key}}/obligations "
+                 "/v1/obligations /v1/instances{}; advertised as {}",
+                 http_security_.tls ? "https" : "http", config_.http_bind, http_->port(),
+                 config_.http_token.empty() && !http_security_.tokens
+                     ? " (query API without a token)"
+                     : "",
+                 address);
+      obligation_gauges_ = std::make_unique<ObligationGauges>(partitions_.get(), &metrics_);
       InstanceDirectoryOptions directory;
       directory.bootstrap = bootstrap_;
       directory.kafka = config_.kafka;
@@ -251,7 +366,7 @@ class Runtime {
   }
 
   static int Fail(const absl::Status& status) {
-    std::cerr << "fristvagt: " << status.message() << '\n';
+    LogFatal(std::string(status.message()));
     return 1;
   }
 
@@ -270,6 +385,7 @@ class Runtime {
   HttpSecurity http_security_;  // outlives the server
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<InstanceDirectory> instances_;
+  std::unique_ptr<ObligationGauges> obligation_gauges_;  // reads partitions_: stops before
   std::unique_ptr<KafkaProcessor> processor_;
   std::string bootstrap_;
 };
@@ -284,14 +400,18 @@ int RunProcessor(const std::vector<std::string>& args, const std::string& defaul
     std::vector<std::string> errors;
     absl::StatusOr<Config> loaded = LoadConfig(flags["config"], &errors);
     if (!loaded.ok()) {
-      for (const std::string& e : errors) std::cerr << e << '\n';
+      for (const std::string& e : errors) LogFatal(e);
       return 2;
     }
     config = std::move(*loaded);
   }
+  if (!config.log_level.empty() || !config.log_format.empty()) {
+    ConfigureLogging(*ParseLogLevel(config.log_level.empty() ? "info" : config.log_level),
+                     *ParseLogFormat(config.log_format.empty() ? "auto" : config.log_format));
+  }
   std::vector<std::string> errors;
   if (!ResolveHttpToken(flags.count("config") ? flags["config"] : "", &config, &errors).ok()) {
-    for (const std::string& e : errors) std::cerr << e << '\n';
+    for (const std::string& e : errors) LogFatal(e);
     return 2;
   }
   InstallSignalHandlers();
@@ -309,7 +429,7 @@ int RunBroker(const std::vector<std::string>& args) {
   if ((flags.count("partitions") && !absl::SimpleAtoi(flags["partitions"], &partitions)) ||
       (flags.count("brokers") && !absl::SimpleAtoi(flags["brokers"], &brokers)) || partitions < 1 ||
       brokers < 1) {
-    std::cerr << "fristvagt broker: --partitions and --brokers take a positive integer\n";
+    LogFatal("usage: fristvagt broker: --partitions and --brokers take a positive integer");
     return 2;
   }
   InstallSignalHandlers();
@@ -360,7 +480,7 @@ int RunDemo(const std::vector<std::string>& args, const std::string& default_rul
     absl::Status s = ProduceDemoEvents(runtime.bootstrap(), config.topics.input, feed,
                                        runtime.metrics(), &g_stop);
     if (!s.ok()) {
-      std::cerr << "fristvagt demo: " << s.message() << '\n';
+      LogFatal("demo: " + std::string(s.message()));
       g_stop = true;
     }
   });

@@ -332,6 +332,8 @@ void KafkaProcessor::Assign(rd_kafka_topic_partition_list_t* partitions) {
     }
     if (restore->has_value()) restores.push_back(**restore);
   }
+  for (int i = 0; i < partitions->cnt; ++i) metrics_->SetRestoreRemaining(partitions->elems[i].partition, 0);
+  for (const RestoreTarget& r : restores) metrics_->SetRestoreRemaining(r.partition, r.high - r.low);
   if (!restores.empty()) {
     if (absl::Status s = RestoreFromChangelog(&restores); !s.ok()) {
       Logger("processor")->critical("{}", std::string(s.message()));
@@ -360,6 +362,8 @@ void KafkaProcessor::Assign(rd_kafka_topic_partition_list_t* partitions) {
   } else {
     rd_kafka_assign(consumer_.get(), partitions);
   }
+  for (const RestoreTarget& r : restores) metrics_->SetRestoreRemaining(r.partition, 0);
+  metrics_->SetPartitionsAssigned(static_cast<int64_t>(partitions_.size()));
   metrics_->ready = true;
 }
 
@@ -393,6 +397,7 @@ void KafkaProcessor::Revoke(rd_kafka_topic_partition_list_t* partitions, bool lo
     metrics_->ForgetPartition(id);
     Logger("processor")->info("partition {} {}", id, lost ? "lost" : "revoked");
   }
+  metrics_->SetPartitionsAssigned(static_cast<int64_t>(partitions_.size()));
   if (std::string(rd_kafka_rebalance_protocol(consumer_.get())) == "COOPERATIVE") {
     if (rd_kafka_error_t* error = rd_kafka_incremental_unassign(consumer_.get(), partitions)) {
       rd_kafka_error_destroy(error);
@@ -507,6 +512,10 @@ void KafkaProcessor::Apply(const rd_kafka_message_t* message, absl::Time now) {
   Partition& partition = it->second;
   if (partition.next_offset >= 0 && message->offset < partition.next_offset) return;
   metrics_->events_consumed.fetch_add(1);
+  batch_started_ = std::min(batch_started_, now);
+  if (partition.batch_first_timestamp_ms < 0) {
+    partition.batch_first_timestamp_ms = rd_kafka_message_timestamp(message, nullptr);
+  }
   const std::string raw(static_cast<const char*>(message->payload), message->len);
   std::optional<std::string_view> key;
   if (message->key != nullptr)
@@ -530,7 +539,6 @@ void KafkaProcessor::Apply(const rd_kafka_message_t* message, absl::Time now) {
         {{"fristvagt.source.topic", topic},
          {"fristvagt.source.partition", std::to_string(message->partition)},
          {"fristvagt.source.offset", std::to_string(message->offset)}});
-    metrics_->dead_letters.fetch_add(1);
   } else {
     const v1::CaseEvent& event = std::get<v1::CaseEvent>(decoded);
     AdvanceClock(&partition, std::min(now, rules::ToAbslTime(event.recorded_at())));
@@ -807,10 +815,21 @@ absl::Status KafkaProcessor::RemoveSent(const OutboxShare& share,
     done.outbox_removed.push_back(share.entries[i].first);
     if (entry.topic() == kChangelogTopic) {
       changelog_next = std::max(changelog_next, deliveries[share.first_slot + i].offset + 1);
+    } else if (entry.topic() == kDeadLetterTopic) {
+      const auto code = entry.headers().find("fristvagt.error.code");
+      metrics_->AddDeadLetter(code != entry.headers().end() ? code->second : "UNKNOWN");
     } else if (entry.topic() == kAlertsTopic) {
-      // The kind header counts it; the alert is parsed only for an on_alert listener (demo).
-      if (auto kind = entry.headers().find("fristvagt.kind"); kind != entry.headers().end()) {
-        metrics_->AddAlert(kind->second);
+      // The headers count it; the alert is parsed only for an on_alert listener (demo).
+      const auto header = [&](const char* name) -> std::string {
+        const auto it = entry.headers().find(name);
+        return it != entry.headers().end() ? it->second : "";
+      };
+      metrics_->AddAlert(header("fristvagt.kind"), header("fristvagt.rule"),
+                         header("fristvagt.municipality"));
+      if (share.partition->batch_first_timestamp_ms > 0) {
+        metrics_->ObserveEventToAlert(
+            absl::ToDoubleSeconds(absl::Now() - absl::FromUnixMillis(
+                                                    share.partition->batch_first_timestamp_ms)));
       }
       v1::Alert alert;
       if (on_alert && alert.ParseFromString(entry.value())) on_alert(alert);
@@ -863,6 +882,11 @@ absl::Status KafkaProcessor::CommitBatch() {
   PartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(partitions_.size())));
   absl::Status result = absl::OkStatus();
   std::vector<Partition*> written;
+  // Only a batch with an event or a fired timer counts (and is timed): idle loops are not
+  // batches, so batches_committed_total stays flat while nothing happens.
+  const absl::Time started = std::min(batch_started_, absl::Now());
+  bool worked = false;
+  for (auto& [id, partition] : partitions_) worked = worked || partition.dirty;
   for (auto& [id, partition] : partitions_) {
     // Events and timers were applied since the last batch (in Apply and AdvanceClock).
     const EngineCounters& counters = partition.engine->counters();
@@ -890,11 +914,16 @@ absl::Status KafkaProcessor::CommitBatch() {
           ->offset = partition->next_offset;
     }
     partition->dirty = false;
+    partition->batch_first_timestamp_ms = -1;
   }
   if (offsets->cnt > 0 && !transactional_) {
     rd_kafka_commit(consumer_.get(), offsets.get(), /*async=*/1);
   }
-  metrics_->batches_committed.fetch_add(1);
+  batch_started_ = absl::InfiniteFuture();
+  if (worked) {
+    metrics_->batches_committed.fetch_add(1);
+    metrics_->ObserveBatch(absl::ToDoubleSeconds(absl::Now() - started));
+  }
   return result;
 }
 

@@ -76,6 +76,9 @@ class KafkaProcessor {
     bool live = false;        // caught up once since assigned: the clock is the wall clock
     bool dirty = false;       // events applied or timers fired since the last flush
     EngineCounters reported;  // the engine's counters as last added to the metrics
+    // Kafka timestamp of the batch's first input message (-1: none yet), for the event→alert
+    // latency metric.
+    int64_t batch_first_timestamp_ms = -1;
   };
 
   static int OnStatistics(rd_kafka_t* rk, char* json, size_t json_len, void* opaque);
@@ -114,6 +117,7 @@ class KafkaProcessor {
   KafkaHandle producer_;
   bool transactional_ = false;
   std::map<int32_t, Partition> partitions_;
+  absl::Time batch_started_ = absl::InfiniteFuture();  // first event of the open batch (metrics)
   int assigned_count_ = 1;  // partitions of the latest assignment, to share the person cache
   std::unique_ptr<GroupJoinWatch> join_watch_;
   EventDecoder decoder_;

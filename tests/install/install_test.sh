@@ -31,7 +31,8 @@ esac
 run_isolated() {
   if unshare -rm true 2>/dev/null; then
     echo "(source and build trees hidden by unshare -rm)"
-    unshare -rm sh -c 'mount -t tmpfs none "$1" && mount -t tmpfs none "$2" && shift 2 && exec "$@"' \
+    # The build tree first: it may lie inside the source tree.
+    unshare -rm sh -c 'mount -t tmpfs none "$2" && mount -t tmpfs none "$1" && shift 2 && exec "$@"' \
       sh "$src" "$build" "$@"
   else
     echo "(no unprivileged mount namespace here: running without hiding the trees)"

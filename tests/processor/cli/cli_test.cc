@@ -55,7 +55,7 @@ TEST(CliTest, ReplayRefusesInvalidRulesAndUnreadableFiles) {
   EXPECT_EQ(testing::RunBinaryCapture("replay --events /nonexistent.jsonl", &out), 1);
   EXPECT_THAT(out, HasSubstr("cannot read --events /nonexistent.jsonl"));
   EXPECT_EQ(testing::RunBinaryCapture("replay --events x --bogus 1", &out), 2);
-  EXPECT_THAT(out, HasSubstr("unknown flag '--bogus'"));
+  EXPECT_THAT(out, HasSubstr("--bogus"));
 }
 
 TEST(CliTest, RunRefusesAConfigWithAnUnknownKeyNamingFileLineAndKey) {
@@ -79,6 +79,98 @@ TEST(CliTest, EnglishAlertsWithLanguageFlag) {
             0);
   EXPECT_THAT(out, HasSubstr("Missing information transfer to the education institution"));
   EXPECT_THAT(out, HasSubstr("\"kind\":\"BREACH\""));
+}
+
+}  // namespace
+}  // namespace fristvagt
+
+namespace fristvagt {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// Issue 16: --version, help per command, every invalid value a usage error (exit 2) before
+// anything starts.
+TEST(CliUsageTest, VersionAndHelpPerCommand) {
+  std::string out;
+  EXPECT_EQ(testing::RunBinaryCapture("--version", &out), 0) << out;
+  EXPECT_THAT(out, ::testing::StartsWith("fristvagt 0."));
+  EXPECT_EQ(testing::RunBinaryCapture("run --help", &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("--config"));
+  EXPECT_EQ(testing::RunBinaryCapture("replay --help", &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("--events"));
+  EXPECT_EQ(testing::RunBinaryCapture("demo --help", &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("--persons"));
+  EXPECT_EQ(testing::RunBinaryCapture("--help", &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("check-rules"));
+}
+
+TEST(CliUsageTest, EveryInvalidValueIsAnErrorWithExitCode2) {
+  for (const char* args :
+       {"demo --persons abc", "demo --persons 10x", "demo --persons -3", "demo --language de",
+        "demo --http-port 70000", "replay --events x --batch 0", "replay --events x --language fr",
+        "replay --events x --until yesterday", "broker --partitions two", "run --bogus 1",
+        "nonsense", "--log-level loud run"}) {
+    std::string out;
+    EXPECT_EQ(testing::RunBinaryCapture(args, &out), 2) << args << ": " << out;
+    EXPECT_THAT(out, Not(HasSubstr("embedded Kafka broker"))) << args;
+  }
+}
+
+// Start-up failures name the file, line and key, exit 2, and happen before the HTTP port or
+// the embedded broker is opened.
+TEST(CliUsageTest, StartupFailuresExit2NamingTheKeyBeforeAnyPortOpens) {
+  const testing::TempDir dir;
+  const fs::path not_a_dir = dir.path() / "plain-file";
+  std::ofstream(not_a_dir) << "x";
+  struct Case {
+    std::string toml;
+    std::string expected;
+  } cases[] = {
+      {"[http]\nallow_unauthenticated = true\n[state]\ndir = \"" + (not_a_dir / "state").string() +
+           "\"\n",
+       ":4: state.dir: cannot write to " + (not_a_dir / "state").string()},
+      {"[kafka]\n\"session.timeout.ms\" = \"soon\"\n[http]\nallow_unauthenticated = true\n",
+       ":2: kafka.session.timeout.ms"},
+      {"[kafka]\n\"no.such.property\" = 1\n[http]\nallow_unauthenticated = true\n",
+       ":2: kafka.no.such.property"},
+      {"[http]\nallow_unauthenticated = true\nadvertised_address = \"${FRISTVAGT_TEST_UNSET}\"\n",
+       ":3: http.advertised_address: the environment variable FRISTVAGT_TEST_UNSET is not set"},
+      {"[log]\nlevel = \"loud\"\n", ":2: log.level"},
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    const fs::path config = dir.path() / ("c" + std::to_string(++n) + ".toml");
+    std::ofstream(config) << "[processing]\nshutdown_timeout_ms = 100\n" << c.toml;
+    std::string out;
+    EXPECT_EQ(testing::RunBinaryCapture("run --config " + config.string(), &out), 2) << out;
+    // The file's first two lines are [processing]; the case's lines follow.
+    const std::string line = c.expected.substr(1, c.expected.find(':', 1) - 1);
+    const std::string shifted =
+        ":" + std::to_string(std::stoi(line) + 2) + c.expected.substr(c.expected.find(':', 1));
+    EXPECT_THAT(out, HasSubstr(config.string() + shifted)) << out;
+    EXPECT_THAT(out, Not(HasSubstr("http://")));
+    EXPECT_THAT(out, Not(HasSubstr("embedded Kafka broker")));
+  }
+  std::string out;
+  EXPECT_EQ(testing::RunBinaryCapture("run --config " + (dir.path() / "missing.toml").string(),
+                                      &out),
+            2);
+  EXPECT_THAT(out, HasSubstr("missing.toml: cannot read the configuration file: No such file"));
+}
+
+// Not on a terminal (here: a file), every line on stderr is a JSON object, fatal ones too.
+TEST(CliUsageTest, LogLinesAreJsonWhenNotOnATerminal) {
+  std::string out;
+  EXPECT_EQ(testing::RunBinaryCapture("run --config /nonexistent/fristvagt.toml", &out), 2);
+  ASSERT_FALSE(out.empty());
+  for (size_t pos = 0, end; (end = out.find('\n', pos)) != std::string::npos; pos = end + 1) {
+    const std::string line = out.substr(pos, end - pos);
+    EXPECT_EQ(line.front(), '{') << line;
+    EXPECT_EQ(line.back(), '}') << line;
+    EXPECT_THAT(line, HasSubstr("\"level\":\"critical\"")) << line;
+  }
 }
 
 }  // namespace
