@@ -1,5 +1,7 @@
 #include "processor/replay/replay.h"
 
+#include <unistd.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -14,6 +16,8 @@
 #include "absl/strings/str_split.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "absl/time/clock.h"
+#include "processor/base/logging.h"
 #include "processor/engine/engine.h"
 #include "processor/input/event_decoder.h"
 #include "rules/course.h"
@@ -75,6 +79,7 @@ class ReplaySink {
   void Write(const v1::OutboxEntry& entry) {
     if (entry.topic() == kAlertsTopic) {
       out() << AlertJson(entry.value()) << '\n';
+      ++alerts_;
     } else if (entry.topic() == kDeadLetterTopic) {
       const auto& h = entry.headers();
       const std::string line =
@@ -135,6 +140,53 @@ class ReplaySink {
   std::ofstream rejects_file_;
   std::vector<std::string> summary_;
   size_t rejected_ = 0;
+
+ public:
+  size_t alerts_ = 0;
+  size_t rejected() const { return rejected_; }
+};
+
+// A progress line on a terminal (events, events/s, share of the file read, ETA), redrawn at
+// most twice a second; nothing when stderr is not a terminal (a log collector).
+class Progress {
+ public:
+  explicit Progress(const std::string& path) : enabled_(isatty(STDERR_FILENO) != 0) {
+    std::error_code error;
+    total_bytes_ = std::filesystem::file_size(path, error);
+    if (error) total_bytes_ = 0;
+  }
+
+  void Update(size_t events, uint64_t bytes_read) {
+    if (!enabled_) return;
+    const absl::Time now = absl::Now();
+    if (now - last_ < absl::Milliseconds(500)) return;
+    last_ = now;
+    const double seconds = std::max(1e-3, absl::ToDoubleSeconds(now - start_));
+    const double rate = static_cast<double>(events) / seconds;
+    std::string line = absl::StrCat("\rreplay: ", events, " events, ",
+                                    static_cast<int64_t>(rate), " events/s");
+    if (total_bytes_ > 0 && bytes_read > 0) {
+      const double share = std::min(1.0, static_cast<double>(bytes_read) / total_bytes_);
+      const double eta = seconds * (1 - share) / std::max(share, 1e-9);
+      absl::StrAppend(&line, ", ", static_cast<int>(share * 100), " %, ETA ",
+                      static_cast<int64_t>(eta), " s   ");
+    }
+    std::cerr << line << std::flush;
+    drawn_ = true;
+  }
+
+  void Clear() {
+    if (drawn_) std::cerr << "\r\033[K" << std::flush;
+  }
+
+  double Seconds() const { return absl::ToDoubleSeconds(absl::Now() - start_); }
+
+ private:
+  bool enabled_;
+  uint64_t total_bytes_ = 0;
+  absl::Time start_ = absl::Now();
+  absl::Time last_ = absl::InfinitePast();
+  bool drawn_ = false;
 };
 
 // Sends the committed outbox to the sink and removes what was sent once the sink has flushed
@@ -254,10 +306,16 @@ int RunReplay(const ReplayOptions& options) {
   std::string first_fingerprint;
   size_t line_number = 0;
   size_t in_batch = 0;
+  uint64_t bytes_read = 0;
+  size_t lines_read = 0;
+  Progress progress(options.events_path);
   while (std::getline(input, line)) {
     ++line_number;
+    bytes_read += line.size() + 1;
     if (line_number == 1) first_fingerprint = LineFingerprint(line);
     if (line_number <= lines_applied) continue;
+    ++lines_read;
+    progress.Update(lines_read, bytes_read);
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     DecodeResult decoded = decoder.FromJson(line);
     const std::string position = std::to_string(line_number);
@@ -303,7 +361,28 @@ int RunReplay(const ReplayOptions& options) {
   if (absl::Status s = DrainOutbox(store.get(), &sink); !s.ok()) {
     return Fail(std::string(s.message()));
   }
+  progress.Clear();
   sink.Finish();
+  // The summary says what happened, so 0 alerts from a state dir that has seen the input
+  // already is never a silent surprise.
+  const EngineCounters& counters = engine.counters();
+  const double seconds = progress.Seconds();
+  Logger("replay")->info(
+      "{}: {} lines in {:.1f} s ({:.0f} lines/s): {} events applied, {} re-deliveries ignored, "
+      "{} rejected, {} alerts",
+      options.events_path, lines_read, seconds, static_cast<double>(lines_read) / std::max(seconds, 1e-3),
+      counters.events_applied, counters.events_redelivered, sink.rejected(), sink.alerts_);
+  if (lines_applied > 0) {
+    Logger("replay")->info(
+        "the state dir {} had already applied lines 1-{} of {}; they were skipped{}",
+        options.state_dir, lines_applied, options.events_path,
+        lines_read == 0 ? ": nothing new to replay (use an empty --state-dir to start over)" : "");
+  } else if (lines_read > 0 && counters.events_applied == 0 && counters.events_redelivered > 0) {
+    Logger("replay")->warn(
+        "every event of {} was already in the state dir {} (re-deliveries): no alerts. Use an "
+        "empty --state-dir to replay from scratch.",
+        options.events_path, options.state_dir);
+  }
   return 0;
 }
 

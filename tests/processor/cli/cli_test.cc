@@ -175,3 +175,24 @@ TEST(CliUsageTest, LogLinesAreJsonWhenNotOnATerminal) {
 
 }  // namespace
 }  // namespace fristvagt
+
+namespace fristvagt {
+namespace {
+
+// Issue 16: replaying into a state dir that has seen the file says so, with a summary.
+TEST(CliUsageTest, ReplaySaysWhenTheStateDirHasSeenTheInput) {
+  const testing::TempDir dir;
+  const std::string args = "replay --events " +
+                           (testing::SourceDir() / "docs/examples/first-weeks.jsonl").string() +
+                           " --state-dir " + (dir.path() / "state").string() + " --out " +
+                           (dir.path() / "alerts.jsonl").string();
+  std::string out;
+  ASSERT_EQ(testing::RunBinaryCapture(args, &out), 0) << out;
+  EXPECT_THAT(out, ::testing::HasSubstr("events applied"));
+  ASSERT_EQ(testing::RunBinaryCapture(args, &out), 0) << out;
+  EXPECT_THAT(out, ::testing::HasSubstr("had already applied lines 1-21"));
+  EXPECT_THAT(out, ::testing::HasSubstr("nothing new to replay"));
+}
+
+}  // namespace
+}  // namespace fristvagt
