@@ -56,12 +56,21 @@ prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb"
   --web.listen-address="127.0.0.1:$prom_port" >"$work/prometheus.log" 2>&1 &
 pids+=($!)
 
-# Case events keyed by person (kcat -K), plus two that are dead-lettered.
-python3 - "$src/docs/examples/first-weeks.jsonl" >"$work/events" <<'PY'
+# A synthetic cohort whose deadlines fall around now (open, overdue and breached obligations),
+# keyed by person (kcat -K), plus two events that are dead-lettered.
+"$bin" simulate --persons 40 --start "$(date -u -d '-4 months' +%Y-%m-01)" --months 4 \
+  --out "$work/cohort.jsonl" --truth "$work/truth.csv" >/dev/null 2>&1
+python3 - "$work/cohort.jsonl" >"$work/events" <<'PY'
 import json, sys
 for line in open(sys.argv[1]):
-    if line.strip():
-        print(json.loads(line)["person_key"] + "\t" + line.strip())
+    line = line.strip()
+    if not line:
+        continue
+    try:
+        key = json.loads(line)["person_key"]
+    except (ValueError, KeyError):
+        key = "p-malformed"  # the cohort's deliberately broken lines: dead letters
+    print(key + "\t" + line)
 print("p-broken\t{not json")
 print('p-far\t{"event_id":"x-1","person_key":"p-far","municipality_code":"12345"}')
 PY
