@@ -78,7 +78,7 @@ for _ in $(seq 600); do
   curl -sf "http://127.0.0.1:$http_port/readyz" >/dev/null && break
   sleep 0.1
 done
-kcat -P -b "$bootstrap" -t case-events -K $'\t' "$work/events"
+kcat -P -b "$bootstrap" -t case-events -K $'\t' <"$work/events"  # stdin: one message a line
 
 python3 - "$src" "$prom_port" <<'PY' || { echo "--- fristvagt log"; tail -50 "$work/run.log"; exit 1; }
 import json, re, sys, time, urllib.parse, urllib.request
