@@ -10,7 +10,7 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "rocksdb/write_batch.h"
-#include "state/crash_hook.h"
+#include "state/crash_point.h"
 #include "state/key_codec.h"
 #include "state/rocksdb_status.h"
 #include "state/store_db.h"
@@ -293,7 +293,7 @@ rocksdb::Status BuildWrite(const Batch& batch, const StoreDb& db, rocksdb::Write
 }
 
 absl::Status RocksDbStore::Commit(const Batch& batch) {
-  crash_hook::BeforeCommit();
+  FRISTVAGT_CRASH_POINT("state.before_commit");
   rocksdb::WriteBatch write;
   if (rocksdb::Status s = BuildWrite(batch, *db_, &write); !s.ok()) {
     return Error(s, "building a batch");
@@ -307,7 +307,7 @@ absl::Status RocksDbStore::Commit(const Batch& batch) {
     return Error(s, "committing a batch");
   }
   NoteCommitted(batch);
-  crash_hook::AfterCommit();
+  FRISTVAGT_CRASH_POINT("state.after_commit");
   return absl::OkStatus();
 }
 

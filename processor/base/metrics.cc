@@ -241,6 +241,12 @@ std::string Metrics::RenderPrometheus() const {
   counter("fristvagt_processor_events_redelivered_total",
           "Case events ignored as re-deliveries (event_id already seen).",
           events_redelivered.load());
+  counter("fristvagt_processor_events_applied_total",
+          "Case events applied to a person's facts.", events_applied.load());
+  counter("fristvagt_processor_events_parked_total",
+          "Case events parked until their person's course starts.", events_parked.load());
+  counter("fristvagt_processor_alerts_raised_total", "Alerts the engines queued for producing.",
+          alerts_raised.load());
   counter("fristvagt_processor_events_misrouted_total",
           "Keyed case events on a partition the configured [input] partitioner would not choose.",
           events_misrouted.load());

@@ -34,6 +34,9 @@ class Metrics {
   // Keyed input records on a partition the configured [input] partitioner would not choose.
   std::atomic<uint64_t> events_misrouted{0};
   std::atomic<uint64_t> dead_letters{0};  // total; by code in AddDeadLetter
+  std::atomic<uint64_t> events_applied{0};
+  std::atomic<uint64_t> events_parked{0};  // waiting for their course (NO_COURSE after a window)
+  std::atomic<uint64_t> alerts_raised{0};  // queued by the engines; produced ones are by kind
   std::atomic<uint64_t> alerts_produced{0};
   std::atomic<uint64_t> timers_fired{0};
   std::atomic<uint64_t> batches_committed{0};

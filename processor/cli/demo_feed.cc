@@ -62,7 +62,7 @@ absl::Status ProduceDemoEvents(const std::string& bootstrap, const std::string& 
   if (!conf.ok()) return conf.status();
   absl::StatusOr<KafkaHandle> producer = NewClient(RD_KAFKA_PRODUCER, *conf);
   if (!producer.ok()) return producer.status();
-  absl::StatusOr<std::vector<std::string>> events = DemoCohort(options, absl::Now());
+  absl::StatusOr<std::vector<std::string>> events = DemoCohort(options, options.clock->Now());
   if (!events.ok()) return events.status();
   for (const std::string& value : *events) {
     // JSON lines, as a case system using kcat would send them; the processor accepts both.

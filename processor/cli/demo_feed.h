@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "processor/base/clock.h"
 #include "processor/base/metrics.h"
 #include "proto/alert.pb.h"
 
@@ -17,6 +18,7 @@ namespace fristvagt::processor {
 struct DemoFeedOptions {
   int persons = 100;
   int seed = 1;
+  const Clock* clock = &ProcessClock();  // the cohort is dated over the months before now
 };
 
 // Produces the cohort's events to `topic`, waits until the processor has consumed them and the

@@ -21,6 +21,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "processor/base/clock.h"
 #include "processor/base/config.h"
 #include "processor/cli/demo_feed.h"
 #include "processor/cli/version.h"
@@ -88,7 +89,7 @@ void StartShutdownWatchdog(absl::Duration timeout) {
   }).detach();
 }
 
-absl::Time WallClock() { return absl::Now(); }
+absl::Time ProcessNow() { return ProcessClock().Now(); }
 
 // Operations endpoints and the query API (issue 6) over `state`.
 // What the HTTP server needs beyond the handlers (issue 18); owned by the Runtime.
@@ -136,7 +137,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> StartHttp(const Config& config,
   query.allow_unauthenticated = config.http_allow_unauthenticated;
   query.language = config.language;
   query.catalog = &catalog;
-  if (!AddQueryHandlers(query, state, &WallClock, &handlers)) {
+  if (!AddQueryHandlers(query, state, &ProcessNow, &handlers)) {
     return absl::FailedPreconditionError(
         "the query API needs http.token (or http.allow_unauthenticated = true)");
   }
@@ -339,6 +340,7 @@ class Runtime {
                  address);
       obligation_gauges_ = std::make_unique<ObligationGauges>(partitions_.get(), &metrics_);
       InstanceDirectoryOptions directory;
+      directory.clock = &ProcessClock();
       directory.bootstrap = bootstrap_;
       directory.kafka = config_.kafka;
       directory.group_id = config_.group_id;

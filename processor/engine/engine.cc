@@ -61,6 +61,7 @@ absl::StatusOr<v1::PersonState*> Engine::LoadPerson(const std::string& key) {
 
 absl::Status Engine::ApplyEvent(const v1::CaseEvent& event, absl::Time now,
                                 const std::string& source_position) {
+  if (!broken_.ok()) return broken_;
   republish_records_ = false;  // an earlier event may have set it without re-evaluating
   absl::StatusOr<v1::PersonState*> loaded = LoadPerson(event.person_key());
   if (!loaded.ok()) return loaded.status();
@@ -335,6 +336,7 @@ absl::Status Engine::FireTimer(const state::TimerKey& key) {
 // replay. It commits only to bound the batch. Store timers are read from the cursor
 // (timers_done_) up, and not at all while the clock is below the next store timer.
 absl::Status Engine::FireTimersUpTo(absl::Time until) {
+  if (!broken_.ok()) return broken_;
   const int64_t until_micros = Micros(until);
   constexpr size_t kChunk = 256;
   auto batch_due = [&]() -> const state::TimerKey* {
@@ -436,13 +438,24 @@ void Engine::Enqueue(const std::string& topic, const std::string& key, const std
                      const std::string& person_key, std::map<std::string, std::string> headers,
                      bool to_input_partition) {
   if (!outbox_seq_loaded_) {
+    // Numbering from a guess would overwrite entries still waiting to be sent (lost alerts):
+    // a failed or unreadable read breaks the engine, and Flush refuses to commit anything.
     absl::StatusOr<std::optional<std::string>> stored = store_->GetProgress(kOutboxSeqProgress);
     uint64_t seq = 0;
-    if (stored.ok() && stored->has_value() && absl::SimpleAtoi(**stored, &seq)) {
-      next_outbox_seq_ = seq;
+    if (!stored.ok()) {
+      Break(absl::Status(stored.status().code(),
+                         absl::StrCat("reading the outbox sequence: ", stored.status().message())));
+      return;
     }
+    if (stored->has_value() && !absl::SimpleAtoi(**stored, &seq)) {
+      Break(absl::DataLossError(
+          absl::StrCat("the stored outbox sequence is not a number: '", **stored, "'")));
+      return;
+    }
+    next_outbox_seq_ = seq;
     outbox_seq_loaded_ = true;
   }
+  if (!broken_.ok()) return;
   v1::OutboxEntry entry;
   entry.set_topic(topic);
   entry.set_key(key);
@@ -454,7 +467,14 @@ void Engine::Enqueue(const std::string& topic, const std::string& key, const std
   batch_.progress[kOutboxSeqProgress] = std::to_string(next_outbox_seq_);
 }
 
+void Engine::Break(absl::Status status) {
+  if (broken_.ok()) broken_ = std::move(status);
+}
+
 absl::Status Engine::Flush() {
+  // A broken engine commits nothing: the store keeps the last good batch, and a restart
+  // resumes from it.
+  if (!broken_.ok()) return broken_;
   persons_.FlushDirty([this](const std::string& key, const v1::PersonState& person) {
     batch_.PutPerson(key, person);
   });

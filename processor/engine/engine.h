@@ -74,8 +74,11 @@ class Engine {
   void EnqueueAlert(const v1::Alert& alert, const std::string& key);
   // Records a progress marker (input position, clock) in the current batch.
   void SetProgress(const std::string& name, const std::string& value);
-  // Commits the current batch atomically.
+  // Commits the current batch atomically. Fails, committing nothing, once the engine is
+  // broken (a read it cannot do without failed); the caller must stop using this partition.
   absl::Status Flush();
+  // OK until a read the engine cannot do without failed.
+  const absl::Status& broken() const { return broken_; }
 
   const EngineCounters& counters() const { return counters_; }
 
@@ -123,8 +126,11 @@ class Engine {
   // while the clock stays below it.
   bool store_next_timer_known_ = false;
   std::optional<state::TimerKey> store_next_timer_;
+  void Break(absl::Status status);
+
   uint64_t next_outbox_seq_ = 0;
   bool outbox_seq_loaded_ = false;
+  absl::Status broken_;  // the first failure that made this engine unusable
 };
 
 }  // namespace fristvagt::processor

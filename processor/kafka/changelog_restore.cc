@@ -288,7 +288,7 @@ absl::Status RestoreChangelogs(const RestoreOptions& options, std::vector<Restor
   if (rd_kafka_resp_err_t err = rd_kafka_assign(reader->get(), assignment.get())) {
     return absl::UnavailableError(absl::StrCat("restore assign: ", rd_kafka_err2str(err)));
   }
-  const absl::Time started = absl::Now();
+  const absl::Time started = options.clock->Now();
   absl::Time last_progress = started;
   size_t remaining = active.size();
   size_t pending = 0;  // bytes in the open batches of all partitions (as of their last record)
@@ -297,13 +297,13 @@ absl::Status RestoreChangelogs(const RestoreOptions& options, std::vector<Restor
     a.done = true;
     --remaining;
     a.target->restored = a.restorer.records();
-    a.target->seconds = absl::ToDoubleSeconds(absl::Now() - started);
+    a.target->seconds = absl::ToDoubleSeconds(options.clock->Now() - started);
     return a.restorer.Finish(a.target->high);
   };
   while (remaining > 0) {
     rd_kafka_message_t* message = rd_kafka_consumer_poll(reader->get(), 500);
     if (message == nullptr) {
-      if (absl::Now() - last_progress > options.stall_timeout) {
+      if (options.clock->Now() - last_progress > options.stall_timeout) {
         for (const auto& [id, a] : active) {
           if (a.done) continue;
           return absl::UnavailableError(absl::StrCat(
@@ -323,13 +323,13 @@ absl::Status RestoreChangelogs(const RestoreOptions& options, std::vector<Restor
     absl::Status status = absl::OkStatus();
     if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       a.position = std::max(a.position, message->offset);
-      last_progress = absl::Now();
+      last_progress = options.clock->Now();
     } else if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       Logger("kafka")->warn("restore of {}/{}: {}", options.topic, message->partition,
                             rd_kafka_message_errstr(message));
     } else {
       a.position = message->offset + 1;
-      last_progress = absl::Now();
+      last_progress = options.clock->Now();
       const std::string_view key =
           message->key == nullptr
               ? std::string_view()

@@ -27,6 +27,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "processor/base/clock.h"
 #include "processor/kafka/kafka_client.h"
 #include "state/store.h"
 
@@ -121,6 +122,7 @@ struct RestoreOptions {
   bool writer_thread = true;                 // write batches on a second thread (CommitQueue)
   std::atomic<uint64_t>* restored_counter = nullptr;  // metrics, per record
   void (*configure)(rd_kafka_conf_t*) = nullptr;      // e.g. routing librdkafka's logs
+  const Clock* clock = &WallClock::Get();             // stall detection, restore seconds
 };
 
 // Restores every target from the changelog, all partitions through one consumer. Fails if the

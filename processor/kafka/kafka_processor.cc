@@ -16,6 +16,7 @@
 #include "processor/kafka/changelog_restore.h"
 #include "processor/base/logging.h"
 #include "rules/course.h"
+#include "state/crash_point.h"
 #include "state/rocksdb_store.h"
 
 namespace fristvagt::processor {
@@ -109,81 +110,58 @@ void AddSourceHeaders(const v1::OutboxEntry& entry, rd_kafka_headers_t* headers)
                       offset_text.size());
 }
 
-int64_t ProgressInt(state::StateStore* store, const char* name, int64_t fallback) {
+// Adds what the engine counted since `reported` to the metrics; every engine counter reaches
+// them (a NO_COURSE dead letter is counted by the engine, not by the decoder's path).
+void AddEngineCounters(const EngineCounters& now, EngineCounters* reported, Metrics* metrics) {
+  metrics->events_applied.fetch_add(now.events_applied - reported->events_applied);
+  metrics->events_redelivered.fetch_add(now.events_redelivered - reported->events_redelivered);
+  metrics->events_parked.fetch_add(now.events_parked - reported->events_parked);
+  metrics->timers_fired.fetch_add(now.timers_fired - reported->timers_fired);
+  metrics->alerts_raised.fetch_add(now.alerts_raised - reported->alerts_raised);
+  metrics->dead_letters.fetch_add(now.dead_letters - reported->dead_letters);
+  *reported = now;
+}
+
+// A stored progress marker, or `absent` when none was ever written. A failed read or a value
+// that is not a number is an error, never a guess: taking it as 0 would make the partition
+// look new and delete its state, taking it as -1 would re-consume from the group's commit.
+absl::StatusOr<int64_t> ProgressInt(state::StateStore* store, const char* name, int64_t absent) {
   absl::StatusOr<std::optional<std::string>> value = store->GetProgress(name);
-  int64_t parsed = fallback;
-  if (value.ok() && value->has_value() && absl::SimpleAtoi(**value, &parsed)) return parsed;
-  return fallback;
+  if (!value.ok()) {
+    return absl::Status(value.status().code(), absl::StrCat("reading progress '", name,
+                                                            "': ", value.status().message()));
+  }
+  if (!value->has_value()) return absent;
+  int64_t parsed = 0;
+  if (!absl::SimpleAtoi(**value, &parsed)) {
+    return absl::DataLossError(
+        absl::StrCat("progress '", name, "' is not a number: '", **value, "'"));
+  }
+  return parsed;
 }
 
-// Test-only hooks of the Kafka integration tests (tests/integration/kafka_*_test.cc), read
-// once from the environment; without them every call is one branch. Crash injection in the
-// style of state/crash_hook.h: FRISTVAGT_CRASH_POINT picks a point of the produce round and
-// FRISTVAGT_CRASH_AFTER=N the round: the hook fires at that point of the Nth produce round
-// with entries (counted per process, re-sends at assignment included) or of any later one.
-// The kill is SIGKILL, so nothing runs after it, exactly as with a real kill. Processing
-// thread only.
-namespace test_hooks {
-
-enum class Point {
-  kNone,
-  kAfterStoreWrite,        // the batch (state, outbox, offsets) is written; nothing produced
-  kBetweenPhases,          // alerts, obligations and dead letters acknowledged; no changelog
-  kAfterProduceBeforeAck,  // everything acknowledged; the outbox removal not yet written
-  kBetweenBatches,         // the batch is done and committed; before the next poll
-};
-
-struct Config {
-  Point point = Point::kNone;
-  uint64_t after = 0;
-  uint64_t rounds = 0;
-};
-
-Config& GetConfig() {
-  static Config config = [] {
-    Config c;
-    const char* point = std::getenv("FRISTVAGT_CRASH_POINT");
-    const char* after = std::getenv("FRISTVAGT_CRASH_AFTER");
-    if (point == nullptr || after == nullptr) return c;
-    const std::string_view p(point);
-    if (p == "after_store_write") c.point = Point::kAfterStoreWrite;
-    if (p == "between_phases") c.point = Point::kBetweenPhases;
-    if (p == "after_produce_before_ack") c.point = Point::kAfterProduceBeforeAck;
-    if (p == "between_batches") c.point = Point::kBetweenBatches;
-    c.after = std::strtoull(after, nullptr, 10);
-    if (c.after == 0) c.point = Point::kNone;
-    return c;
-  }();
-  return config;
-}
-
-void StartRound() { ++GetConfig().rounds; }
-
-void At(Point point) {
-  const Config& c = GetConfig();
-  if (c.point != point || c.rounds < c.after) return;
-  std::raise(SIGKILL);
-  std::abort();  // not reached
-}
-
-// FRISTVAGT_TEST_RESTORE_DELAY_MS holds a finished restore back that long before the
-// partition is consumed, so that a test can watch /readyz answer 503 while a partition is
-// restored (a small restore takes milliseconds).
-void RestoreDelay() {
+// FRISTVAGT_TEST_RESTORE_DELAY_MS (builds with test hooks only) holds a finished restore back
+// that long before the partition is consumed, so that a test can watch /readyz answer 503
+// while a partition is restored (a small restore takes milliseconds).
+void TestRestoreDelay() {
+#ifdef FRISTVAGT_TEST_HOOKS
   static const int64_t delay_ms = [] {
     const char* value = std::getenv("FRISTVAGT_TEST_RESTORE_DELAY_MS");
     return value != nullptr ? std::strtoll(value, nullptr, 10) : 0;
   }();
   if (delay_ms > 0) absl::SleepFor(absl::Milliseconds(delay_ms));
+#endif
 }
-
-}  // namespace test_hooks
 
 }  // namespace
 
 KafkaProcessor::KafkaProcessor(const Config& config, const rules::Catalog& catalog,
-                               Metrics* metrics)
-    : config_(config), catalog_(catalog), metrics_(metrics), decoder_(config.decode) {}
+                               Metrics* metrics, const Clock& clock)
+    : config_(config),
+      catalog_(catalog),
+      clock_(clock),
+      metrics_(metrics),
+      decoder_(config.decode) {}
 
 KafkaProcessor::~KafkaProcessor() {
   if (store_listener != nullptr) store_listener->UnregisterAll();  // before stores close
@@ -278,7 +256,7 @@ absl::Status KafkaProcessor::Subscribe() {
     return absl::InternalError(
         absl::StrCat("cannot subscribe to ", config_.topics.input, ": ", rd_kafka_err2str(err)));
   }
-  join_watch_->Reset(absl::Now());
+  join_watch_->Reset(clock_.Now());
   return absl::OkStatus();
 }
 
@@ -290,7 +268,7 @@ int KafkaProcessor::OnStatistics(rd_kafka_t*, char* json, size_t json_len, void*
 void KafkaProcessor::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                                  rd_kafka_topic_partition_list_t* partitions, void* opaque) {
   auto* self = static_cast<KafkaProcessor*>(opaque);
-  self->join_watch_->Reset(absl::Now());
+  self->join_watch_->Reset(self->clock_.Now());
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     self->Assign(partitions);
   } else {
@@ -325,20 +303,17 @@ void KafkaProcessor::Assign(rd_kafka_topic_partition_list_t* partitions) {
     partition.id = tp.partition;
     absl::StatusOr<std::optional<RestoreTarget>> restore = OpenPartition(tp.partition, &partition);
     if (!restore.ok()) {
-      // Without its state a partition must not be consumed: fail loudly rather than reset.
-      Logger("processor")
-          ->critical("partition {}: {}", tp.partition, std::string(restore.status().message()));
-      std::abort();
+      // Without its state a partition must not be consumed: stop rather than reset.
+      return Fail(absl::Status(restore.status().code(),
+                               absl::StrCat("partition ", tp.partition, ": ",
+                                            restore.status().message())));
     }
     if (restore->has_value()) restores.push_back(**restore);
   }
   for (int i = 0; i < partitions->cnt; ++i) metrics_->SetRestoreRemaining(partitions->elems[i].partition, 0);
   for (const RestoreTarget& r : restores) metrics_->SetRestoreRemaining(r.partition, r.high - r.low);
   if (!restores.empty()) {
-    if (absl::Status s = RestoreFromChangelog(&restores); !s.ok()) {
-      Logger("processor")->critical("{}", std::string(s.message()));
-      std::abort();
-    }
+    if (absl::Status s = RestoreFromChangelog(&restores); !s.ok()) return Fail(s);
   }
   for (int i = 0; i < partitions->cnt; ++i) {
     rd_kafka_topic_partition_t& tp = partitions->elems[i];
@@ -346,7 +321,10 @@ void KafkaProcessor::Assign(rd_kafka_topic_partition_list_t* partitions) {
     const bool restored =
         std::any_of(restores.begin(), restores.end(),
                     [&](const RestoreTarget& r) { return r.partition == tp.partition; });
-    StartPartition(tp.partition, &partition, restored);
+    if (absl::Status s = StartPartition(tp.partition, &partition, restored); !s.ok()) {
+      return Fail(absl::Status(s.code(), absl::StrCat("partition ", tp.partition, ": ",
+                                                      s.message())));
+    }
     if (store_listener != nullptr) {
       store_listener->Register(tp.partition, partition.store.get());
     }
@@ -356,19 +334,30 @@ void KafkaProcessor::Assign(rd_kafka_topic_partition_list_t* partitions) {
   }
   if (std::string(rd_kafka_rebalance_protocol(consumer_.get())) == "COOPERATIVE") {
     if (rd_kafka_error_t* error = rd_kafka_incremental_assign(consumer_.get(), partitions)) {
-      Logger("processor")->error("incremental assign: {}", rd_kafka_error_string(error));
+      const std::string message = rd_kafka_error_string(error);
       rd_kafka_error_destroy(error);
+      return Fail(absl::InternalError(absl::StrCat("incremental assign: ", message)));
     }
-  } else {
-    rd_kafka_assign(consumer_.get(), partitions);
+  } else if (rd_kafka_resp_err_t err = rd_kafka_assign(consumer_.get(), partitions)) {
+    return Fail(absl::InternalError(absl::StrCat("assign: ", rd_kafka_err2str(err))));
   }
   for (const RestoreTarget& r : restores) metrics_->SetRestoreRemaining(r.partition, 0);
   metrics_->SetPartitionsAssigned(static_cast<int64_t>(partitions_.size()));
   metrics_->ready = true;
 }
 
+void KafkaProcessor::Fail(absl::Status status) {
+  // Runs on the processing thread, often inside librdkafka's rebalance callback, where
+  // returning is the only safe exit: Run sees fatal_ after the poll and stops without
+  // committing, so a restart resumes from the last committed batch.
+  if (!fatal_.ok()) return;
+  Logger("processor")->critical("stopping: {}", std::string(status.message()));
+  metrics_->ready = false;
+  fatal_ = std::move(status);
+}
+
 void KafkaProcessor::Revoke(rd_kafka_topic_partition_list_t* partitions, bool lost) {
-  if (!lost) {  // what the revoked partitions did so far goes out before they leave
+  if (!lost && fatal_.ok()) {  // what the revoked partitions did goes out before they leave
     std::vector<Partition*> written;
     for (int i = 0; i < partitions->cnt; ++i) {
       auto it = partitions_.find(partitions->elems[i].partition);
@@ -400,10 +389,12 @@ void KafkaProcessor::Revoke(rd_kafka_topic_partition_list_t* partitions, bool lo
   metrics_->SetPartitionsAssigned(static_cast<int64_t>(partitions_.size()));
   if (std::string(rd_kafka_rebalance_protocol(consumer_.get())) == "COOPERATIVE") {
     if (rd_kafka_error_t* error = rd_kafka_incremental_unassign(consumer_.get(), partitions)) {
+      Logger("processor")->warn("incremental unassign: {}", rd_kafka_error_string(error));
       rd_kafka_error_destroy(error);
     }
-  } else {
-    rd_kafka_assign(consumer_.get(), nullptr);
+  } else if (rd_kafka_resp_err_t err = rd_kafka_assign(consumer_.get(), nullptr)) {
+    // The stores are closed already; a consumer that still fetches them gets nothing applied.
+    Logger("processor")->warn("unassign: {}", rd_kafka_err2str(err));
   }
 }
 
@@ -446,7 +437,9 @@ absl::StatusOr<std::optional<RestoreTarget>> KafkaProcessor::OpenPartition(int32
     return absl::UnavailableError(
         absl::StrCat("cannot read the changelog offsets of ", config_.topics.changelog, "/", id));
   }
-  const int64_t seen = ProgressInt(store->get(), kChangelogOffsetProgress, 0);
+  absl::StatusOr<int64_t> seen_or = ProgressInt(store->get(), kChangelogOffsetProgress, 0);
+  if (!seen_or.ok()) return seen_or.status();  // never reset a store we could not read
+  const int64_t seen = *seen_or;
   // A committed transaction ends with a control record, so with exactly-once the high
   // watermark is one past the last record this copy wrote.
   const int64_t slack = transactional_ ? 1 : 0;
@@ -478,9 +471,14 @@ absl::StatusOr<std::optional<RestoreTarget>> KafkaProcessor::OpenPartition(int32
 }
 
 // Starts the engine of an opened (and, if needed, restored) partition.
-void KafkaProcessor::StartPartition(int32_t id, Partition* partition, bool restored) {
-  partition->next_offset = ProgressInt(partition->store.get(), kInputOffsetProgress, -1);
-  const int64_t clock = ProgressInt(partition->store.get(), kClockProgress, INT64_MIN);
+absl::Status KafkaProcessor::StartPartition(int32_t id, Partition* partition, bool restored) {
+  absl::StatusOr<int64_t> next_offset =
+      ProgressInt(partition->store.get(), kInputOffsetProgress, -1);
+  if (!next_offset.ok()) return next_offset.status();
+  partition->next_offset = *next_offset;
+  absl::StatusOr<int64_t> clock_or = ProgressInt(partition->store.get(), kClockProgress, INT64_MIN);
+  if (!clock_or.ok()) return clock_or.status();
+  const int64_t clock = *clock_or;
   partition->clock = clock == INT64_MIN ? absl::InfinitePast() : absl::FromUnixMicros(clock);
   EngineOptions options;
   options.language = config_.language;
@@ -493,14 +491,16 @@ void KafkaProcessor::StartPartition(int32_t id, Partition* partition, bool resto
   // A restored store was created empty and the restore writes no outbox entries: nothing to
   // re-send. Otherwise whatever a crash left unsent goes out now. If the broker does not take
   // it yet, it stays in the outbox for the next batch: that is no reason to give the partition up.
-  if (restored) return;
+  if (restored) return absl::OkStatus();
   if (absl::Status s = ProduceOutbox(partition); !s.ok()) {
     Logger("processor")
         ->warn("partition {}: re-sending the outbox: {}", id, std::string(s.message()));
   }
+  return absl::OkStatus();
 }
 
 void KafkaProcessor::Apply(const rd_kafka_message_t* message, absl::Time now) {
+  if (!fatal_.ok()) return;  // nothing more is applied; a restart resumes from the store
   if (message->err) {
     if (message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       Logger("kafka")->warn("consumer: {}", rd_kafka_message_errstr(message));
@@ -544,10 +544,9 @@ void KafkaProcessor::Apply(const rd_kafka_message_t* message, absl::Time now) {
     AdvanceClock(&partition, std::min(now, rules::ToAbslTime(event.recorded_at())));
     absl::Status s = partition.engine->ApplyEvent(event, partition.clock, position);
     if (!s.ok()) {
-      Logger("processor")
-          ->critical("partition {}: state store failed: {}", partition.id,
-                     std::string(s.message()));
-      std::abort();  // never skip an event: a restart resumes from the last committed batch
+      // Never skip an event: stop, and a restart resumes from the last committed batch.
+      return Fail(absl::Status(s.code(), absl::StrCat("partition ", partition.id,
+                                                      ": applying an event: ", s.message())));
     }
   }
   partition.next_offset = message->offset + 1;
@@ -587,12 +586,12 @@ void KafkaProcessor::CheckPartitioner(std::string_view key, int32_t partition) {
 }
 
 void KafkaProcessor::AdvanceClock(Partition* partition, absl::Time to) {
+  if (!fatal_.ok()) return;
   if (to <= partition->clock) return;
   const uint64_t fired = partition->engine->counters().timers_fired;
   if (absl::Status s = partition->engine->FireTimersUpTo(to); !s.ok()) {
-    Logger("processor")
-        ->critical("partition {}: firing timers: {}", partition->id, std::string(s.message()));
-    std::abort();
+    return Fail(absl::Status(s.code(), absl::StrCat("partition ", partition->id,
+                                                    ": firing timers: ", s.message())));
   }
   partition->clock = to;
   if (partition->engine->counters().timers_fired != fired) partition->dirty = true;
@@ -685,8 +684,8 @@ std::set<int32_t> KafkaProcessor::ProduceOutboxes(const std::vector<Partition*>&
   auto fail_all = [&] {
     for (OutboxShare& share : shares) share.ok = false;
   };
-  test_hooks::StartRound();
-  test_hooks::At(test_hooks::Point::kAfterStoreWrite);
+  produced_round_ = true;
+  FRISTVAGT_CRASH_POINT("kafka.after_store_write");
   if (transactional_) {
     if (rd_kafka_error_t* error = rd_kafka_begin_transaction(producer_.get())) {
       Logger("kafka")->warn("begin transaction: {}", rd_kafka_error_string(error));
@@ -721,10 +720,10 @@ std::set<int32_t> KafkaProcessor::ProduceOutboxes(const std::vector<Partition*>&
   // Alerts, obligations and dead letters first, the changelog after: a changelog that has a
   // batch implies its alerts reached the broker, so a restore never skips unsent alerts.
   produce_phase(false);
-  test_hooks::At(test_hooks::Point::kBetweenPhases);
+  FRISTVAGT_CRASH_POINT("kafka.between_phases");
   produce_phase(true);
   if (transactional_) CommitTransaction(&shares);
-  test_hooks::At(test_hooks::Point::kAfterProduceBeforeAck);
+  FRISTVAGT_CRASH_POINT("kafka.after_produce_before_ack");
   for (OutboxShare& share : shares) {
     if (!share.ok || !RemoveSent(share, deliveries).ok()) failed.insert(share.partition->id);
   }
@@ -845,6 +844,7 @@ absl::Status KafkaProcessor::RemoveSent(const OutboxShare& share,
 // the changelog stops delivering.
 absl::Status KafkaProcessor::RestoreFromChangelog(std::vector<RestoreTarget>* restores) {
   RestoreOptions options;
+  options.clock = &clock_;
   options.consumer_properties = {{"bootstrap.servers", bootstrap_},
                                  {"enable.auto.commit", "false"},
                                  {"group.id", config_.group_id + "-restore"},
@@ -859,7 +859,7 @@ absl::Status KafkaProcessor::RestoreFromChangelog(std::vector<RestoreTarget>* re
   options.stall_timeout = kRestoreStallTimeout;
   options.restored_counter = &metrics_->restore_records;
   options.configure = &RouteKafkaLogs;
-  const absl::Time started = absl::Now();
+  const absl::Time started = clock_.Now();
   if (absl::Status s = RestoreChangelogs(options, restores); !s.ok()) return s;
   int64_t total = 0;
   int restored_partitions = 0;
@@ -873,8 +873,8 @@ absl::Status KafkaProcessor::RestoreFromChangelog(std::vector<RestoreTarget>* re
   }
   Logger("processor")
       ->info("restored {} changelog records of {} partitions in {:.2f} s", total,
-             restored_partitions, absl::ToDoubleSeconds(absl::Now() - started));
-  for (int i = 0; i < restored_partitions; ++i) test_hooks::RestoreDelay();
+             restored_partitions, absl::ToDoubleSeconds(clock_.Now() - started));
+  for (int i = 0; i < restored_partitions; ++i) TestRestoreDelay();
   return absl::OkStatus();
 }
 
@@ -889,14 +889,13 @@ absl::Status KafkaProcessor::CommitBatch() {
   for (auto& [id, partition] : partitions_) worked = worked || partition.dirty;
   for (auto& [id, partition] : partitions_) {
     // Events and timers were applied since the last batch (in Apply and AdvanceClock).
-    const EngineCounters& counters = partition.engine->counters();
-    metrics_->timers_fired.fetch_add(counters.timers_fired - partition.reported.timers_fired);
-    metrics_->events_redelivered.fetch_add(counters.events_redelivered -
-                                           partition.reported.events_redelivered);
-    partition.reported = counters;
+    AddEngineCounters(partition.engine->counters(), &partition.reported, metrics_);
     if (absl::Status s = WriteBatch(&partition); !s.ok()) {
-      result = s;
-      continue;
+      // A store that cannot write is not a hiccup to retry past: stop before anything more is
+      // consumed; the last committed batch and its offsets are intact.
+      Fail(absl::Status(s.code(), absl::StrCat("partition ", id, ": writing the batch: ",
+                                               s.message())));
+      return fatal_;
     }
     written.push_back(&partition);
   }
@@ -917,7 +916,11 @@ absl::Status KafkaProcessor::CommitBatch() {
     partition->batch_first_timestamp_ms = -1;
   }
   if (offsets->cnt > 0 && !transactional_) {
-    rd_kafka_commit(consumer_.get(), offsets.get(), /*async=*/1);
+    // The store's offsets are the truth a restart resumes from; the group's commit only tells
+    // a new owner where to start before its restore. A failure is reported, not fatal.
+    if (rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), offsets.get(), /*async=*/1)) {
+      Logger("processor")->warn("committing input offsets: {}", rd_kafka_err2str(err));
+    }
   }
   batch_started_ = absl::InfiniteFuture();
   if (worked) {
@@ -951,7 +954,7 @@ void KafkaProcessor::UpdateLag() {
   // them every loop; one catching up on a backlog fires them when its events get there. At
   // most kDueCap are counted per partition, so the scan stays cheap.
   constexpr size_t kDueCap = 10000;
-  const int64_t now_micros = absl::ToUnixMicros(absl::Now());
+  const int64_t now_micros = absl::ToUnixMicros(clock_.Now());
   int64_t due = 0;
   for (const auto& [id, partition] : partitions_) {
     if (partition.live) continue;
@@ -976,23 +979,23 @@ void KafkaProcessor::UpdateLag() {
 absl::Status KafkaProcessor::Run(const std::atomic<bool>& stop) {
   absl::Time last_lag = absl::InfinitePast();
   absl::Time last_warning = absl::InfinitePast();
-  while (!stop.load()) {
-    const absl::Time batch_end = absl::Now() + config_.batch_linger;
+  while (!stop.load() && fatal_.ok()) {
+    const absl::Time batch_end = clock_.Now() + config_.batch_linger;
     int count = 0;
-    while (count < config_.batch_size && !stop.load()) {
-      const absl::Duration left = batch_end - absl::Now();
+    while (count < config_.batch_size && !stop.load() && fatal_.ok()) {
+      const absl::Duration left = batch_end - clock_.Now();
       const int timeout_ms =
           count == 0 ? 200
                      : static_cast<int>(std::max<int64_t>(0, absl::ToInt64Milliseconds(left)));
       rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer_.get(), timeout_ms);
       if (message == nullptr) break;
-      Apply(message, absl::Now());
+      Apply(message, clock_.Now());
       rd_kafka_message_destroy(message);
       ++count;
-      if (absl::Now() >= batch_end) break;
+      if (clock_.Now() >= batch_end) break;
     }
     // The processing clock: deadlines that passed (also while we were down) fire now.
-    const absl::Time now = absl::Now();
+    const absl::Time now = clock_.Now();
     // Only a partition without a backlog follows the wall clock; one still catching up keeps
     // the event-driven clock, or a restart would raise breaches its backlog retracts.
     for (auto& [id, partition] : partitions_) {
@@ -1010,12 +1013,18 @@ absl::Status KafkaProcessor::Run(const std::atomic<bool>& stop) {
       last_warning = now;
     }
     SendDueDigests(now);  // committed with the next batch
-    test_hooks::At(test_hooks::Point::kBetweenBatches);
+    if (produced_round_) FRISTVAGT_CRASH_POINT("kafka.between_batches");
+    produced_round_ = false;
     join_watch_->LooksStuck(consumer_.get(), !partitions_.empty(), now);
     if (now - last_lag > absl::Seconds(1)) {
       UpdateLag();
       last_lag = now;
     }
+  }
+  if (!fatal_.ok()) {
+    // Nothing of the open batch is written: the store and the group keep the last good batch.
+    rd_kafka_consumer_close(consumer_.get());
+    return fatal_;
   }
   Logger("processor")->info("stopping: finishing the batch, flushing and committing");
   absl::Status final_commit = CommitBatch();

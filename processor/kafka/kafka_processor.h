@@ -22,6 +22,7 @@
 #include "processor/kafka/group_watch.h"
 #include "processor/kafka/kafka_client.h"
 #include "processor/kafka/partition_listener.h"
+#include "processor/base/clock.h"
 #include "processor/base/metrics.h"
 #include "rules/regime.h"
 #include "state/store.h"
@@ -47,7 +48,8 @@ struct DeliveryRound {
 
 class KafkaProcessor {
  public:
-  KafkaProcessor(const Config& config, const rules::Catalog& catalog, Metrics* metrics);
+  KafkaProcessor(const Config& config, const rules::Catalog& catalog, Metrics* metrics,
+                 const Clock& clock = ProcessClock());
   ~KafkaProcessor();
 
   // Creates the clients against `bootstrap` and subscribes. Broker trouble is not an error
@@ -87,7 +89,9 @@ class KafkaProcessor {
   void Assign(rd_kafka_topic_partition_list_t* partitions);
   void Revoke(rd_kafka_topic_partition_list_t* partitions, bool lost);
   absl::StatusOr<std::optional<RestoreTarget>> OpenPartition(int32_t id, Partition* partition);
-  void StartPartition(int32_t id, Partition* partition, bool restored);
+  absl::Status StartPartition(int32_t id, Partition* partition, bool restored);
+  // Stops processing for good (see fatal_).
+  void Fail(absl::Status status);
   absl::Status RestoreFromChangelog(std::vector<RestoreTarget>* restores);
   void Apply(const rd_kafka_message_t* message, absl::Time now);
   void AdvanceClock(Partition* partition, absl::Time to);
@@ -111,6 +115,7 @@ class KafkaProcessor {
 
   const Config& config_;
   const rules::Catalog& catalog_;
+  const Clock& clock_;
   Metrics* metrics_;
   std::string bootstrap_;
   KafkaHandle consumer_;
@@ -130,6 +135,10 @@ class KafkaProcessor {
   // Counts a keyed record on a partition the configured partitioner would not choose; after
   // a few, logs once which partitioner the producers seem to use and tells the listener.
   void CheckPartitioner(std::string_view key, int32_t partition);
+  // The first failure after which nothing may be applied or committed (a store read or write,
+  // an assignment that could not be made). Run returns it without a final commit.
+  absl::Status fatal_;
+  bool produced_round_ = false;  // since the last batch boundary (the kafka.between_batches point)
 };
 
 }  // namespace fristvagt::processor

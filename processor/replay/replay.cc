@@ -22,7 +22,7 @@
 #include "processor/input/event_decoder.h"
 #include "rules/course.h"
 #include "rules/regime_loader.h"
-#include "state/crash_hook.h"
+#include "state/crash_point.h"
 #include "state/rocksdb_store.h"
 #include "state/store.h"
 
@@ -202,7 +202,7 @@ absl::Status DrainOutbox(state::StateStore* store, ReplaySink* sink) {
       done.outbox_removed.push_back(seq);
     }
     if (absl::Status s = sink->Flush(); !s.ok()) return s;
-    state::crash_hook::AfterOutput();
+    FRISTVAGT_CRASH_POINT("replay.after_output");
     if (absl::Status s = store->Commit(done); !s.ok()) return s;
   }
 }

@@ -135,7 +135,7 @@ void InstanceDirectory::Loop() {
   absl::Time next_announce = absl::InfinitePast();
   uint64_t announced_version = ~uint64_t{0};  // announce at start: replaces a crashed run's claim
   while (!stop_.load()) {
-    const absl::Time now = absl::Now();
+    const absl::Time now = options_.clock->Now();
     if (now >= next_metadata) {
       RefreshMetadata();
       // Often while the topics are not known yet; then rarely, for partitions added later.
@@ -195,7 +195,7 @@ bool InstanceDirectory::Announce(bool tombstone) {
   InstanceAnnouncement announcement;
   announcement.address = options_.address;
   announcement.partitions = directory_->LocalPartitions();
-  announcement.announced_micros = absl::ToUnixMicros(absl::Now());
+  announcement.announced_micros = absl::ToUnixMicros(options_.clock->Now());
   const std::string value = tombstone ? "" : EncodeAnnouncement(announcement);
   rd_kafka_resp_err_t& delivered = delivery_;
   delivered = RD_KAFKA_RESP_ERR__IN_PROGRESS;

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "processor/base/clock.h"
 #include "processor/kafka/kafka_client.h"
 #include "processor/serve/partition_directory.h"
 
@@ -27,6 +28,7 @@ struct InstanceDirectoryOptions {
   std::string instances_topic;
   std::string instance_id;  // the key of this instance's announcements
   std::string address;      // where this instance's query API answers
+  const Clock* clock = &WallClock::Get();  // pacing and the announcements' time
 };
 
 // The announcement as the topic holds it: "address=...\npartitions=0,2\nannounced_micros=...\n".

@@ -1,6 +1,6 @@
 // The guarantees of architecture.md, proven against the real binary and the embedded broker:
-// `fristvagt run` is killed (SIGKILL, through the test-only crash points of
-// processor/kafka/kafka_processor.cc and state/crash_hook.h) at chosen points of its produce rounds
+// `fristvagt run` is killed (SIGKILL, through the crash points of state/crash_point.h, compiled
+// into test builds) at chosen points of its produce rounds
 // and restarted against the same broker and state dirs until every event is applied. Then:
 // every expected alert is on fristvagt.alerts and every repeat is byte-identical; the state is
 // that of a run that was never killed (no change applied twice, none lost); every bad message
@@ -166,18 +166,17 @@ TEST_F(KafkaGuaranteesTest, KilledAndRestartedProcessorKeepsEveryGuarantee) {
     return std::includes(ids.begin(), ids.end(), expected_ids.begin(), expected_ids.end());
   };
 
-  // Kill points: FRISTVAGT_CRASH_POINT/_AFTER of the processor (at the Nth produce round or
-  // later), and the state hook's FRISTVAGT_CRASH_POINT/_AT_COMMIT (before the Nth RocksDB
-  // write). N = 1 kills in the re-send of what the previous run left in the outbox.
+  // Kill points (state/crash_point.h): the processor's at the Nth produce round, and the
+  // store's before the Nth RocksDB write. N = 1 kills in the re-send of what the previous run left in the outbox.
   const std::vector<std::map<std::string, std::string>> kills = {
-      {{"FRISTVAGT_CRASH_POINT", "after_store_write"}, {"FRISTVAGT_CRASH_AFTER", "4"}},
-      {{"FRISTVAGT_CRASH_POINT", "between_phases"}, {"FRISTVAGT_CRASH_AFTER", "3"}},
-      {{"FRISTVAGT_CRASH_POINT", "after_produce_before_ack"}, {"FRISTVAGT_CRASH_AFTER", "5"}},
-      {{"FRISTVAGT_CRASH_POINT", "after_store_write"}, {"FRISTVAGT_CRASH_AFTER", "1"}},
-      {{"FRISTVAGT_CRASH_POINT", "between_batches"}, {"FRISTVAGT_CRASH_AFTER", "4"}},
-      {{"FRISTVAGT_CRASH_POINT", "after_produce_before_ack"}, {"FRISTVAGT_CRASH_AFTER", "1"}},
-      {{"FRISTVAGT_CRASH_POINT", "before"}, {"FRISTVAGT_CRASH_AT_COMMIT", "7"}},
-      {{"FRISTVAGT_CRASH_POINT", "between_phases"}, {"FRISTVAGT_CRASH_AFTER", "1"}},
+      {{"FRISTVAGT_CRASH_AT", "kafka.after_store_write:4"}},
+      {{"FRISTVAGT_CRASH_AT", "kafka.between_phases:3"}},
+      {{"FRISTVAGT_CRASH_AT", "kafka.after_produce_before_ack:5"}},
+      {{"FRISTVAGT_CRASH_AT", "kafka.after_store_write:1"}},
+      {{"FRISTVAGT_CRASH_AT", "kafka.between_batches:4"}},
+      {{"FRISTVAGT_CRASH_AT", "kafka.after_produce_before_ack:1"}},
+      {{"FRISTVAGT_CRASH_AT", "state.before_commit:7"}},
+      {{"FRISTVAGT_CRASH_AT", "kafka.between_phases:1"}},
   };
   int killed_by_hook = 0;
   for (const auto& env : kills) {

@@ -108,7 +108,7 @@ TEST_F(KafkaScaleOutTest, KilledMembersPartitionIsRestoredByASurvivorAndNothingI
     std::map<std::string, std::string> env = {
         {"FRISTVAGT_TEST_RESTORE_DELAY_MS", std::to_string(kRestoreDelayMs)}};
     if (name == "a") {
-      env = {{"FRISTVAGT_CRASH_POINT", "after_store_write"}, {"FRISTVAGT_CRASH_AFTER", "3"}};
+      env = {{"FRISTVAGT_CRASH_AT", "kafka.after_store_write:3"}};
     }
     testing::RunSettings settings;
     settings.http_port = ports[name];

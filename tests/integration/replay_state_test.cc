@@ -231,19 +231,19 @@ TEST_F(ReplayStateTest, KilledAndRestartedRunsEndLikeAnUninterruptedRun) {
   ASSERT_EQ(RunFristvagt(flags("clean"), {}, Path("log")), 0) << ReadAll(Path("log"));
 
   std::mt19937 random(20240611);
-  const std::vector<std::string> modes = {"before", "after", "after_output"};
+  const std::vector<std::string> modes = {"state.before_commit", "state.after_commit",
+                                          "replay.after_output"};
   int kills = 0;
   int runs = 0;
   for (int exit_code = -1; exit_code != 0; ++runs) {
     ASSERT_LT(runs, 200) << "no progress";
     std::map<std::string, std::string> env;
     if (runs < 24) {
-      // after_output kills at the first output flush once N-1 commits are done: with a small
-      // N that is the restart's re-send of what the previous run left in the outbox.
+      // replay.after_output kills at the Nth output flush: with a small N that is the
+      // restart's re-send of what the previous run left in the outbox.
       const std::string& mode = modes[runs % modes.size()];
-      env["FRISTVAGT_CRASH_POINT"] = mode;
-      env["FRISTVAGT_CRASH_AT_COMMIT"] =
-          std::to_string(1 + random() % (mode == "after_output" ? 2 : 12));
+      env["FRISTVAGT_CRASH_AT"] =
+          mode + ":" + std::to_string(1 + random() % (mode == "replay.after_output" ? 2 : 12));
     }
     exit_code = RunFristvagt(flags("killed"), env, Path("log"));
     if (exit_code == -SIGKILL) ++kills;

@@ -1,0 +1,58 @@
+#include "state/crash_point.h"
+
+#ifdef FRISTVAGT_TEST_HOOKS
+
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+
+namespace fristvagt::crash_point {
+
+namespace {
+
+struct Target {
+  std::string point;  // empty: no crash point armed
+  uint64_t at = 0;
+  uint64_t reached = 0;
+  std::mutex mu;
+};
+
+Target& GetTarget() {
+  static Target* target = [] {
+    auto* t = new Target;  // lives as long as the process
+    const char* spec = std::getenv("FRISTVAGT_CRASH_AT");
+    if (spec == nullptr || *spec == '\0') return t;
+    const std::string s(spec);
+    const size_t colon = s.rfind(':');
+    char* end = nullptr;
+    const unsigned long long at =
+        colon == std::string::npos ? 0 : std::strtoull(s.c_str() + colon + 1, &end, 10);
+    if (colon == std::string::npos || at == 0 || end == nullptr || *end != '\0') {
+      std::fprintf(stderr, "FRISTVAGT_CRASH_AT=%s: expected <subsystem>.<point>:<N>, N >= 1\n",
+                   spec);
+      std::exit(2);
+    }
+    t->point = s.substr(0, colon);
+    t->at = at;
+    return t;
+  }();
+  return *target;
+}
+
+}  // namespace
+
+void Reached(std::string_view name) {
+  Target& t = GetTarget();
+  if (t.point.empty() || name != t.point) return;
+  std::lock_guard<std::mutex> lock(t.mu);
+  if (++t.reached != t.at) return;
+  std::raise(SIGKILL);
+  std::abort();  // not reached
+}
+
+}  // namespace fristvagt::crash_point
+
+#endif  // FRISTVAGT_TEST_HOOKS
