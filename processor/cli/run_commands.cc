@@ -143,7 +143,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> StartHttp(const Config& config,
   }
   AddReportHandlers(AccessGateOptions{config.http_token, false, security.tokens.get(),
                                       security.audit.get(), config.http_allow_plaintext},
-                    state, &WallClock, &handlers);
+                    state, &ProcessNow, &handlers);
   handlers["/healthz"] = [](const HttpRequest&) { return HttpResponse{200, "text/plain", "ok\n"}; };
   handlers["/readyz"] = [metrics](const HttpRequest&) {
     return metrics->ready.load() ? HttpResponse{200, "text/plain", "ready\n"}
@@ -362,7 +362,7 @@ class Runtime {
     StartShutdownWatchdog(config_.shutdown_timeout);
     absl::Status s = processor_->Run(g_stop);
     instances_.reset();  // announces that this instance holds nothing any more
-    if (!s.ok()) Logger("processor")->warn("final commit: {}", std::string(s.message()));
+    if (!s.ok()) Logger("processor")->error("stopped on an error: {}", std::string(s.message()));
     Logger("processor")->info("stopped");
     return s.ok() ? 0 : 1;
   }

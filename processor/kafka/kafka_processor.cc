@@ -346,10 +346,20 @@ void KafkaProcessor::Assign(rd_kafka_topic_partition_list_t* partitions) {
   metrics_->ready = true;
 }
 
+absl::StatusOr<std::unique_ptr<state::StateStore>> KafkaProcessor::OpenStore(
+    const std::string& dir, const state::StoreIdentity& identity) {
+  if (open_store) return open_store(dir, identity);
+  return state::OpenRocksDbStore(dir, identity);
+}
+
 void KafkaProcessor::Fail(absl::Status status) {
   // Runs on the processing thread, often inside librdkafka's rebalance callback, where
   // returning is the only safe exit: Run sees fatal_ after the poll and stops without
-  // committing, so a restart resumes from the last committed batch.
+  // committing, so a restart resumes from the last committed batch. A partition whose engine
+  // was never started (a failed assignment) is dropped here, so nothing touches it.
+  for (auto it = partitions_.begin(); it != partitions_.end();) {
+    it = it->second.engine == nullptr ? partitions_.erase(it) : std::next(it);
+  }
   if (!fatal_.ok()) return;
   Logger("processor")->critical("stopping: {}", std::string(status.message()));
   metrics_->ready = false;
@@ -419,7 +429,7 @@ absl::StatusOr<std::optional<RestoreTarget>> KafkaProcessor::OpenPartition(int32
     }
   }
   const state::StoreIdentity identity{config_.topics.input, id};
-  absl::StatusOr<std::unique_ptr<state::StateStore>> store = state::OpenRocksDbStore(dir, identity);
+  absl::StatusOr<std::unique_ptr<state::StateStore>> store = OpenStore(dir, identity);
   if (!store.ok()) return store.status();
   int64_t low = 0;
   int64_t high = 0;
@@ -457,7 +467,7 @@ absl::StatusOr<std::optional<RestoreTarget>> KafkaProcessor::OpenPartition(int32
     if (!fresh) {
       store->reset();
       std::filesystem::remove_all(dir, ec);
-      store = state::OpenRocksDbStore(dir, identity);
+      store = OpenStore(dir, identity);
       if (!store.ok()) return store.status();
     }
     restore.emplace();
@@ -879,6 +889,7 @@ absl::Status KafkaProcessor::RestoreFromChangelog(std::vector<RestoreTarget>* re
 }
 
 absl::Status KafkaProcessor::CommitBatch() {
+  if (!fatal_.ok()) return fatal_;
   PartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(partitions_.size())));
   absl::Status result = absl::OkStatus();
   std::vector<Partition*> written;

@@ -25,6 +25,7 @@
 #include "processor/base/clock.h"
 #include "processor/base/metrics.h"
 #include "rules/regime.h"
+#include "state/rocksdb_store.h"
 #include "state/store.h"
 
 namespace fristvagt::processor {
@@ -63,6 +64,10 @@ class KafkaProcessor {
   std::function<void(const v1::Alert&)> on_alert;
   // When set, each partition's store is registered there (for the query API) while it is owned.
   PartitionStoreListener* store_listener = nullptr;
+  // Opens a partition's store (RocksDB); tests wrap it to inject faults.
+  std::function<absl::StatusOr<std::unique_ptr<state::StateStore>>(const std::string& dir,
+                                                                  const state::StoreIdentity&)>
+      open_store;
 
  private:
   struct Partition {
@@ -90,6 +95,8 @@ class KafkaProcessor {
   void Revoke(rd_kafka_topic_partition_list_t* partitions, bool lost);
   absl::StatusOr<std::optional<RestoreTarget>> OpenPartition(int32_t id, Partition* partition);
   absl::Status StartPartition(int32_t id, Partition* partition, bool restored);
+  absl::StatusOr<std::unique_ptr<state::StateStore>> OpenStore(
+      const std::string& dir, const state::StoreIdentity& identity);
   // Stops processing for good (see fatal_).
   void Fail(absl::Status status);
   absl::Status RestoreFromChangelog(std::vector<RestoreTarget>* restores);
