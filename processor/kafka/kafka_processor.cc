@@ -837,7 +837,7 @@ absl::Status KafkaProcessor::RemoveSent(const OutboxShare& share,
                          header("fristvagt.municipality"));
       if (share.partition->batch_first_timestamp_ms > 0) {
         metrics_->ObserveEventToAlert(
-            absl::ToDoubleSeconds(absl::Now() - absl::FromUnixMillis(
+            absl::ToDoubleSeconds(clock_.Now() - absl::FromUnixMillis(
                                                     share.partition->batch_first_timestamp_ms)));
       }
       v1::Alert alert;
@@ -895,7 +895,7 @@ absl::Status KafkaProcessor::CommitBatch() {
   std::vector<Partition*> written;
   // Only a batch with an event or a fired timer counts (and is timed): idle loops are not
   // batches, so batches_committed_total stays flat while nothing happens.
-  const absl::Time started = std::min(batch_started_, absl::Now());
+  const absl::Time started = std::min(batch_started_, clock_.Now());
   bool worked = false;
   for (auto& [id, partition] : partitions_) worked = worked || partition.dirty;
   for (auto& [id, partition] : partitions_) {
@@ -936,7 +936,7 @@ absl::Status KafkaProcessor::CommitBatch() {
   batch_started_ = absl::InfiniteFuture();
   if (worked) {
     metrics_->batches_committed.fetch_add(1);
-    metrics_->ObserveBatch(absl::ToDoubleSeconds(absl::Now() - started));
+    metrics_->ObserveBatch(absl::ToDoubleSeconds(clock_.Now() - started));
   }
   return result;
 }

@@ -17,6 +17,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "absl/time/clock.h"
+#include "processor/base/clock.h"
 #include "processor/base/logging.h"
 #include "processor/engine/engine.h"
 #include "processor/input/event_decoder.h"
@@ -158,7 +159,7 @@ class Progress {
 
   void Update(size_t events, uint64_t bytes_read) {
     if (!enabled_) return;
-    const absl::Time now = absl::Now();
+    const absl::Time now = WallClock::Get().Now();
     if (now - last_ < absl::Milliseconds(500)) return;
     last_ = now;
     const double seconds = std::max(1e-3, absl::ToDoubleSeconds(now - start_));
@@ -179,12 +180,12 @@ class Progress {
     if (drawn_) std::cerr << "\r\033[K" << std::flush;
   }
 
-  double Seconds() const { return absl::ToDoubleSeconds(absl::Now() - start_); }
+  double Seconds() const { return absl::ToDoubleSeconds(WallClock::Get().Now() - start_); }
 
  private:
   bool enabled_;
   uint64_t total_bytes_ = 0;
-  absl::Time start_ = absl::Now();
+  absl::Time start_ = WallClock::Get().Now();
   absl::Time last_ = absl::InfinitePast();
   bool drawn_ = false;
 };
