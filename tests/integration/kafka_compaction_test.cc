@@ -114,7 +114,7 @@ TEST_F(KafkaCompactionTest, FreshInstanceRestoresFromTheCompactedChangelogAndMis
   settings.batch_size = 10;  // about 60 produce rounds for the cohort's ~600 events
   std::unique_ptr<ChildProcess> run = testing::StartProcessor(
       dir_.path(), "first", bootstrap_, settings,
-      {{"FRISTVAGT_CRASH_POINT", "between_batches"}, {"FRISTVAGT_CRASH_AFTER", "15"}});
+      {{"FRISTVAGT_CRASH_AT", "kafka.between_batches:15"}});
   ASSERT_EQ(run->Wait(absl::Seconds(60)), -SIGKILL) << run->ReadLog();
   ASSERT_FALSE(testing::InputApplied(bootstrap_));
 

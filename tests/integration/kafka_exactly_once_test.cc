@@ -81,14 +81,14 @@ TEST_F(KafkaExactlyOnceTest, KilledAtEveryPointReadCommittedSeesEveryAlertExactl
   // Each point twice: the first kill of a pair lands in a fresh process's first rounds, where
   // a restart re-sends what the killed one left in its outbox.
   const std::vector<std::map<std::string, std::string>> kills = {
-      {{"FRISTVAGT_CRASH_POINT", "after_store_write"}, {"FRISTVAGT_CRASH_AFTER", "3"}},
-      {{"FRISTVAGT_CRASH_POINT", "between_phases"}, {"FRISTVAGT_CRASH_AFTER", "2"}},
-      {{"FRISTVAGT_CRASH_POINT", "after_produce_before_ack"}, {"FRISTVAGT_CRASH_AFTER", "2"}},
-      {{"FRISTVAGT_CRASH_POINT", "between_batches"}, {"FRISTVAGT_CRASH_AFTER", "3"}},
-      {{"FRISTVAGT_CRASH_POINT", "after_store_write"}, {"FRISTVAGT_CRASH_AFTER", "1"}},
-      {{"FRISTVAGT_CRASH_POINT", "between_phases"}, {"FRISTVAGT_CRASH_AFTER", "1"}},
-      {{"FRISTVAGT_CRASH_POINT", "after_produce_before_ack"}, {"FRISTVAGT_CRASH_AFTER", "1"}},
-      {{"FRISTVAGT_CRASH_POINT", "before"}, {"FRISTVAGT_CRASH_AT_COMMIT", "5"}},
+      {{"FRISTVAGT_CRASH_AT", "kafka.after_store_write:3"}},
+      {{"FRISTVAGT_CRASH_AT", "kafka.between_phases:2"}},
+      {{"FRISTVAGT_CRASH_AT", "kafka.after_produce_before_ack:2"}},
+      {{"FRISTVAGT_CRASH_AT", "kafka.between_batches:3"}},
+      {{"FRISTVAGT_CRASH_AT", "kafka.after_store_write:1"}},
+      {{"FRISTVAGT_CRASH_AT", "kafka.between_phases:1"}},
+      {{"FRISTVAGT_CRASH_AT", "kafka.after_produce_before_ack:1"}},
+      {{"FRISTVAGT_CRASH_AT", "state.before_commit:5"}},
   };
   int killed_by_hook = 0;
   for (size_t k = 0; k < kills.size(); ++k) {
