@@ -1,6 +1,7 @@
 #include "processor/kafka/changelog_restore.h"
 
 #include <algorithm>
+#include <climits>
 #include <functional>
 #include <utility>
 
@@ -191,6 +192,14 @@ absl::Status PartitionRestorer::Apply(std::string_view key, const char* value, s
         value == nullptr ? "" : std::string(value, value_len);
     pending_bytes_ += key.size() + value_len;
   } else {
+    // The full parse first, so that a refused record leaves the batch as it was. Its timers
+    // are the parsed record's (Engine::ArmedTimers, as the engine arms them).
+    if (value != nullptr &&
+        (value_len > INT_MAX || !scratch_.ParseFromArray(value, static_cast<int>(value_len)))) {
+      return absl::DataLossError(
+          "not a person record (it does not parse as fristvagt.v1.PersonState: a malformed "
+          "field or a string that is not UTF-8)");
+    }
     // Disarm what the previous record of this person armed, then arm the new one's. The
     // previous record is in the open batch, or was committed by this restore (the store was
     // empty when it began), or there is none.
@@ -201,11 +210,14 @@ absl::Status PartitionRestorer::Apply(std::string_view key, const char* value, s
     } else {
       if (!seen_.insert(KeyHash(key)).second) {
         if (queue_ != nullptr) queue_->WaitFor(&in_flight_);  // the store is ours again
-        // Written by this restore, so it was read with ArmedTimersOfRecord before: no parse.
+        // Written by this restore, so it parsed in full before: the field-skipping read will do.
         absl::StatusOr<std::optional<std::string>> stored = store_->GetPersonRecord(key);
+        if (!stored.ok()) return stored.status();
         std::vector<state::TimerKey> previous;
-        if (stored.ok() && stored->has_value() &&
-            ArmedTimersOfRecord((*stored)->data(), (*stored)->size(), &previous)) {
+        if (stored->has_value()) {
+          if (!ArmedTimersOfRecord((*stored)->data(), (*stored)->size(), &previous)) {
+            return absl::DataLossError("a person record this restore stored does not parse");
+          }
           for (const auto& timer : previous) batch_.RemoveTimer(timer);
         }
       }
@@ -215,9 +227,7 @@ absl::Status PartitionRestorer::Apply(std::string_view key, const char* value, s
     if (value == nullptr) {
       batch_.persons[std::string(key)] = std::nullopt;
     } else {
-      if (!ArmedTimersOfRecord(value, value_len, &armed)) {
-        return absl::DataLossError("not a person record");
-      }
+      armed = Engine::ArmedTimers(scratch_);
       for (const auto& timer : armed) batch_.AddTimer(timer);
       // The changelog's bytes are the record: stored as they came, not re-serialized.
       batch_.persons[std::string(key)] = std::string(value, value_len);
@@ -337,8 +347,10 @@ absl::Status RestoreChangelogs(const RestoreOptions& options, std::vector<Restor
       const size_t before = a.restorer.pending_bytes();
       status = a.restorer.Apply(key, static_cast<const char*>(message->payload), message->len);
       if (!status.ok() && absl::IsDataLoss(status)) {
-        status = absl::DataLossError(absl::StrCat(options.topic, "/", message->partition, "@",
-                                                  message->offset, " is not a person record"));
+        // The key is personal data: the record is named by its position only.
+        status = absl::DataLossError(absl::StrCat("restoring ", options.topic, "/",
+                                                  message->partition, "@", message->offset,
+                                                  ": ", status.message()));
       }
       pending = pending - before + a.restorer.pending_bytes();
       if (options.restored_counter != nullptr) options.restored_counter->fetch_add(1);

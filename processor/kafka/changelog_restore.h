@@ -3,7 +3,11 @@
 //
 // PartitionRestorer turns one partition's changelog records, in offset order, into store
 // batches: the latest record per person wins, a tombstone removes the person, the timer index
-// is re-created from the person records and the progress records are copied. It needs a store
+// is re-created from the person records and the progress records are copied. Every person
+// record is parsed in full before it is stored, as the store's own read (GetPerson) would parse
+// it: a record that read would refuse (a malformed field, a string that is not UTF-8) stops the
+// restore with DataLoss instead of being stored as it came and failing later, when the person
+// is next loaded (found by changelog_restore_fuzz). It needs a store
 // that was empty when the restore began (a restore always starts from a freshly created store),
 // so the previous record of a key can only come from this restore: a key that this restore has
 // not seen before needs no store lookup.
@@ -29,6 +33,7 @@
 #include "absl/time/time.h"
 #include "processor/base/clock.h"
 #include "processor/kafka/kafka_client.h"
+#include "proto/state.pb.h"
 #include "state/store.h"
 
 namespace fristvagt::processor {
@@ -74,7 +79,8 @@ class PartitionRestorer {
                              CommitQueue* queue = nullptr);
 
   // One changelog record. `value` null is a tombstone. A key starting with
-  // kChangelogProgressPrefix is a progress record. DataLoss when a value is not a person record.
+  // kChangelogProgressPrefix is a progress record. DataLoss, with nothing of the record in the
+  // batch, when a value is not a person record that v1::PersonState's parser accepts.
   absl::Status Apply(std::string_view key, const char* value, size_t value_len);
   // Writes the open batch (if any).
   absl::Status Commit();
@@ -95,6 +101,8 @@ class PartitionRestorer {
   // Hashes of every person key restored so far. A key whose hash is absent has no earlier
   // record (no lookup); a collision only costs a lookup that finds nothing.
   std::unordered_set<uint64_t> seen_;
+  // Reused for every record's full parse (its allocations are kept between records).
+  v1::PersonState scratch_;
   size_t pending_bytes_ = 0;
   int64_t records_ = 0;
 };

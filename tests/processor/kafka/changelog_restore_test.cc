@@ -252,5 +252,50 @@ TEST(ChangelogRestoreTest, NotAPersonRecordIsDataLoss) {
   EXPECT_TRUE(absl::IsDataLoss(restorer.Apply("k", truncated.data(), truncated.size())));
 }
 
+// Found by changelog_restore_fuzz: a record with a string that is not UTF-8 (here an obligation
+// id, a fact's event id) skipped the full parse, was stored as it came on RocksDB and failed
+// only when the person was next loaded. Now the restore refuses it with DataLoss, the store
+// keeps nothing of it, and every person it did store reads back.
+TEST(ChangelogRestoreTest, InvalidUtf8IsRefusedLikeTheStoreRead) {
+  std::mt19937_64 rng(11);
+  fristvagt::testing::TempDir dir;
+  auto store = state::OpenRocksDbStore((dir.path() / "restored").string(), {"in", 0});
+  ASSERT_TRUE(store.ok());
+  PartitionRestorer restorer(store->get(), /*batch_persons=*/1);
+  v1::PersonState good = RandomPerson(rng, "good");
+  good.add_obligations()->set_next_timer_micros(1'700'000'000'000'000);
+  const std::string good_bytes = good.SerializeAsString();
+  ASSERT_TRUE(restorer.Apply("good", good_bytes.data(), good_bytes.size()).ok());
+
+  v1::PersonState bad_id = RandomPerson(rng, "bad");
+  v1::ObligationRecord* obligation = bad_id.add_obligations();
+  obligation->set_obligation_id("bad/first_meeting\xc3\x28");  // \xc3 wants a continuation
+  obligation->set_next_timer_micros(1'600'000'000'000'000);
+  v1::PersonState bad_fact = RandomPerson(rng, "bad");
+  bad_fact.add_facts()->set_event_id("e\xff");
+  for (const v1::PersonState* bad : {&bad_id, &bad_fact}) {
+    const std::string bytes = bad->SerializeAsString();
+    // What the store's own read does with these bytes: refuse them.
+    ASSERT_FALSE(v1::PersonState().ParseFromString(bytes));
+    std::vector<state::TimerKey> skipped;
+    ASSERT_TRUE(ArmedTimersOfRecord(bytes.data(), bytes.size(), &skipped));  // the old gap
+    const absl::Status s = restorer.Apply("bad", bytes.data(), bytes.size());
+    EXPECT_TRUE(absl::IsDataLoss(s)) << s;
+    EXPECT_NE(s.message().find("UTF-8"), std::string::npos) << s;
+  }
+  ASSERT_TRUE(restorer.Finish(3).ok());
+
+  auto refused = (*store)->GetPerson("bad");
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  EXPECT_FALSE(refused->has_value());
+  std::vector<v1::PersonState> persons;
+  ASSERT_TRUE((*store)->ScanPersons("", SIZE_MAX, &persons).ok());
+  ASSERT_EQ(persons.size(), 1u);
+  EXPECT_EQ(persons[0].person_key(), "good");
+  std::vector<state::TimerKey> timers;
+  ASSERT_TRUE((*store)->ScanTimers(INT64_MAX, SIZE_MAX, &timers).ok());
+  EXPECT_EQ(timers, Engine::ArmedTimers(good));  // the refused record's earlier timer is absent
+}
+
 }  // namespace
 }  // namespace fristvagt::processor
