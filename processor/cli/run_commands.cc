@@ -26,6 +26,7 @@
 #include "processor/cli/demo_feed.h"
 #include "processor/cli/version.h"
 #include "processor/input/event_decoder.h"
+#include "processor/kafka/credential_check.h"
 #include "processor/kafka/kafka_client.h"
 #include "processor/kafka/embedded_broker.h"
 #include "access/audit_log.h"
@@ -301,6 +302,12 @@ class Runtime {
               "changelog records are dropped. Use a real Kafka cluster beyond a demo.");
     } else {
       bootstrap_ = config_.kafka.at("bootstrap.servers");
+      // A wrong password must stop the start, not become a retry loop that looks healthy.
+      if (absl::Status s = CheckKafkaCredentials(config_.kafka, absl::Seconds(10));
+          absl::IsUnauthenticated(s) || absl::IsInvalidArgument(s)) {
+        std::cerr << s.message() << "\nfristvagt: refusing to start (kafka)" << std::endl;
+        return 2;
+      }
       // Like Kafka Streams: create what is missing, refuse a changelog that would lose state.
       if (absl::Status s = EnsureTopics(config_); absl::IsUnavailable(s)) {
         // Broker trouble at start is retried, not fatal (KafkaProcessor::Start); the topics
