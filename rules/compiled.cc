@@ -47,18 +47,27 @@ CompiledMatcher CompileMatcher(const EventMatcher& m) {
   for (const FieldCondition& cond : m.where) {
     CompiledCondition c;
     c.op = cond.op;
-    c.field = payload->FindFieldByName(cond.field);
-    if (c.field == nullptr) {
+    const FieldDescriptor* field = payload->FindFieldByName(cond.field);
+    c.field = FindFieldAccessor(out.payload_case, cond.field);
+    if (field == nullptr || c.field == nullptr) {
       out.payload_case = 0;  // the loader prevents it; never match rather than guess
       continue;
     }
-    for (const std::string& v : cond.values) AddTypedValue(*c.field, v, c);
+    for (const std::string& v : cond.values) AddTypedValue(*field, v, c);
+    if (cond.op == FieldCondition::Op::kEqualsInstance && field->enum_type() != nullptr) {
+      for (int i = 0; i < field->enum_type()->value_count(); ++i) {
+        const auto* value = field->enum_type()->value(i);
+        c.enum_names.emplace_back(value->number(), value->name());
+      }
+    }
     if (cond.op == FieldCondition::Op::kSameAsTrigger) {
       const auto* oneof = v1::CaseEvent::descriptor()->FindOneofByName("payload");
       for (int i = 0; i < oneof->field_count(); ++i) {
         const int index = oneof->field(i)->number() - kFirstPayloadCase;
         if (index < 0 || index >= 64) continue;
-        c.same_field[index] = oneof->field(i)->message_type()->FindFieldByName(cond.field);
+        const FieldDescriptor* g = oneof->field(i)->message_type()->FindFieldByName(cond.field);
+        if (g == nullptr || g->is_repeated() || g->cpp_type() != field->cpp_type()) continue;
+        c.same_field[index] = FindFieldAccessor(oneof->field(i)->number(), cond.field);
       }
     }
     out.where.push_back(std::move(c));
@@ -80,19 +89,25 @@ CompiledRule CompileRule(const Regime& regime, const RuleSpec& rule, const Catal
   const Descriptor* trigger_payload =
       trigger_field == nullptr ? nullptr : trigger_field->message_type();
   if (trigger_payload != nullptr) {
+    const int kind = trigger_field->number();
     for (const std::string& name : rule.require) {
-      c.require.push_back(trigger_payload->FindFieldByName(name));
+      c.require.push_back(FindFieldAccessor(kind, name));
     }
     for (const auto& [field, predicate] : rule.require_if) {
-      c.require_if.emplace_back(trigger_payload->FindFieldByName(field), FindPredicate(predicate));
+      c.require_if.emplace_back(FindFieldAccessor(kind, field), FindPredicate(predicate));
     }
     for (int i = 0; i < trigger_payload->field_count(); ++i) {
       const std::string& name = trigger_payload->field(i)->name();
-      if (name.size() >= 3 && name.compare(name.size() - 3, 3, "_id") == 0) {
-        c.identity_fields.push_back(trigger_payload->field(i));
+      // Repeated ids are skipped: the text form compared "no value" with "no value".
+      if (name.size() >= 3 && name.compare(name.size() - 3, 3, "_id") == 0 &&
+          !trigger_payload->field(i)->is_repeated()) {
+        c.identity_fields.push_back(FindFieldAccessor(kind, name));
       }
     }
-    if (!rule.due.field.empty()) c.due_field = trigger_payload->FindFieldByName(rule.due.field);
+    if (!rule.due.field.empty()) {
+      const FieldAccessor* due = FindFieldAccessor(kind, rule.due.field);
+      if (due != nullptr && due->type == FieldType::kTimestamp) c.due_field = due;
+    }
   }
   if (!rule.reminder_if.empty()) c.reminder_if = FindPredicate(rule.reminder_if);
   c.paalaeg_steps = rule.instances == "paalaeg_steps";

@@ -1,7 +1,7 @@
 #pragma once
 // A regime compiled at load (issue 14): what the evaluator needs of each rule, resolved once
 // so that evaluating a person compares integers instead of names. Payload names become payload
-// cases, field names field descriptors, condition values typed values, named predicates
+// cases, field names typed accessors (field_access.h), condition values typed values, named predicates
 // function pointers with the parameters they read already looked up, dates day numbers. The
 // text form (regime.h) stays the source of truth for documentation and check-rules; this is
 // derived from it by CompileCatalog and never edited by hand.
@@ -17,6 +17,7 @@
 #include "google/protobuf/descriptor.h"
 #include "proto/case_event.pb.h"
 #include "rules/day_number.h"
+#include "rules/field_access.h"
 #include "rules/regime.h"
 
 namespace fristvagt::rules {
@@ -29,13 +30,17 @@ inline uint64_t PayloadBit(int payload_case) {
 
 struct CompiledCondition {
   FieldCondition::Op op = FieldCondition::Op::kEquals;
-  const google::protobuf::FieldDescriptor* field = nullptr;
+  const FieldAccessor* field = nullptr;
   // Typed values: bools, enum numbers and integers as int64; strings as text.
   std::vector<int64_t> ints;
   std::vector<std::string> texts;
   // kSameAsTrigger: the field of the same name in each payload type (the "trigger" may be a
   // recurring rule's anchor of another type), indexed by payload case - kFirstPayloadCase.
-  std::array<const google::protobuf::FieldDescriptor*, 64> same_field{};
+  // Only fields of the same protobuf type are kept (the text form compared such pairs equal
+  // only when both rendered alike; differently typed fields never matched).
+  std::array<const FieldAccessor*, 64> same_field{};
+  // kEqualsInstance on an enum field: the enum's value names by number, read at load.
+  std::vector<std::pair<int64_t, std::string>> enum_names;
 };
 
 struct CompiledMatcher {
@@ -65,14 +70,14 @@ struct CompiledRule {
   uint64_t met_by_payloads = 0;
   std::vector<PredicateFn> conditions;
   // require, then require_if in field-name order (as the text form's std::map iterates).
-  std::vector<const google::protobuf::FieldDescriptor*> require;
-  std::vector<std::pair<const google::protobuf::FieldDescriptor*, PredicateFn>> require_if;
+  std::vector<const FieldAccessor*> require;
+  std::vector<std::pair<const FieldAccessor*, PredicateFn>> require_if;
   // The trigger payload's *_id fields, compared when a later registration corrects a check.
-  std::vector<const google::protobuf::FieldDescriptor*> identity_fields;
+  std::vector<const FieldAccessor*> identity_fields;
   PredicateFn reminder_if = nullptr;
   bool paalaeg_steps = false;
   uint32_t groups = 0;  // bit per VisitationGroup value; 0 = all
-  const google::protobuf::FieldDescriptor* due_field = nullptr;
+  const FieldAccessor* due_field = nullptr;  // a Timestamp of the trigger payload
   std::optional<DayNumber> effective_from;
   std::optional<DayNumber> repealed_on;  // a later regime repeals the rule from this day
   int check_grace = 1;

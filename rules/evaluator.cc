@@ -12,14 +12,13 @@
 // The evaluator over compiled regimes (rules/compiled.h). Its behaviour is that of the text
 // interpreter it replaced, kept as rules/reference/evaluator.cc: tests/rules/
 // compiled_vs_reference_test.cc and bench/rules_bench compare the two on every scenario and a
-// simulated cohort. Nothing here looks a name up: payloads are cases, fields descriptors,
+// simulated cohort. Nothing here looks a name up: payloads are cases, fields typed accessors,
 // predicates function pointers, dates day numbers.
 
 namespace fristvagt::rules {
 
 namespace {
 
-using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using K = v1::CaseEvent::PayloadCase;
 
@@ -75,100 +74,70 @@ const Message* PayloadMessage(const v1::CaseEvent& e) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Typed field access through the descriptors resolved at load (no name lookups).
+// Typed field access through the accessors resolved at load (field_access.h): generated
+// protobuf getters behind function pointers, no Reflection and no FieldDescriptor.
 
-int64_t IntOf(const Message& m, const FieldDescriptor* f, int index) {
-  const auto* r = m.GetReflection();
-  const bool rep = f->is_repeated();
-  switch (f->cpp_type()) {
-    case FieldDescriptor::CPPTYPE_BOOL:
-      return rep ? r->GetRepeatedBool(m, f, index) : r->GetBool(m, f);
-    case FieldDescriptor::CPPTYPE_ENUM:
-      return rep ? r->GetRepeatedEnumValue(m, f, index) : r->GetEnumValue(m, f);
-    case FieldDescriptor::CPPTYPE_INT32:
-      return rep ? r->GetRepeatedInt32(m, f, index) : r->GetInt32(m, f);
-    case FieldDescriptor::CPPTYPE_INT64:
-      return rep ? r->GetRepeatedInt64(m, f, index) : r->GetInt64(m, f);
-    default:
-      return 0;
-  }
+int64_t IntOf(const Message& m, const FieldAccessor& f, int index) {
+  return f.get_int != nullptr ? f.get_int(m, index) : 0;  // a Timestamp read as a number: 0
 }
 
-bool IsText(const FieldDescriptor* f) { return f->cpp_type() == FieldDescriptor::CPPTYPE_STRING; }
-
-const std::string& TextOf(const Message& m, const FieldDescriptor* f, int index,
-                          std::string* scratch) {
-  const auto* r = m.GetReflection();
-  return f->is_repeated() ? r->GetRepeatedStringReference(m, f, index, scratch)
-                          : r->GetStringReference(m, f, scratch);
-}
+bool IsText(const FieldAccessor& f) { return f.type == FieldType::kText; }
 
 // The value as the text interpreter rendered it equals condition value `i`.
-bool ValueEquals(const Message& m, const FieldDescriptor* f, int index, const CompiledCondition& c,
+bool ValueEquals(const Message& m, const FieldAccessor& f, int index, const CompiledCondition& c,
                  size_t i) {
-  if (IsText(f)) {
-    std::string scratch;
-    return i < c.texts.size() && TextOf(m, f, index, &scratch) == c.texts[i];
-  }
+  if (IsText(f)) return i < c.texts.size() && f.get_text(m, index) == c.texts[i];
   return i < c.ints.size() && IntOf(m, f, index) == c.ints[i];
 }
 
 size_t ValueCount(const CompiledCondition& c) { return c.ints.size() + c.texts.size(); }
 
 // The enum value's name (or the text, or the number) equals `key`: "$instance" conditions.
-bool ValueEqualsKey(const Message& m, const FieldDescriptor* f, std::string_view key) {
-  switch (f->cpp_type()) {
-    case FieldDescriptor::CPPTYPE_ENUM: {
-      const auto* value = f->enum_type()->FindValueByNumber(static_cast<int>(IntOf(m, f, 0)));
-      return value != nullptr ? value->name() == key : key.empty();
+bool ValueEqualsKey(const Message& m, const CompiledCondition& c, std::string_view key) {
+  const FieldAccessor& f = *c.field;
+  if (f.is_enum) {
+    const int64_t number = IntOf(m, f, 0);
+    for (const auto& [value, name] : c.enum_names) {
+      if (value == number) return name == key;
     }
-    case FieldDescriptor::CPPTYPE_STRING: {
-      std::string scratch;
-      return TextOf(m, f, 0, &scratch) == key;
-    }
-    default:
-      return absl::StrCat(IntOf(m, f, 0)) == key;
+    return key.empty();
   }
+  if (IsText(f)) return f.get_text(m, 0) == key;
+  return absl::StrCat(IntOf(m, f, 0)) == key;
 }
 
-// Field `f` of `a` equals field `g` of `b` (same type; the loader checked).
-bool SameValue(const Message& a, const FieldDescriptor* f, const Message& b,
-               const FieldDescriptor* g) {
-  if (f->cpp_type() != g->cpp_type()) return false;
-  if (IsText(f)) {
-    std::string s1, s2;
-    return TextOf(a, f, 0, &s1) == TextOf(b, g, 0, &s2);
-  }
+// Field `f` of `a` equals field `g` of `b` (same protobuf type: the compiler keeps no other).
+bool SameValue(const Message& a, const FieldAccessor& f, const Message& b, const FieldAccessor& g) {
+  if (f.type != g.type) return false;
+  if (IsText(f)) return f.get_text(a, 0) == g.get_text(b, 0);
   // The text form rendered a message field as "" on both sides: equal.
-  if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) return true;
+  if (f.type == FieldType::kTimestamp) return true;
   return IntOf(a, f, 0) == IntOf(b, g, 0);
 }
 
 // Documentation is present: a bool true, a string non-empty (and not "false"/"0"), a message
 // set, an integer non-zero, an enum always (as the text form's "present" was).
-bool FieldIsPresent(const Message& m, const FieldDescriptor* f) {
-  if (f == nullptr || f->is_repeated()) return false;
-  switch (f->cpp_type()) {
-    case FieldDescriptor::CPPTYPE_MESSAGE:
-      return m.GetReflection()->HasField(m, f);
-    case FieldDescriptor::CPPTYPE_STRING: {
-      std::string scratch;
-      const std::string& text = TextOf(m, f, 0, &scratch);
+bool FieldIsPresent(const Message& m, const FieldAccessor* f) {
+  if (f == nullptr || f->repeated) return false;
+  switch (f->type) {
+    case FieldType::kTimestamp:
+      return f->get_time(m) != nullptr;
+    case FieldType::kText: {
+      const std::string& text = f->get_text(m, 0);
       return !text.empty() && text != "false" && text != "0";
     }
-    case FieldDescriptor::CPPTYPE_ENUM:
-      return true;
-    default:
-      return IntOf(m, f, 0) != 0;
+    case FieldType::kInt:
+      return f->is_enum || IntOf(m, *f, 0) != 0;
   }
+  return false;
 }
 
 bool ConditionHolds(const CompiledCondition& c, const CFact& candidate, const CFact* trigger,
                     std::string_view instance) {
   const Message& payload = *candidate.payload;
-  const FieldDescriptor* f = c.field;
-  if (f->is_repeated()) {
-    const int size = payload.GetReflection()->FieldSize(payload, f);
+  const FieldAccessor& f = *c.field;
+  if (f.repeated) {
+    const int size = f.size(payload);
     for (int i = 0; i < size; ++i) {
       if (ValueCount(c) > 0 && ValueEquals(payload, f, i, c, 0)) return true;
     }
@@ -189,13 +158,13 @@ bool ConditionHolds(const CompiledCondition& c, const CFact& candidate, const CF
     case Op::kAtLeast:
       return !c.ints.empty() && IntOf(payload, f, 0) >= c.ints[0];
     case Op::kEqualsInstance:
-      return ValueEqualsKey(payload, f, instance);
+      return ValueEqualsKey(payload, c, instance);
     case Op::kSameAsTrigger: {
       if (trigger == nullptr) return true;
       const int index = trigger->kind - kFirstPayloadCase;
-      const FieldDescriptor* g = index >= 0 && index < 64 ? c.same_field[index] : nullptr;
-      if (g == nullptr || g->is_repeated()) return false;
-      return SameValue(payload, f, *trigger->payload, g);
+      const FieldAccessor* g = index >= 0 && index < 64 ? c.same_field[index] : nullptr;
+      if (g == nullptr) return false;
+      return SameValue(payload, f, *trigger->payload, *g);
     }
   }
   return false;
@@ -372,15 +341,12 @@ std::optional<DayNumber> BaseDeadline(const InstanceContext& ctx) {
   const DayNumber from = ctx.trigger.day;
   if (ctx.spec.kind == RuleKind::kCheck) return from;
   if (!ctx.spec.due.field.empty()) {
-    const FieldDescriptor* f = ctx.rule.due_field;
-    const Message& payload = *ctx.trigger.payload;
-    if (f == nullptr || payload.GetDescriptor() != f->containing_type() ||
-        !payload.GetReflection()->HasField(payload, f)) {
-      return std::nullopt;
-    }
-    const auto& ts = static_cast<const google::protobuf::Timestamp&>(
-        payload.GetReflection()->GetMessage(payload, f));
-    return std::max(LocalDayNumber(TimeOf(ts)), from + ctx.spec.due.min_days_after);
+    const FieldAccessor* f = ctx.rule.due_field;
+    // The accessor belongs to the trigger's payload case (the compiler looked it up there).
+    if (f == nullptr || ctx.trigger.kind != ctx.rule.trigger.payload_case) return std::nullopt;
+    const google::protobuf::Timestamp* ts = f->get_time(*ctx.trigger.payload);
+    if (ts == nullptr) return std::nullopt;
+    return std::max(LocalDayNumber(TimeOf(*ts)), from + ctx.spec.due.min_days_after);
   }
   return AddMonthsTo(from, ctx.spec.due.months) + ctx.spec.due.days;
 }
@@ -415,11 +381,11 @@ void ReminderMoments(const InstanceContext& ctx, DayNumber deadline, absl::Time 
 // A later registration corrects the trigger only if it is about the same thing: every *_id
 // field (offer_id, institution_id) is equal, except the ones the check requires.
 bool SameIdentity(const CFact& a, const CFact& b, const CompiledRule& rule,
-                  const FieldDescriptor* const* required, size_t required_count) {
-  for (const FieldDescriptor* f : rule.identity_fields) {
+                  const FieldAccessor* const* required, size_t required_count) {
+  for (const FieldAccessor* f : rule.identity_fields) {
     if (std::find(required, required + required_count, f) != required + required_count) continue;
-    if (f->is_repeated()) continue;  // the text form compared "no value" with "no value"
-    if (!SameValue(*a.payload, f, *b.payload, f)) return false;
+    if (f == nullptr) continue;
+    if (!SameValue(*a.payload, *f, *b.payload, *f)) return false;
   }
   return true;
 }
@@ -427,9 +393,9 @@ bool SameIdentity(const CFact& a, const CFact& b, const CompiledRule& rule,
 // A check's documentation: the trigger's own fields, or a later registration of the same kind
 // that carries them.
 const CFact* EvaluateRequirements(const InstanceContext& ctx, std::string* missing) {
-  const FieldDescriptor* required[16];
+  const FieldAccessor* required[16];
   size_t count = 0;
-  for (const FieldDescriptor* f : ctx.rule.require) {
+  for (const FieldAccessor* f : ctx.rule.require) {
     if (count < 16) required[count++] = f;
   }
   for (const auto& [field, predicate] : ctx.rule.require_if) {
@@ -441,7 +407,7 @@ const CFact* EvaluateRequirements(const InstanceContext& ctx, std::string* missi
     if (FieldIsPresent(*ctx.trigger.payload, required[i])) continue;
     complete = false;
     if (!missing->empty()) missing->append(", ");
-    missing->append(required[i] == nullptr ? "" : required[i]->name());
+    missing->append(required[i] == nullptr ? std::string_view() : required[i]->name);
   }
   if (count == 0) return nullptr;
   if (complete) return &ctx.trigger;
