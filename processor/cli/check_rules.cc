@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
@@ -36,6 +38,8 @@ struct Scenario {
   std::vector<std::string> expected;
   ReplayOptions options;
   bool runnable = true;
+  bool expects_nothing = false;  // `# expects: nothing`: the named rules must not apply
+  bool checks_obligations = false;  // has OBLIGATION lines
 };
 
 Scenario Read(const fs::path& events, const std::string& rules_dir) {
@@ -60,6 +64,8 @@ Scenario Read(const fs::path& events, const std::string& rules_dir) {
       for (absl::string_view rule : absl::StrSplit(line, ' ', absl::SkipEmpty())) {
         s.only.insert(std::string(rule));
       }
+    } else if (line == "# expects: nothing") {
+      s.expects_nothing = true;
     } else if (absl::ConsumePrefix(&line, "# args: ")) {
       std::vector<std::string> args = absl::StrSplit(line, ' ', absl::SkipEmpty());
       for (size_t i = 0; i + 1 < args.size(); i += 2) {
@@ -74,6 +80,7 @@ Scenario Read(const fs::path& events, const std::string& rules_dir) {
         }
       }
     } else if (!line.empty() && line[0] != '#') {
+      s.checks_obligations |= absl::StartsWith(line, "OBLIGATION ");
       s.expected.emplace_back(line);
     }
   }
@@ -95,7 +102,8 @@ int CheckScenarios(const std::string& rules_dir, const std::string& scenarios_di
   std::sort(files.begin(), files.end());
   const fs::path tmp = fs::temp_directory_path() / ("fristvagt-check-" + std::to_string(getpid()));
   fs::create_directories(tmp);
-  std::set<std::pair<std::string, std::string>> covered;  // (regime, rule) with an alert
+  // (regime, rule) with an alert or an obligation outcome in some scenario.
+  std::set<std::pair<std::string, std::string>> covered;
   int failed = 0;
   int skipped = 0;
   for (const fs::path& events : files) {
@@ -106,8 +114,18 @@ int CheckScenarios(const std::string& rules_dir, const std::string& scenarios_di
     }
     s.options.out_path = (tmp / "alerts.jsonl").string();
     s.options.rejects_path = (tmp / "rejects.jsonl").string();
+    s.options.obligations_path = (tmp / "obligations.jsonl").string();
     fs::remove(s.options.out_path, ec);  // replay appends
     fs::remove(s.options.rejects_path, ec);
+    fs::remove(s.options.obligations_path, ec);
+    if (s.expected.empty() != s.expects_nothing) {
+      out << "FAIL " << events.string()
+          << (s.expects_nothing ? ": says `# expects: nothing` but lists lines\n"
+                                : ": expects no line; add the OBLIGATION lines it ends with, or "
+                                  "`# expects: nothing` when its rule must not apply\n");
+      ++failed;
+      continue;
+    }
     if (RunReplay(s.options) != 0) {
       out << "FAIL " << events.string() << ": replay failed\n";
       ++failed;
@@ -131,8 +149,28 @@ int CheckScenarios(const std::string& rules_dir, const std::string& scenarios_di
           at == std::string::npos ? "" : line.substr(at + 7, line.find(',', at) - at - 7);
       actual.push_back("REJECT line=" + number + " " + JsonField(line, "code"));
     }
+    // The outcome of each obligation is its last record (tombstones only say when it leaves
+    // the topic), as scenario_test reads it.
+    std::map<std::string, std::string> outcomes;
+    std::ifstream obligations(s.options.obligations_path);
+    while (std::getline(obligations, line)) {
+      if (absl::StrContains(line, "\"tombstone\":true")) continue;
+      const std::string rule = JsonField(line, "rule_id");
+      covered.insert({JsonField(line, "regime"), rule});
+      if (!s.only.empty() && !s.only.contains(rule)) continue;
+      outcomes[JsonField(line, "obligation_id")] = "OBLIGATION " + rule + " " +
+                                                   JsonField(line, "regime") + " " +
+                                                   JsonField(line, "deadline") + " " +
+                                                   JsonField(line, "status");
+    }
+    if (s.checks_obligations) {
+      std::vector<std::string> sorted;
+      for (const auto& [id, outcome] : outcomes) sorted.push_back(outcome);
+      std::sort(sorted.begin(), sorted.end());
+      actual.insert(actual.end(), sorted.begin(), sorted.end());
+    }
     if (actual != s.expected) {
-      out << "FAIL " << events.string() << ": alerts differ from the .expected file\n";
+      out << "FAIL " << events.string() << ": output differs from the .expected file\n";
       for (const std::string& e : s.expected) out << "    expected " << e << "\n";
       for (const std::string& a : actual) out << "    got      " << a << "\n";
       ++failed;
@@ -151,7 +189,7 @@ int CheckScenarios(const std::string& rules_dir, const std::string& scenarios_di
   }
   out << files.size() << " scenarios: " << files.size() - failed - skipped << " pass, " << failed
       << " fail, " << skipped << " not reproducible here\n";
-  out << uncovered.size() << " rules with no alert in any scenario"
+  out << uncovered.size() << " rules with no alert and no obligation in any scenario"
       << (uncovered.empty() ? "" : ":") << "\n";
   for (const std::string& u : uncovered) out << "  " << u << "\n";
   return failed;

@@ -164,6 +164,9 @@ int main(int argc, char** argv) {
   replay->add_option("--until", until, "move the clock to this RFC 3339 time at the end");
   replay->add_option("--out", replay_options.out_path, "alerts (default: stdout)");
   replay->add_option("--rejects", replay_options.rejects_path, "rejected lines as JSON lines");
+  replay->add_option("--obligations", replay_options.obligations_path,
+                     "what the obligations topic would receive, as JSON lines (the last line "
+                     "per obligation_id is its final status)");
   replay->add_option("--state-dir", replay_options.state_dir,
                      "keep the state in RocksDB here; a later run continues from it");
   AddLanguage(replay, &replay_language);

@@ -34,13 +34,21 @@ namespace {
 constexpr char kClockProgress[] = "replay.clock_micros";
 constexpr char kInputProgress[] = "replay.input";
 
-std::string AlertJson(const std::string& bytes) {
-  v1::Alert alert;
-  alert.ParseFromString(bytes);
+// The engine wrote these bytes a moment ago; a parse failure means a broken store or engine,
+// and printing a guess would hide it.
+template <typename Message>
+absl::StatusOr<std::string> ProtoJson(const std::string& bytes) {
+  Message message;
+  if (!message.ParseFromString(bytes)) {
+    return absl::DataLossError(absl::StrCat("unreadable ", Message::descriptor()->name(),
+                                            " in the outbox"));
+  }
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(alert, &json, options);
+  if (auto s = google::protobuf::util::MessageToJsonString(message, &json, options); !s.ok()) {
+    return absl::InternalError(s.ToString());
+  }
   return json;
 }
 
@@ -60,7 +68,8 @@ class ReplaySink {
     if (!options.state_dir.empty()) {
       // A run killed mid-write may have left half a line; that entry is still in the outbox
       // and is written again whole.
-      for (const std::string& path : {options.out_path, options.rejects_path}) {
+      for (const std::string& path :
+           {options.out_path, options.rejects_path, options.obligations_path}) {
         if (absl::Status s = CutTornLine(path); !s.ok()) return s;
       }
     }
@@ -74,13 +83,31 @@ class ReplaySink {
         return absl::NotFoundError("cannot open --rejects " + options.rejects_path);
       }
     }
+    if (!options.obligations_path.empty()) {
+      obligations_file_.open(options.obligations_path, std::ios::app);
+      if (!obligations_file_) {
+        return absl::NotFoundError("cannot open --obligations " + options.obligations_path);
+      }
+    }
     return absl::OkStatus();
   }
 
-  void Write(const v1::OutboxEntry& entry) {
+  absl::Status Write(const v1::OutboxEntry& entry) {
     if (entry.topic() == kAlertsTopic) {
-      out() << AlertJson(entry.value()) << '\n';
+      absl::StatusOr<std::string> json = ProtoJson<v1::Alert>(entry.value());
+      if (!json.ok()) return json.status();
+      out() << *json << '\n';
       ++alerts_;
+    } else if (entry.topic() == kObligationsTopic) {
+      if (!obligations_file_.is_open()) return absl::OkStatus();
+      if (entry.value().empty()) {
+        obligations_file_ << "{\"obligation_id\":" << JsonString(entry.key())
+                          << ",\"tombstone\":true}\n";
+        return absl::OkStatus();
+      }
+      absl::StatusOr<std::string> json = ProtoJson<v1::Obligation>(entry.value());
+      if (!json.ok()) return json.status();
+      obligations_file_ << *json << '\n';
     } else if (entry.topic() == kDeadLetterTopic) {
       const auto& h = entry.headers();
       const std::string line =
@@ -97,13 +124,16 @@ class ReplaySink {
       }
       ++rejected_;
     }
+    return absl::OkStatus();
   }
 
   // Everything written so far reaches the OS (survives a kill of this process).
   absl::Status Flush() {
     out().flush();
     if (rejects_file_.is_open()) rejects_file_.flush();
-    if (!out() || (rejects_file_.is_open() && !rejects_file_)) {
+    if (obligations_file_.is_open()) obligations_file_.flush();
+    if (!out() || (rejects_file_.is_open() && !rejects_file_) ||
+        (obligations_file_.is_open() && !obligations_file_)) {
       return absl::UnavailableError("cannot write the replay output");
     }
     return absl::OkStatus();
@@ -139,6 +169,7 @@ class ReplaySink {
   std::ostream& out() { return out_file_.is_open() ? out_file_ : std::cout; }
   std::ofstream out_file_;
   std::ofstream rejects_file_;
+  std::ofstream obligations_file_;
   std::vector<std::string> summary_;
   size_t rejected_ = 0;
 
@@ -199,7 +230,7 @@ absl::Status DrainOutbox(state::StateStore* store, ReplaySink* sink) {
     if (entries.empty()) return absl::OkStatus();
     state::Batch done;
     for (const auto& [seq, entry] : entries) {
-      sink->Write(entry);
+      if (absl::Status s = sink->Write(entry); !s.ok()) return s;
       done.outbox_removed.push_back(seq);
     }
     if (absl::Status s = sink->Flush(); !s.ok()) return s;
@@ -295,12 +326,20 @@ int RunReplay(const ReplayOptions& options) {
 
   EngineOptions engine_options;
   engine_options.language = options.language;
+  engine_options.emit_obligation_records = !options.obligations_path.empty();
   Engine engine(*catalog, store.get(), engine_options);
   EventDecoder decoder;
+  // Where a --state-dir run's clock stood. A failed or unreadable read stops the run: starting
+  // the clock again from the past would fire timers and raise alerts that were already raised.
   absl::Time clock = absl::InfinitePast();
-  if (auto stored = store->GetProgress(kClockProgress); stored.ok() && stored->has_value()) {
+  absl::StatusOr<std::optional<std::string>> stored_clock = store->GetProgress(kClockProgress);
+  if (!stored_clock.ok()) return Fail(std::string(stored_clock.status().message()));
+  if (stored_clock->has_value()) {
     int64_t micros = 0;
-    if (absl::SimpleAtoi(**stored, &micros)) clock = absl::FromUnixMicros(micros);
+    if (!absl::SimpleAtoi(**stored_clock, &micros)) {
+      return Fail(absl::StrCat("unreadable progress ", kClockProgress, " in the state dir"));
+    }
+    clock = absl::FromUnixMicros(micros);
   }
 
   std::string line;

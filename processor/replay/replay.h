@@ -17,6 +17,11 @@ struct ReplayOptions {
   std::optional<absl::Time> until;
   std::string out_path;      // empty: stdout
   std::string rejects_path;  // empty: a summary on stderr
+  // Empty: not written. Otherwise every record the obligations topic would receive, as JSON
+  // lines in output order (an obligation's later line supersedes its earlier ones; a line
+  // {"obligation_id":…,"tombstone":true} removes it), so the last line per obligation_id is
+  // its final status.
+  std::string obligations_path;
   std::string state_dir;     // empty: in-memory state
   std::string rules_dir;
   std::vector<std::string> drafts;  // draft regimes to put in force (rules/regime_loader.h)

@@ -6,12 +6,22 @@
 //                      rule as the catalog grows), then one line per alert:
 //                      KIND rule_id regime deadline STATUS due=RFC3339  (output order)
 //                      and one line per rejected input line: REJECT line=N CODE
+//                      and, optionally, the outcome (last status) of each obligation the
+//                      filtered rules opened (from `replay --obligations`), sorted:
+//                      OBLIGATION rule_id regime deadline STATUS
+//                      A scenario expects at least one line, or says `# expects: nothing`
+//                      (a rule that must not apply): one that silently expects nothing would
+//                      stay green if its rule were deleted. The `# only:` rules must exist in
+//                      the catalog (a regime or a draft), so deleting a rule fails every
+//                      scenario about it, the `# expects: nothing` ones included.
 // The compact form keeps expectations reviewable; ids are checked for stability separately.
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
@@ -20,6 +30,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "proto/alert.pb.h"
+#include "rules/regime_loader.h"
 #include "tests/testing/binary.h"
 
 namespace fristvagt {
@@ -31,6 +42,7 @@ struct Expected {
   std::string args;
   std::set<std::string> only_rules;  // empty: every rule's alerts count
   std::vector<std::string> lines;
+  bool expects_nothing = false;  // `# expects: nothing`
 };
 
 Expected ReadExpected(const fs::path& path) {
@@ -44,6 +56,8 @@ Expected ReadExpected(const fs::path& path) {
       std::istringstream rules(line.substr(8));
       std::string rule;
       while (rules >> rule) expected.only_rules.insert(rule);
+    } else if (line == "# expects: nothing") {
+      expected.expects_nothing = true;
     } else if (line.rfind("# args: ", 0) == 0) {
       expected.args += " " + line.substr(8);
     } else if (!line.empty() && line[0] != '#') {
@@ -56,6 +70,30 @@ Expected ReadExpected(const fs::path& path) {
 std::string Compact(const v1::Alert& a) {
   return v1::AlertKind_Name(a.kind()) + " " + a.rule_id() + " " + a.regime() + " " + a.deadline() +
          " " + v1::ObligationStatus_Name(a.status()) + " due=" + a.due_at();
+}
+
+std::string Compact(const v1::Obligation& o) {
+  return "OBLIGATION " + o.rule_id() + " " + o.regime() + " " + o.deadline() + " " +
+         v1::ObligationStatus_Name(o.status());
+}
+
+// Every rule id of the shipped catalog, drafts included.
+const std::set<std::string>& CatalogRuleIds() {
+  static const std::set<std::string> ids = [] {
+    std::vector<rules::RuleFileError> errors;
+    absl::StatusOr<rules::Catalog> catalog =
+        rules::LoadCatalog((testing::SourceDir() / "rules" / "regimes").string(), &errors);
+    EXPECT_TRUE(catalog.ok()) << catalog.status();
+    std::set<std::string> found;
+    if (!catalog.ok()) return found;
+    for (const auto* regimes : {&catalog->regimes, &catalog->drafts}) {
+      for (const rules::Regime& regime : *regimes) {
+        for (const rules::RuleSpec& rule : regime.rules) found.insert(rule.id);
+      }
+    }
+    return found;
+  }();
+  return ids;
 }
 
 std::vector<std::string> ReadLines(const fs::path& path) {
@@ -99,9 +137,19 @@ TEST_P(ScenarioTest, ReplayPrintsExactlyTheExpectedAlerts) {
   const testing::TempDir tmp;
   const fs::path out = tmp.path() / "alerts.jsonl";
   const fs::path rejects = tmp.path() / "rejects.jsonl";
-  const int rc =
-      testing::RunBinary("replay --events " + events.string() + " --out " + out.string() +
-                         " --rejects " + rejects.string() + expected.args);
+  const fs::path obligations = tmp.path() / "obligations.jsonl";
+  ASSERT_EQ(expected.lines.empty(), expected.expects_nothing)
+      << events.filename()
+      << (expected.expects_nothing ? " says `# expects: nothing` but lists lines"
+                                   : " expects no line: add the OBLIGATION lines it should end "
+                                     "with, or `# expects: nothing` when its rule must not apply");
+  for (const std::string& rule : expected.only_rules) {
+    EXPECT_TRUE(CatalogRuleIds().contains(rule))
+        << "# only: names " << rule << ", which no regime or draft has";
+  }
+  const int rc = testing::RunBinary("replay --events " + events.string() + " --out " +
+                                    out.string() + " --rejects " + rejects.string() +
+                                    " --obligations " + obligations.string() + expected.args);
   ASSERT_EQ(rc, 0) << "replay failed for " << events;
 
   std::vector<std::string> actual;
@@ -120,6 +168,27 @@ TEST_P(ScenarioTest, ReplayPrintsExactlyTheExpectedAlerts) {
     const std::string number = line.substr(line_pos + 7, line.find(',', line_pos) - line_pos - 7);
     const std::string code = line.substr(code_pos + 8, line.find('"', code_pos + 8) - code_pos - 8);
     actual.push_back("REJECT line=" + number + " " + code);
+  }
+  const bool checks_obligations =
+      std::any_of(expected.lines.begin(), expected.lines.end(),
+                  [](const std::string& l) { return l.rfind("OBLIGATION ", 0) == 0; });
+  if (checks_obligations) {
+    // The last record per obligation is its outcome. Tombstones (retention after the course
+    // ended, erasure) say when the record leaves the topic, not how the obligation ended.
+    std::map<std::string, std::string> final_status;
+    for (const std::string& line : ReadLines(obligations)) {
+      if (line.find("\"tombstone\":true") != std::string::npos) continue;
+      v1::Obligation obligation;
+      ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &obligation).ok()) << line;
+      if (!expected.only_rules.empty() && !expected.only_rules.count(obligation.rule_id())) {
+        continue;
+      }
+      final_status[obligation.obligation_id()] = Compact(obligation);
+    }
+    std::vector<std::string> sorted;
+    for (const auto& [id, compact] : final_status) sorted.push_back(compact);
+    std::sort(sorted.begin(), sorted.end());
+    actual.insert(actual.end(), sorted.begin(), sorted.end());
   }
   std::ostringstream got;
   for (const auto& l : actual) got << "  " << l << "\n";
