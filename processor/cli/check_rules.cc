@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
@@ -100,6 +101,16 @@ int CheckScenarios(const std::string& rules_dir, const std::string& scenarios_di
     }
   }
   std::sort(files.begin(), files.end());
+  std::vector<rules::RuleFileError> errors;
+  absl::StatusOr<rules::Catalog> catalog = rules::LoadCatalog(rules_dir, &errors);
+  std::set<std::string> rule_ids;  // of every regime and draft: what `# only:` may name
+  if (catalog.ok()) {
+    for (const auto* regimes : {&catalog->regimes, &catalog->drafts}) {
+      for (const rules::Regime& regime : *regimes) {
+        for (const rules::RuleSpec& rule : regime.rules) rule_ids.insert(rule.id);
+      }
+    }
+  }
   const fs::path tmp = fs::temp_directory_path() / ("fristvagt-check-" + std::to_string(getpid()));
   fs::create_directories(tmp);
   // (regime, rule) with an alert or an obligation outcome in some scenario.
@@ -118,6 +129,16 @@ int CheckScenarios(const std::string& rules_dir, const std::string& scenarios_di
     fs::remove(s.options.out_path, ec);  // replay appends
     fs::remove(s.options.rejects_path, ec);
     fs::remove(s.options.obligations_path, ec);
+    std::vector<std::string> unknown;
+    for (const std::string& rule : s.only) {
+      if (!rule_ids.contains(rule)) unknown.push_back(rule);
+    }
+    if (!unknown.empty()) {
+      out << "FAIL " << events.string() << ": # only: names " << absl::StrJoin(unknown, ", ")
+          << ", which no regime or draft has\n";
+      ++failed;
+      continue;
+    }
     if (s.expected.empty() != s.expects_nothing) {
       out << "FAIL " << events.string()
           << (s.expects_nothing ? ": says `# expects: nothing` but lists lines\n"
@@ -177,8 +198,6 @@ int CheckScenarios(const std::string& rules_dir, const std::string& scenarios_di
     }
   }
   fs::remove_all(tmp, ec);
-  std::vector<rules::RuleFileError> errors;
-  absl::StatusOr<rules::Catalog> catalog = rules::LoadCatalog(rules_dir, &errors);
   std::vector<std::string> uncovered;
   if (catalog.ok()) {
     for (const rules::Regime& regime : catalog->regimes) {
