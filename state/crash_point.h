@@ -8,6 +8,8 @@
 //
 // kills the process with SIGKILL the Nth time (counted per process) it reaches that point, so
 // nothing runs after it (no destructor, no buffered output), exactly as with a real kill.
+// FRISTVAGT_STOP_AT (same syntax) instead stops the whole process there with SIGSTOP, as a
+// long GC pause or a frozen VM would, until the test sends SIGCONT (the zombie tests).
 // The points (docs/architecture.md lists what each one proves):
 //   state.before_commit, state.after_commit       RocksDbStore::Commit, around the write
 //   replay.after_output                           replay: outbox flushed to the file, removal not committed

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "alerts/wire_format.h"
 #include "processor/kafka/changelog_restore.h"
+#include "processor/kafka/process_id.h"
 #include "processor/base/logging.h"
 #include "rules/course.h"
 #include "state/crash_point.h"
@@ -201,15 +202,18 @@ absl::Status KafkaProcessor::Start(const std::string& bootstrap) {
     consumer_props["group.instance.id"] = config_.group_instance_id;
   }
   if (transactional_) {
-    // With a static identity the transactional id stays the same across restarts, so the
-    // restarted instance's init aborts what its killed predecessor left open at once (instead
-    // of read_committed readers waiting for transaction.timeout.ms) and fences it for good.
-    char host[256] = "fristvagt";
-    gethostname(host, sizeof(host) - 1);
-    producer_props["transactional.id"] =
-        config_.group_instance_id.empty()
-            ? absl::StrCat(config_.group_id, "-", host, "-", getpid())
-            : absl::StrCat(config_.group_id, "-", config_.group_instance_id);
+    // The transactional id stays the same across restarts — from the static identity, else
+    // from the state dir's process id — so the restarted instance's init aborts what its killed
+    // predecessor left open at once (instead of read_committed readers waiting for
+    // transaction.timeout.ms) and fences it for good.
+    std::string identity = config_.group_instance_id;
+    if (identity.empty()) {
+      absl::StatusOr<std::string> process_id = LoadOrCreateProcessId(config_.state_dir);
+      if (!process_id.ok()) return process_id.status();
+      identity = *process_id;
+    }
+    transactional_id_ = absl::StrCat(config_.group_id, "-", identity);
+    producer_props["transactional.id"] = transactional_id_;
   }
   for (const auto& [name, value] : config_.kafka) {
     consumer_props[name] = value;
@@ -244,7 +248,9 @@ absl::Status KafkaProcessor::Start(const std::string& bootstrap) {
 
   if (absl::Status s = Subscribe(); !s.ok()) return s;
   Logger("processor")
-      ->info("consuming {} as group {} from {}", config_.topics.input, config_.group_id, bootstrap);
+      ->info("consuming {} as group {} from {}{}", config_.topics.input, config_.group_id,
+             bootstrap,
+             transactional_ ? absl::StrCat(", transactional id ", transactional_id_) : "");
   return absl::OkStatus();
 }
 
@@ -512,6 +518,7 @@ absl::Status KafkaProcessor::StartPartition(int32_t id, Partition* partition, bo
 void KafkaProcessor::Apply(const rd_kafka_message_t* message, absl::Time now) {
   if (!fatal_.ok()) return;  // nothing more is applied; a restart resumes from the store
   if (message->err) {
+    if (message->err == RD_KAFKA_RESP_ERR__FATAL) return CheckFenced();
     if (message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       Logger("kafka")->warn("consumer: {}", rd_kafka_message_errstr(message));
     }
@@ -701,6 +708,7 @@ std::set<int32_t> KafkaProcessor::ProduceOutboxes(const std::vector<Partition*>&
       Logger("kafka")->warn("begin transaction: {}", rd_kafka_error_string(error));
       rd_kafka_error_destroy(error);
       fail_all();
+      CheckFenced();
     }
   }
   std::unique_ptr<DeliveryRound, DeliveryRoundReleaser> round(new DeliveryRound(slots));
@@ -801,16 +809,40 @@ void KafkaProcessor::CommitTransaction(std::vector<OutboxShare>* shares) {
     rd_kafka_consumer_group_metadata_destroy(group);
     if (error == nullptr) error = rd_kafka_commit_transaction(producer_.get(), 30000);
     if (error != nullptr) {
-      Logger("kafka")->warn("transaction failed, will retry: {}", rd_kafka_error_string(error));
+      const bool fatal = rd_kafka_error_is_fatal(error);
+      Logger("kafka")->warn("transaction failed{}: {}", fatal ? "" : ", will retry",
+                            rd_kafka_error_string(error));
       rd_kafka_error_destroy(error);
       ok = false;
     }
   }
   if (ok) return;
+  for (OutboxShare& share : *shares) share.ok = false;
+  CheckFenced();
+  if (!fatal_.ok()) return;  // a fenced producer cannot even abort; the successor did
   if (rd_kafka_error_t* error = rd_kafka_abort_transaction(producer_.get(), 30000)) {
     rd_kafka_error_destroy(error);
   }
-  for (OutboxShare& share : *shares) share.ok = false;
+}
+
+void KafkaProcessor::CheckFenced() {
+  char reason[512] = "";
+  for (rd_kafka_t* client : {producer_.get(), consumer_.get()}) {
+    if (client == nullptr) continue;
+    const rd_kafka_resp_err_t err = rd_kafka_fatal_error(client, reason, sizeof(reason));
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+    // A fenced client cannot write again: another process with this identity took over (its
+    // init aborted our open transaction, or its join replaced our static member). Carrying on
+    // would only retry in vain; stopping leaves the partitions to it.
+    const bool fenced = err == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+                        err == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH ||
+                        err == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID;
+    return Fail(absl::AbortedError(absl::StrCat(
+        fenced ? "fenced: another instance took over this one's identity (" : "Kafka client failed (",
+        client == producer_.get() ? "transactional id " + transactional_id_
+                                  : "group.instance.id " + config_.group_instance_id,
+        "): ", reason, fenced ? "; this instance writes nothing more and exits" : "")));
+  }
 }
 
 // Removes a share's acknowledged entries from its outbox and records how far its changelog
@@ -1023,6 +1055,7 @@ absl::Status KafkaProcessor::Run(const std::atomic<bool>& stop) {
       Logger("processor")->warn("{}", std::string(s.message()));
       last_warning = now;
     }
+    if (fatal_.ok()) CheckFenced();  // a fatal error can come from librdkafka's own threads
     SendDueDigests(now);  // committed with the next batch
     if (produced_round_) FRISTVAGT_CRASH_POINT("kafka.between_batches");
     produced_round_ = false;

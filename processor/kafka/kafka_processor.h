@@ -99,6 +99,8 @@ class KafkaProcessor {
       const std::string& dir, const state::StoreIdentity& identity);
   // Stops processing for good (see fatal_).
   void Fail(absl::Status status);
+  // Fails when librdkafka raised a fatal error on either client (fenced by a successor).
+  void CheckFenced();
   absl::Status RestoreFromChangelog(std::vector<RestoreTarget>* restores);
   void Apply(const rd_kafka_message_t* message, absl::Time now);
   void AdvanceClock(Partition* partition, absl::Time to);
@@ -128,6 +130,7 @@ class KafkaProcessor {
   KafkaHandle consumer_;
   KafkaHandle producer_;
   bool transactional_ = false;
+  std::string transactional_id_;  // exactly-once only
   std::map<int32_t, Partition> partitions_;
   absl::Time batch_started_ = absl::InfiniteFuture();  // first event of the open batch (metrics)
   int assigned_count_ = 1;  // partitions of the latest assignment, to share the person cache

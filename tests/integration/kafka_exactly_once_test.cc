@@ -12,6 +12,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <iostream>
 #include <map>
 #include <set>
 #include <string>
@@ -132,6 +133,78 @@ TEST_F(KafkaExactlyOnceTest, KilledAtEveryPointReadCommittedSeesEveryAlertExactl
   const testing::AlertTopic everything = Alerts(erased, false);
   EXPECT_GT(everything.copies, committed.copies)
       << "no kill left an aborted transaction behind: nothing was filtered";
+}
+
+// Without a static identity the transactional id comes from the state dir's process id
+// (processor/kafka/process_id.h): a process SIGKILLed with a transaction open — alerts on the
+// broker, no commit — is followed on the same state dir by one with the same transactional id,
+// whose init aborts that transaction at once. transaction.timeout.ms is set to the broker's
+// maximum (15 min), so an instance under a new id would leave read_committed readers of
+// fristvagt.alerts stuck far beyond this test's bounded wait.
+TEST_F(KafkaExactlyOnceTest, RestartAfterKillIsNotBlockedByTheOpenTransaction) {
+  const std::vector<std::string> lines = testing::SyntheticEventLines({.persons = 40, .seed = 7});
+  ASSERT_TRUE(
+      testing::Produce(bootstrap_, "case-events", testing::CaseEventMessages(lines)).ok());
+  const std::set<std::string> erased = testing::ErasedPersons(lines);
+  std::map<std::string, std::string> expected;
+  for (const auto& [id, json] : testing::ReplayAlerts(dir_.path(), lines)) {
+    if (erased.count(testing::JsonField(json, "person_key")) == 0) expected[id] = json;
+  }
+  ASSERT_GT(expected.size(), 50u);
+
+  testing::RunSettings settings;
+  settings.state_dir = dir_.path() / "state";
+  settings.guarantee = "exactly_once";
+  settings.kafka["transaction.timeout.ms"] = "900000";
+  // Killed in its fourth round (the first rounds may hold nothing but changelog records),
+  // after the alerts and obligations were flushed to the broker, before the changelog and
+  // the commit: the transaction stays open.
+  std::unique_ptr<ChildProcess> killed = testing::StartProcessor(
+      dir_.path(), "killed", bootstrap_, settings,
+      {{"FRISTVAGT_CRASH_AT", "kafka.between_phases:4"}});
+  ASSERT_EQ(killed->Wait(absl::Seconds(120)), -SIGKILL) << killed->ReadLog();
+  const std::string id = testing::ReadFile(settings.state_dir / "fristvagt.process-id");
+  ASSERT_EQ(id.size(), 33u) << id;  // 32 hex digits and a newline
+  // The open transaction's alerts and obligations are on the broker, invisible to
+  // read_committed (the earlier rounds' are committed).
+  auto records = [&](bool read_committed) {
+    size_t n = 0;
+    for (const char* topic : {"fristvagt.alerts", "fristvagt.obligations"}) {
+      absl::StatusOr<std::vector<testing::KafkaRecord>> read =
+          testing::ConsumeToEnd(bootstrap_, topic, read_committed, absl::Seconds(10));
+      EXPECT_TRUE(read.ok()) << read.status();
+      if (read.ok()) n += read->size();
+    }
+    return n;
+  };
+  EXPECT_GT(records(false), records(true))
+      << "the killed round left no open transaction on the broker" << killed->ReadLog();
+
+  const absl::Time restarted = absl::Now();
+  std::unique_ptr<ChildProcess> after =
+      testing::StartProcessor(dir_.path(), "after", bootstrap_, settings);
+  auto all_alerts = [&] {
+    const std::set<std::string> ids = Alerts(erased, true).ids();
+    for (const auto& [alert_id, json] : expected) {
+      if (ids.count(alert_id) == 0) return false;
+    }
+    return true;
+  };
+  ASSERT_TRUE(testing::WaitUntil([&] { return CommittedToEnd() && all_alerts(); },
+                                 absl::Seconds(120), absl::Milliseconds(500)))
+      << after->ReadLog();
+  std::cout << "read_committed saw every alert " << absl::Now() - restarted
+            << " after the restart\n";
+  after->Signal(SIGTERM);
+  EXPECT_EQ(after->Wait(absl::Seconds(15)), 0) << after->ReadLog();
+  const std::string transactional_id = "transactional id fristvagt-" + id.substr(0, 32);
+  EXPECT_NE(killed->ReadLog().find(transactional_id), std::string::npos) << killed->ReadLog();
+  EXPECT_NE(after->ReadLog().find(transactional_id), std::string::npos) << after->ReadLog();
+  EXPECT_EQ(testing::ReadFile(settings.state_dir / "fristvagt.process-id"), id);
+
+  const testing::AlertTopic committed = Alerts(erased, true);
+  EXPECT_EQ(committed.by_id, expected);
+  EXPECT_EQ(committed.copies, committed.by_id.size());
 }
 
 }  // namespace
