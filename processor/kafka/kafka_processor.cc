@@ -834,7 +834,8 @@ void KafkaProcessor::CheckFenced() {
     // A fenced client cannot write again: another process with this identity took over (its
     // init aborted our open transaction, or its join replaced our static member). Carrying on
     // would only retry in vain; stopping leaves the partitions to it.
-    const bool fenced = err == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+    const bool fenced = err == RD_KAFKA_RESP_ERR__FENCED ||
+                        err == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
                         err == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH ||
                         err == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID;
     return Fail(absl::AbortedError(absl::StrCat(

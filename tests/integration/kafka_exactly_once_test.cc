@@ -207,5 +207,89 @@ TEST_F(KafkaExactlyOnceTest, RestartAfterKillIsNotBlockedByTheOpenTransaction) {
   EXPECT_EQ(committed.copies, committed.by_id.size());
 }
 
+// Whether `pid` is stopped (SIGSTOP): state 'T' in /proc/<pid>/stat.
+bool Stopped(pid_t pid) {
+  const std::string stat = testing::ReadFile(absl::StrCat("/proc/", pid, "/stat"));
+  const size_t paren = stat.rfind(')');
+  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'T';
+}
+
+// A zombie: an exactly-once instance stops (SIGSTOP, as in a long GC pause or a frozen VM) in
+// the middle of a produce round — alerts on the broker, its transaction open. A successor with
+// the same identity (group_instance_id, so the same transactional id, on a disk of its own)
+// takes over, aborts that transaction, restores from the changelog and finishes the input.
+// Then the zombie wakes up (SIGCONT): it must write nothing a read_committed reader sees,
+// move no committed offset, and stop with a log line saying it was fenced.
+TEST_F(KafkaExactlyOnceTest, ZombieWakingUpAfterItsSuccessorIsFencedAndStops) {
+  const std::vector<std::string> lines = testing::SyntheticEventLines({.persons = 40, .seed = 9});
+  ASSERT_TRUE(
+      testing::Produce(bootstrap_, "case-events", testing::CaseEventMessages(lines)).ok());
+  const std::set<std::string> erased = testing::ErasedPersons(lines);
+  std::map<std::string, std::string> expected;
+  for (const auto& [id, json] : testing::ReplayAlerts(dir_.path(), lines)) {
+    if (erased.count(testing::JsonField(json, "person_key")) == 0) expected[id] = json;
+  }
+  ASSERT_GT(expected.size(), 50u);
+
+  testing::RunSettings settings;
+  settings.guarantee = "exactly_once";
+  settings.state_dir = dir_.path() / "zombie.state";
+  std::unique_ptr<ChildProcess> zombie = testing::StartProcessor(
+      dir_.path(), "zombie", bootstrap_, settings,
+      {{"FRISTVAGT_GROUP_INSTANCE_ID", "member-1"},
+       {"FRISTVAGT_STOP_AT", "kafka.between_phases:4"}});
+  ASSERT_TRUE(testing::WaitUntil([&] { return Stopped(zombie->pid()) || !zombie->Running(); },
+                                 absl::Seconds(120), absl::Milliseconds(100)))
+      << zombie->ReadLog();
+  ASSERT_TRUE(zombie->Running()) << zombie->ReadLog();
+  auto records = [&](bool read_committed) {
+    size_t n = 0;
+    for (const char* topic : {"fristvagt.alerts", "fristvagt.obligations"}) {
+      absl::StatusOr<std::vector<testing::KafkaRecord>> read =
+          testing::ConsumeToEnd(bootstrap_, topic, read_committed, absl::Seconds(10));
+      EXPECT_TRUE(read.ok()) << read.status();
+      if (read.ok()) n += read->size();
+    }
+    return n;
+  };
+  EXPECT_GT(records(false), records(true)) << "the zombie stopped with no transaction open";
+
+  settings.state_dir = dir_.path() / "successor.state";
+  std::unique_ptr<ChildProcess> successor = testing::StartProcessor(
+      dir_.path(), "successor", bootstrap_, settings, {{"FRISTVAGT_GROUP_INSTANCE_ID", "member-1"}});
+  auto all_alerts = [&] {
+    const std::set<std::string> ids = Alerts(erased, true).ids();
+    for (const auto& [alert_id, json] : expected) {
+      if (ids.count(alert_id) == 0) return false;
+    }
+    return true;
+  };
+  ASSERT_TRUE(testing::WaitUntil([&] { return CommittedToEnd() && all_alerts(); },
+                                 absl::Seconds(120), absl::Milliseconds(500)))
+      << successor->ReadLog();
+  const std::map<int32_t, int64_t> offsets =
+      testing::CommittedOffsets(bootstrap_, "fristvagt", "case-events").value();
+
+  zombie->Signal(SIGCONT);
+  const std::optional<int> exit = zombie->Wait(absl::Seconds(90));
+  ASSERT_TRUE(exit.has_value()) << "the zombie carries on after SIGCONT\n" << zombie->ReadLog();
+  EXPECT_EQ(*exit, 1) << zombie->ReadLog();
+  const std::string zombie_log = zombie->ReadLog();
+  EXPECT_NE(zombie_log.find("stopping: fenced: another instance took over"), std::string::npos)
+      << zombie_log;
+  EXPECT_EQ(testing::CommittedOffsets(bootstrap_, "fristvagt", "case-events").value(), offsets)
+      << "the zombie moved the group's committed offsets";
+  EXPECT_TRUE(successor->Running()) << successor->ReadLog();
+  successor->Signal(SIGTERM);
+  EXPECT_EQ(successor->Wait(absl::Seconds(15)), 0) << successor->ReadLog();
+
+  const testing::AlertTopic committed = Alerts(erased, true);
+  EXPECT_EQ(committed.by_id, expected);
+  EXPECT_EQ(committed.conflicts, std::vector<std::string>{});
+  EXPECT_EQ(committed.copies, committed.by_id.size()) << "a read_committed reader saw an alert twice";
+  EXPECT_GT(Alerts(erased, false).copies, committed.copies)
+      << "nothing of the zombie's aborted transaction was on the log";
+}
+
 }  // namespace
 }  // namespace fristvagt
