@@ -84,6 +84,10 @@ CompiledRule CompileRule(const Regime& regime, const RuleSpec& rule, const Catal
     c.met_by_payloads |= PayloadBit(c.met_by.back().payload_case);
   }
   for (const EventMatcher& m : rule.waived_by) c.waived_by.push_back(CompileMatcher(m));
+  for (const EventMatcher& m : rule.exists) {
+    c.exists.push_back(CompileMatcher(m));
+    c.exists_payloads |= PayloadBit(c.exists.back().payload_case);
+  }
   for (const std::string& name : rule.conditions) c.conditions.push_back(FindPredicate(name));
   const FieldDescriptor* trigger_field = PayloadField(rule.trigger.matcher.event);
   const Descriptor* trigger_payload =

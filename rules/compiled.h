@@ -68,6 +68,8 @@ struct CompiledRule {
   std::vector<CompiledMatcher> met_by;
   std::vector<CompiledMatcher> waived_by;
   uint64_t met_by_payloads = 0;
+  std::vector<CompiledMatcher> exists;  // RuleSpec::exists
+  uint64_t exists_payloads = 0;         // every one must be in the course
   std::vector<PredicateFn> conditions;
   // require, then require_if in field-name order (as the text form's std::map iterates).
   std::vector<const FieldAccessor*> require;

@@ -10,23 +10,8 @@ namespace {
 
 using K = v1::CaseEvent::PayloadCase;
 
-// A pålæg issued at or before the trigger (an admission "of a person with a pålæg").
-bool HasPaalaeg(const PredicateContext& ctx) {
-  for (const CFact* f = ctx.course.begin; f != ctx.course.end; ++f) {
-    if (f->occurred > ctx.trigger.occurred) break;
-    if (f->kind == K::kEducationOrderIssued) return true;
-  }
-  return false;
-}
-
-// A pålæg issued on or before the deadline: one given after it cannot make the requirement
-// due in the past.
-bool PaalaegByDeadline(const PredicateContext& ctx) {
-  for (const CFact* f = ctx.course.begin; f != ctx.course.end; ++f) {
-    if (f->kind == K::kEducationOrderIssued && f->day <= ctx.deadline) return true;
-  }
-  return false;
-}
+// "A pålæg issued at or before the trigger" and "issued on or before the deadline" are regime
+// data now (a rule's `exists`, rules/README.md), not predicates.
 
 // Jobrettet indsats exists from the date in the parameter job_directed_effort_from
 // (YYYYMMDD); one registered before that date exempts nothing.
@@ -151,9 +136,6 @@ struct Predicate {
 const std::map<std::string, Predicate, std::less<>>& Predicates() {
   static const auto* predicates = new std::map<std::string, Predicate, std::less<>>{
       {"in_scope", {InScope, {}, "under 30 and without vocational education (LAB § 6 nr. 4-5)"}},
-      {"has_paalaeg", {HasPaalaeg, {}, "a pålæg was issued at or before the trigger"}},
-      {"paalaeg_by_deadline",
-       {PaalaegByDeadline, {}, "a pålæg was issued on or before the deadline"}},
       {"paalaeg_active",
        {PaalaegActive, {}, "a pålæg issued before the trigger, not ended by an education start"}},
       {"not_in_job_directed_effort",

@@ -293,8 +293,33 @@ bool TimingHolds(EventMatcher::When when, const CFact& candidate, const Instance
       return no_show != nullptr && candidate.occurred >= no_show->occurred &&
              candidate.occurred <= trigger.occurred;
     }
+    case EventMatcher::When::kAtOrBeforeTrigger:
+    case EventMatcher::When::kOnOrBeforeDeadline:
+      return false;  // `exists` only (the loader refuses them elsewhere): ExistsHold
   }
   return false;
+}
+
+// A rule's `exists`: every matcher has a matching fact in the course. A payload the course
+// lacks decides it without a scan.
+bool ExistsHold(const InstanceContext& ctx, DayNumber deadline) {
+  const CompiledRule& rule = ctx.rule;
+  if ((ctx.course.payloads & rule.exists_payloads) != rule.exists_payloads) return false;
+  for (const CompiledMatcher& m : rule.exists) {
+    bool found = false;
+    for (const CFact* f = ctx.course.begin; f != ctx.course.end && !found; ++f) {
+      if (!MatchesPayload(m, *f, &ctx.trigger, ctx.match_key)) continue;
+      if (m.when == EventMatcher::When::kAtOrBeforeTrigger) {
+        found = f->occurred <= ctx.trigger.occurred;
+      } else if (m.when == EventMatcher::When::kOnOrBeforeDeadline) {
+        found = f->day <= deadline;
+      } else {
+        found = TimingHolds(m.when, *f, ctx);
+      }
+    }
+    if (!found) return false;
+  }
+  return true;
 }
 
 // The first fact (in occurred order) that any matcher accepts.
@@ -472,6 +497,7 @@ bool EvaluateInstance(const InstanceContext& ctx, std::optional<DayNumber> deadl
   for (PredicateFn predicate : ctx.rule.conditions) {
     if (predicate == nullptr || !predicate(pc)) return false;
   }
+  if (!ctx.rule.exists.empty() && !ExistsHold(ctx, *base)) return false;
   const RuleKind kind = ctx.spec.kind;
   DayNumber deadline = *base;
   if (ctx.spec.pausable) deadline = ApplyPauses(ctx.course, ctx.trigger.day, *base, ctx.eval.today);

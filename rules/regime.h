@@ -53,6 +53,9 @@ struct EventMatcher {
     kSinceLastNoShow,       // between the latest no_show before the trigger and the trigger
     kSincePreviousTrigger,  // after the previous event of the trigger's kind (an earlier
                             // admission's assessment does not count for a new admission)
+    // Only in a rule's `exists` (the facts a rule needs before it applies):
+    kAtOrBeforeTrigger,   // at or before the trigger moment (a pålæg of the admitted person)
+    kOnOrBeforeDeadline,  // dated on or before the obligation's deadline (before pauses)
   };
   std::string event;  // payload name from events.md, e.g. "meeting_held"
   std::vector<FieldCondition> where;
@@ -87,6 +90,8 @@ struct RuleSpec {
   std::vector<EventMatcher> met_by;     // any one meets it (count: each one counts)
   std::vector<EventMatcher> waived_by;  // any one, dated on or before the deadline, waives it
   std::vector<std::string> groups;      // visitation groups in force it applies to; empty = all
+  std::vector<EventMatcher> exists;     // each needs a matching fact in the course, else no
+                                        // obligation (the law as data, not a named predicate)
   std::vector<std::string> conditions;  // named predicates (rules/conditions.h), all must hold
   std::vector<std::string> require;     // check: trigger fields that must be true
   std::map<std::string, std::string> require_if;  // check: field -> named predicate

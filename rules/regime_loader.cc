@@ -452,6 +452,7 @@ class RegimeParser {
                  "met_by",
                  "waived_by",
                  "groups",
+                 "exists",
                  "conditions",
                  "require",
                  "require_if",
@@ -481,6 +482,7 @@ class RegimeParser {
     }
     rule.met_by = ParseMatchers(r, "met_by", trigger_payload);
     rule.waived_by = ParseMatchers(r, "waived_by", trigger_payload);
+    rule.exists = ParseMatchers(r, "exists", trigger_payload);
     ParseApplicability(r, rule);
     ParseRequire(r, trigger_payload, rule);
     ParseTuning(r, rule);
@@ -566,9 +568,18 @@ class RegimeParser {
         r.WrongType(*array->get(i), path, "an inline table { event = ... }");
         continue;
       }
-      std::optional<EventMatcher> matcher =
-          ParseMatcher(TableReader(*table, path, sink_), /*is_trigger=*/false, trigger_payload);
-      if (matcher.has_value()) out.push_back(std::move(*matcher));
+      const TableReader t(*table, path, sink_);
+      std::optional<EventMatcher> matcher = ParseMatcher(t, /*is_trigger=*/false, trigger_payload);
+      if (!matcher.has_value()) continue;
+      // The timings that look at the deadline or include the trigger moment belong to the
+      // facts a rule needs (`exists`), not to what meets or waives it.
+      using When = EventMatcher::When;
+      const bool exists_only =
+          matcher->when == When::kAtOrBeforeTrigger || matcher->when == When::kOnOrBeforeDeadline;
+      if (exists_only && key != "exists") {
+        sink_.Add(*t.Find("when"), t.Key("when"), "only a rule's `exists` may use this timing");
+      }
+      out.push_back(std::move(*matcher));
     }
     return out;
   }
@@ -614,7 +625,9 @@ class RegimeParser {
                          {"after_trigger", When::kAfterTrigger},
                          {"before_trigger", When::kBeforeTrigger},
                          {"since_last_no_show", When::kSinceLastNoShow},
-                         {"since_previous_trigger", When::kSincePreviousTrigger}},
+                         {"since_previous_trigger", When::kSincePreviousTrigger},
+                         {"at_or_before_trigger", When::kAtOrBeforeTrigger},
+                         {"on_or_before_deadline", When::kOnOrBeforeDeadline}},
                         false)
         .value_or(When::kOnOrAfterTriggerDate);
   }

@@ -101,6 +101,10 @@ std::string_view WhenText(EventMatcher::When when) {
       return "after the previous event of the trigger's kind";
     case EventMatcher::When::kSinceLastNoShow:
       return "between the last no-show and the trigger";
+    case EventMatcher::When::kAtOrBeforeTrigger:
+      return "at or before the trigger";
+    case EventMatcher::When::kOnOrBeforeDeadline:
+      return "on or before the deadline";
   }
   return "";
 }
@@ -172,6 +176,9 @@ std::string DescribeDue(const RuleSpec& rule, const RegimeDefaults& defaults) {
 std::string DescribeAppliesTo(const RuleSpec& rule) {
   std::vector<std::string> parts;
   parts.push_back(rule.groups.empty() ? "all groups" : absl::StrJoin(rule.groups, ", "));
+  for (const EventMatcher& m : rule.exists) {
+    parts.push_back(absl::StrCat("exists ", DescribeMatcher(m, true)));
+  }
   for (const std::string& c : rule.conditions) parts.push_back(Code(c));
   if (!rule.instances.empty()) parts.push_back(absl::StrCat("one per ", Code(rule.instances)));
   if (rule.effective_from.has_value()) {

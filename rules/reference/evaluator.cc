@@ -86,8 +86,32 @@ bool TimingHolds(EventMatcher::When when, const Fact& candidate, const InstanceC
       return no_show != nullptr && candidate.occurred >= no_show->occurred &&
              candidate.occurred <= trigger.occurred;
     }
+    case EventMatcher::When::kAtOrBeforeTrigger:
+    case EventMatcher::When::kOnOrBeforeDeadline:
+      return false;  // `exists` only (the loader refuses them elsewhere): ExistsHold
   }
   return false;
+}
+
+// A rule's `exists`: every matcher has a matching fact in the course (issue 14, the data form
+// of the former named predicates has_paalaeg, paalaeg_by_deadline).
+bool ExistsHold(const InstanceContext& ctx, absl::CivilDay deadline) {
+  for (const EventMatcher& m : ctx.rule.exists) {
+    bool found = false;
+    for (const Fact& fact : ctx.course.facts()) {
+      if (!MatchesPayload(m, fact, &ctx.trigger, ctx.match_key)) continue;
+      if (m.when == EventMatcher::When::kAtOrBeforeTrigger) {
+        found = fact.occurred <= ctx.trigger.occurred;
+      } else if (m.when == EventMatcher::When::kOnOrBeforeDeadline) {
+        found = fact.date <= deadline;
+      } else {
+        found = TimingHolds(m.when, fact, ctx);
+      }
+      if (found) break;
+    }
+    if (!found) return false;
+  }
+  return true;
 }
 
 // The first fact (in occurred order) that any matcher accepts.
@@ -323,6 +347,7 @@ std::optional<ObligationView> EvaluateInstance(const InstanceContext& ctx,
   for (const std::string& name : ctx.rule.conditions) {
     if (!NamedConditionHolds(name, cc)) return std::nullopt;
   }
+  if (!ExistsHold(ctx, *base)) return std::nullopt;
   ObligationView ob;
   ob.rule_id = ctx.rule.id;
   ob.instance = ctx.key;
