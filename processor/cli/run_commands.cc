@@ -153,8 +153,12 @@ absl::StatusOr<std::unique_ptr<HttpServer>> StartHttp(const Config& config,
   handlers["/metrics"] = [metrics](const HttpRequest&) {
     return HttpResponse{200, "text/plain; version=0.0.4", metrics->RenderPrometheus()};
   };
+  HttpServerOptions options;
+  options.on_request = [metrics](std::string_view route, int status) {
+    metrics->ObserveHttpRequest(route, status);
+  };
   return HttpServer::Start(config.http_bind, config.http_port, std::move(handlers),
-                           security.tls.get());
+                           security.tls.get(), std::move(options));
 }
 
 // Where other instances send a client for a person held here: http.advertised_address, else
@@ -165,6 +169,8 @@ std::string AdvertisedAddress(const Config& config, int port) {
   if (host.empty() || host == "0.0.0.0" || host == "::") {
     char name[256] = {};
     host = gethostname(name, sizeof(name) - 1) == 0 ? name : "localhost";
+  } else if (host.find(':') != std::string::npos) {
+    host = absl::StrCat("[", host, "]");  // an IPv6 address in host:port form
   }
   return absl::StrCat(host, ":", port);
 }
@@ -340,7 +346,11 @@ class Runtime {
       Logger("fristvagt")
           ->info("{}://{}:{}/metrics /healthz /readyz /v1/persons/{{person_key}}/obligations "
                  "/v1/obligations /v1/instances{}; advertised as {}",
-                 http_security_.tls ? "https" : "http", config_.http_bind, http_->port(),
+                 http_security_.tls ? "https" : "http",
+                 config_.http_bind.find(':') != std::string::npos
+                     ? absl::StrCat("[", config_.http_bind, "]")
+                     : config_.http_bind,
+                 http_->port(),
                  config_.http_token.empty() && !http_security_.tokens
                      ? " (query API without a token)"
                      : "",
