@@ -22,6 +22,7 @@ struct Settings {
   std::mutex mu;
   bool initialized = false;
   spdlog::level::level_enum level = spdlog::level::info;
+  bool level_from_command_line = false;  // then the file's level does not change it
   bool json = true;
   spdlog::sink_ptr sink;
 };
@@ -135,14 +136,31 @@ std::shared_ptr<spdlog::logger> Logger(const std::string& subsystem) {
   return logger;
 }
 
-void ConfigureLogging(spdlog::level::level_enum level, LogFormat format) {
+namespace {
+
+// With settings.mu held.
+void SetLevelLocked(Settings& s, spdlog::level::level_enum level) {
+  s.level = level;
+  spdlog::apply_all([level](const std::shared_ptr<spdlog::logger>& l) { l->set_level(level); });
+}
+
+}  // namespace
+
+void ConfigureLogging(std::optional<spdlog::level::level_enum> level, LogFormat format) {
   Settings& s = GetSettings();
   std::lock_guard<std::mutex> lock(s.mu);
   InitializeLocked(s);
-  s.level = level;
   if (format != LogFormat::kAuto) s.json = format == LogFormat::kJson;
   s.sink->set_formatter(std::make_unique<LineFormatter>(s.json));
-  spdlog::apply_all([level](const std::shared_ptr<spdlog::logger>& l) { l->set_level(level); });
+  if (level.has_value() && !s.level_from_command_line) SetLevelLocked(s, *level);
+}
+
+void SetCommandLineLogLevel(spdlog::level::level_enum level) {
+  Settings& s = GetSettings();
+  std::lock_guard<std::mutex> lock(s.mu);
+  InitializeLocked(s);
+  s.level_from_command_line = true;
+  SetLevelLocked(s, level);
 }
 
 std::optional<spdlog::level::level_enum> ParseLogLevel(std::string_view name) {

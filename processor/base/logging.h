@@ -21,10 +21,14 @@ std::shared_ptr<spdlog::logger> Logger(const std::string& subsystem);
 
 enum class LogFormat { kAuto, kJson, kText };  // kAuto: text on a terminal, JSON otherwise
 
-// Sets the level (and format) of every logger, present and future. Also read at the first
-// Logger() call from FRISTVAGT_LOG_LEVEL and FRISTVAGT_LOG_FORMAT, which the configuration's
-// [log] section overrides.
-void ConfigureLogging(spdlog::level::level_enum level, LogFormat format = LogFormat::kAuto);
+// Sets the level (none: keep it) and format of every logger, present and future. Where the
+// level comes from, the first that is given wins: --log-level (SetCommandLineLogLevel), the
+// configuration's [log] level (ConfigureLogging), FRISTVAGT_LOG_LEVEL (read at the first
+// Logger() call), info. The format: [log] format, FRISTVAGT_LOG_FORMAT, auto.
+void ConfigureLogging(std::optional<spdlog::level::level_enum> level,
+                      LogFormat format = LogFormat::kAuto);
+// --log-level: sets the level and keeps it over later ConfigureLogging calls (flags over file).
+void SetCommandLineLogLevel(spdlog::level::level_enum level);
 // "trace", "debug", "info", "warn", "error", "critical", "off".
 std::optional<spdlog::level::level_enum> ParseLogLevel(std::string_view name);
 std::optional<LogFormat> ParseLogFormat(std::string_view name);

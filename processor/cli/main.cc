@@ -234,7 +234,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (!log_level.empty()) {
-    fristvagt::processor::ConfigureLogging(*fristvagt::processor::ParseLogLevel(log_level));
+    // Kept over the configuration file's [log] level (flags over file).
+    fristvagt::processor::SetCommandLineLogLevel(*fristvagt::processor::ParseLogLevel(log_level));
   }
 
   using namespace fristvagt::processor;

@@ -425,7 +425,8 @@ int RunProcessor(const std::vector<std::string>& args, const std::string& defaul
     config = std::move(*loaded);
   }
   if (!config.log_level.empty() || !config.log_format.empty()) {
-    ConfigureLogging(*ParseLogLevel(config.log_level.empty() ? "info" : config.log_level),
+    // Without a [log] level the level stays (--log-level, FRISTVAGT_LOG_LEVEL or info).
+    ConfigureLogging(config.log_level.empty() ? std::nullopt : ParseLogLevel(config.log_level),
                      *ParseLogFormat(config.log_format.empty() ? "auto" : config.log_format));
   }
   std::vector<std::string> errors;

@@ -64,5 +64,17 @@ TEST(LoggingTest, LevelsParse) {
   EXPECT_EQ(ParseLogFormat("json"), LogFormat::kJson);
 }
 
+// Last in this file: the command line's level stays for the rest of the process.
+TEST(LoggingTest, TheCommandLineLevelWinsOverTheFilesAndAFormatAloneKeepsTheLevel) {
+  ConfigureLogging(spdlog::level::info);
+  EXPECT_EQ(Logger("precedence")->level(), spdlog::level::info);
+  ConfigureLogging(std::nullopt, LogFormat::kJson);  // [log] format without a level
+  EXPECT_EQ(Logger("precedence")->level(), spdlog::level::info);
+  SetCommandLineLogLevel(spdlog::level::warn);  // --log-level warn
+  ConfigureLogging(spdlog::level::debug);       // [log] level = "debug", applied later
+  EXPECT_EQ(Logger("precedence")->level(), spdlog::level::warn);
+  EXPECT_EQ(Logger("created-after")->level(), spdlog::level::warn);
+}
+
 }  // namespace
 }  // namespace fristvagt::processor

@@ -161,6 +161,24 @@ TEST(CliUsageTest, StartupFailuresExit2NamingTheKeyBeforeAnyPortOpens) {
 }
 
 // Not on a terminal (here: a file), every line on stderr is a JSON object, fatal ones too.
+// --log-level wins over the file's [log] level (docs/configuration.md). The run stops at the
+// HTTP bind (192.0.2.1 is a documentation address, not this machine's), after the info line
+// "fristvagt ... starting" and the embedded broker's start.
+TEST(CliUsageTest, TheCommandLineLogLevelWinsOverTheConfigFile) {
+  const testing::TempDir dir;
+  const fs::path config = dir.path() / "quiet.toml";
+  std::ofstream(config) << "[processing]\nshutdown_timeout_ms = 100\n[log]\nlevel = \"error\"\n"
+                        << "[http]\nallow_unauthenticated = true\nbind = \"192.0.2.1\"\nport = 1\n"
+                        << "[state]\ndir = \"" << (dir.path() / "state").string() << "\"\n";
+  std::string out;
+  EXPECT_EQ(testing::RunBinaryCapture("run --config " + config.string(), &out), 2) << out;
+  EXPECT_THAT(out, Not(HasSubstr("starting"))) << out;  // the file's level alone: error
+  EXPECT_THAT(out, HasSubstr("http.port: http: cannot listen on 192.0.2.1")) << out;
+  EXPECT_EQ(testing::RunBinaryCapture("--log-level info run --config " + config.string(), &out), 2)
+      << out;
+  EXPECT_THAT(out, HasSubstr("starting")) << out;
+}
+
 TEST(CliUsageTest, LogLinesAreJsonWhenNotOnATerminal) {
   std::string out;
   EXPECT_EQ(testing::RunBinaryCapture("run --config /nonexistent/fristvagt.toml", &out), 2);
