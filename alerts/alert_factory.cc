@@ -70,6 +70,37 @@ std::string AlertText(v1::AlertKind kind, const rules::RuleSpec* rule, const std
   return absl::StrCat(body, " (", legal_ref, ").");
 }
 
+std::string FormatAlertTime(absl::Time t) {
+  if (t == absl::InfiniteFuture() || t == absl::InfinitePast()) return rules::FormatRfc3339(t);
+  const absl::TimeZone::CivilInfo local = rules::Copenhagen().At(t);
+  const int64_t year = local.cs.year();
+  const int offset = local.offset;  // seconds east of UTC
+  if (year < 1000 || year > 9999 || offset % 60 != 0) return rules::FormatRfc3339(t);
+  char text[25];
+  auto two = [](char* at, int value) {
+    at[0] = static_cast<char>('0' + value / 10);
+    at[1] = static_cast<char>('0' + value % 10);
+  };
+  two(text, static_cast<int>(year / 100));
+  two(text + 2, static_cast<int>(year % 100));
+  text[4] = '-';
+  two(text + 5, local.cs.month());
+  text[7] = '-';
+  two(text + 8, local.cs.day());
+  text[10] = 'T';
+  two(text + 11, local.cs.hour());
+  text[13] = ':';
+  two(text + 14, local.cs.minute());
+  text[16] = ':';
+  two(text + 17, local.cs.second());
+  const int minutes = (offset < 0 ? -offset : offset) / 60;
+  text[19] = offset < 0 ? '-' : '+';
+  two(text + 20, minutes / 60);
+  text[22] = ':';
+  two(text + 23, minutes % 60);
+  return std::string(text, sizeof(text));
+}
+
 v1::Alert BuildAlert(const AlertInput& in, Language language) {
   const v1::ObligationRecord& rec = in.record;
   v1::Alert alert;
@@ -85,8 +116,8 @@ v1::Alert BuildAlert(const AlertInput& in, Language language) {
   alert.set_severity(rec.severity());
   alert.set_legal_ref(rec.legal_ref());
   alert.set_deadline(rec.deadline());
-  alert.set_due_at(rules::FormatRfc3339(in.transition.due_at));
-  alert.set_raised_at(rules::FormatRfc3339(in.raised_at));
+  alert.set_due_at(FormatAlertTime(in.transition.due_at));
+  alert.set_raised_at(FormatAlertTime(in.raised_at));
   alert.set_status(rec.status());
   alert.set_message(AlertText(in.transition.kind, in.rule, rec.rule_id(), rec.deadline(),
                               rec.legal_ref(), in.missing, language));

@@ -1,6 +1,9 @@
 #include "alerts/alert_factory.h"
 
+#include <random>
+
 #include "gtest/gtest.h"
+#include "rules/civil_time.h"
 #include "rules/regime_loader.h"
 #include "tests/testing/binary.h"
 
@@ -77,6 +80,38 @@ TEST(BuildAlertTest, IdIsStablePerTransitionAndDiffersBySequence) {
   record.set_alert_seq(3);
   EXPECT_NE(first.alert_id(), BuildAlert(input, Language::kDanish).alert_id());
   EXPECT_EQ(first.due_at(), "2019-03-12T00:00:00+01:00");
+}
+
+
+// FormatAlertTime is rules::FormatRfc3339 formatted by hand: the same text for every hour of
+// seven years (both daylight-saving switches each year, a second either side of each), random
+// instants with sub-seconds from 1850 to 2200 (before 1894 Copenhagen's offset is not whole
+// minutes: the fallback) and the edges it hands to rules::FormatRfc3339.
+TEST(FormatAlertTimeTest, SameTextAsRulesFormatRfc3339) {
+  const absl::Time start = absl::FromUnixSeconds(1577836800);  // 2020-01-01T00:00:00Z
+  for (int hour = 0; hour < 7 * 366 * 24; ++hour) {
+    for (int second : {-1, 0, 1}) {
+      const absl::Time t = start + absl::Hours(hour) + absl::Seconds(second);
+      ASSERT_EQ(FormatAlertTime(t), rules::FormatRfc3339(t)) << absl::ToUnixSeconds(t);
+    }
+  }
+  std::mt19937_64 rng(15);
+  const int64_t from = -3786825600;  // 1850
+  const int64_t to = 7258118400;     // 2200
+  for (int i = 0; i < 100000; ++i) {
+    const absl::Time t = absl::FromUnixMicros(
+        (from + static_cast<int64_t>(rng() % static_cast<uint64_t>(to - from))) * 1000000 +
+        static_cast<int64_t>(rng() % 1000000));
+    ASSERT_EQ(FormatAlertTime(t), rules::FormatRfc3339(t)) << absl::ToUnixMicros(t);
+  }
+  for (absl::Time t : {absl::InfiniteFuture(), absl::InfinitePast(), absl::FromUnixSeconds(0),
+                       absl::FromCivil(absl::CivilSecond(999, 12, 31, 23, 59, 59), absl::UTCTimeZone()),
+                       absl::FromCivil(absl::CivilSecond(10000, 1, 1, 0, 0, 0), absl::UTCTimeZone()),
+                       absl::FromCivil(absl::CivilSecond(-5, 6, 1, 0, 0, 0), absl::UTCTimeZone())}) {
+    EXPECT_EQ(FormatAlertTime(t), rules::FormatRfc3339(t));
+  }
+  EXPECT_EQ(FormatAlertTime(absl::FromUnixSeconds(1704434400)), "2024-01-05T07:00:00+01:00");
+  EXPECT_EQ(FormatAlertTime(absl::FromUnixSeconds(1719813600)), "2024-07-01T08:00:00+02:00");
 }
 
 }  // namespace
