@@ -115,6 +115,9 @@ int CheckScenarios(const std::string& rules_dir, const std::string& scenarios_di
   fs::create_directories(tmp);
   // (regime, rule) with an alert or an obligation outcome in some scenario.
   std::set<std::pair<std::string, std::string>> covered;
+  // (regime, rule) -> every status its obligation records reached in some scenario: a rule
+  // whose obligations are never met, or never breached, has half its law untested.
+  std::map<std::pair<std::string, std::string>, std::set<std::string>> reached;
   int failed = 0;
   int skipped = 0;
   for (const fs::path& events : files) {
@@ -178,6 +181,7 @@ int CheckScenarios(const std::string& rules_dir, const std::string& scenarios_di
       if (absl::StrContains(line, "\"tombstone\":true")) continue;
       const std::string rule = JsonField(line, "rule_id");
       covered.insert({JsonField(line, "regime"), rule});
+      reached[{JsonField(line, "regime"), rule}].insert(JsonField(line, "status"));
       if (!s.only.empty() && !s.only.contains(rule)) continue;
       outcomes[JsonField(line, "obligation_id")] = "OBLIGATION " + rule + " " +
                                                    JsonField(line, "regime") + " " +
@@ -198,19 +202,33 @@ int CheckScenarios(const std::string& rules_dir, const std::string& scenarios_di
     }
   }
   fs::remove_all(tmp, ec);
-  std::vector<std::string> uncovered;
+  std::vector<std::string> uncovered, never_met, never_breached;
   if (catalog.ok()) {
     for (const rules::Regime& regime : catalog->regimes) {
       for (const rules::RuleSpec& rule : regime.rules) {
-        if (!covered.contains({regime.id, rule.id})) uncovered.push_back(regime.id + "/" + rule.id);
+        const std::string name = regime.id + "/" + rule.id;
+        if (!covered.contains({regime.id, rule.id})) {
+          uncovered.push_back(name);
+          continue;
+        }
+        const std::set<std::string>& statuses = reached[{regime.id, rule.id}];
+        if (!statuses.contains("MET") && !statuses.contains("MET_LATE")) never_met.push_back(name);
+        // A window reminds and never breaches: nothing to test there.
+        if (rule.kind != rules::RuleKind::kWindow && !statuses.contains("BREACHED")) {
+          never_breached.push_back(name);
+        }
       }
     }
   }
   out << files.size() << " scenarios: " << files.size() - failed - skipped << " pass, " << failed
       << " fail, " << skipped << " not reproducible here\n";
-  out << uncovered.size() << " rules with no alert and no obligation in any scenario"
-      << (uncovered.empty() ? "" : ":") << "\n";
-  for (const std::string& u : uncovered) out << "  " << u << "\n";
+  auto list = [&out](const std::vector<std::string>& rules, std::string_view what) {
+    out << rules.size() << " rules " << what << (rules.empty() ? "" : ":") << "\n";
+    for (const std::string& r : rules) out << "  " << r << "\n";
+  };
+  list(uncovered, "with no alert and no obligation in any scenario");
+  list(never_met, "with obligations never MET or MET_LATE in any scenario");
+  list(never_breached, "with obligations never BREACHED in any scenario (windows not counted)");
   return failed;
 }
 

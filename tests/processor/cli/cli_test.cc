@@ -3,6 +3,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -42,6 +45,52 @@ TEST(CliTest, CheckRulesNamesFileLineAndKeyOfEachProblem) {
   EXPECT_THAT(out,
               HasSubstr("lab2016.toml:" + std::to_string(line) + ": rule[first_meeting].due.dayz"));
   EXPECT_THAT(out, HasSubstr("meeting_hold"));
+}
+
+// The lines listed under the check-rules coverage header that starts with `header`.
+std::vector<std::string> Section(const std::string& out, const std::string& header) {
+  std::vector<std::string> lines;
+  std::istringstream in(out);
+  std::string line;
+  bool inside = false;
+  while (std::getline(in, line)) {
+    if (inside && line.rfind("  ", 0) == 0) {
+      lines.push_back(line.substr(2));
+      continue;
+    }
+    inside = line.find(header) != std::string::npos;
+  }
+  return lines;
+}
+
+// Coverage counts obligation outcomes, not only alerts: a rule met in every scenario but never
+// breached (or the reverse) is listed, and stops being listed once a scenario reaches it.
+TEST(CliTest, CheckRulesReportsRulesNeverMetOrNeverBreached) {
+  testing::TempDir dir;
+  const fs::path scenarios = testing::SourceDir() / "tests/scenarios/first_meeting";
+  auto copy = [&](const std::string& name) {
+    for (const char* ext : {".events.jsonl", ".expected"}) {
+      fs::copy_file(scenarios / (name + ext), dir.path() / (name + ext));
+    }
+  };
+  const std::string command = "check-rules --scenarios " + dir.path().string();
+  const std::string never_met = "obligations never MET or MET_LATE";
+  const std::string never_breached = "obligations never BREACHED";
+
+  copy("met_on_time");  // lab2016: the first meeting held in time
+  std::string out;
+  ASSERT_EQ(testing::RunBinaryCapture(command, &out), 0) << out;
+  EXPECT_THAT(Section(out, never_breached), ::testing::Contains("lab2016/first_meeting")) << out;
+  EXPECT_THAT(Section(out, never_met), ::testing::Not(::testing::Contains("lab2016/first_meeting")));
+  // Opened by the same first contact, never decided within the scenario: neither outcome.
+  EXPECT_THAT(Section(out, never_met), ::testing::Contains("lab2016/final_visitation")) << out;
+  EXPECT_THAT(Section(out, never_breached), ::testing::Contains("lab2016/final_visitation"));
+
+  copy("breach_then_resolved");  // BREACHED, then MET_LATE
+  ASSERT_EQ(testing::RunBinaryCapture(command, &out), 0) << out;
+  EXPECT_THAT(Section(out, never_breached),
+              ::testing::Not(::testing::Contains("lab2016/first_meeting"))) << out;
+  EXPECT_THAT(Section(out, never_met), ::testing::Not(::testing::Contains("lab2016/first_meeting")));
 }
 
 TEST(CliTest, ReplayRefusesInvalidRulesAndUnreadableFiles) {
