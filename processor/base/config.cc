@@ -224,7 +224,7 @@ void ReadSections(const toml::table& root, const std::string& file, Config* c,
 
   Section input(root["input"].as_table(), "input", file, errors);
   input.RejectUnknown({"max_event_bytes", "allow_cpr_keys", "max_clock_skew_minutes",
-                       "late_course_window_days", "partitioner"});
+                       "late_course_window_days", "partitioner", "max_events_per_person"});
   int max_bytes = static_cast<int>(c->decode.max_event_bytes);
   input.Int("max_event_bytes", 1024, 64 * 1024 * 1024, &max_bytes);
   c->decode.max_event_bytes = static_cast<size_t>(max_bytes);
@@ -235,6 +235,7 @@ void ReadSections(const toml::table& root, const std::string& file, Config* c,
   int window_days = static_cast<int>(c->late_course_window / absl::Hours(24));
   input.Int("late_course_window_days", 0, 365, &window_days);
   c->late_course_window = absl::Hours(24 * window_days);
+  input.Int("max_events_per_person", 10, 10000000, &c->max_events_per_person);
   input.Choice(
       "partitioner",
       {{"murmur2_random", [&] { c->input_partitioner = KeyPartitioner::kMurmur2Random; }},

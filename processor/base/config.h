@@ -79,6 +79,7 @@ struct Config {
   alerts::Language language = alerts::Language::kDanish;
   DecodePolicy decode;
   absl::Duration late_course_window = absl::Hours(24 * 7);
+  int max_events_per_person = 10000;  // [input]; beyond it TOO_MANY_EVENTS (EngineOptions)
   AlertOutput alert_output;
   std::string log_level;   // [log] level; empty: FRISTVAGT_LOG_LEVEL or info
   std::string log_format;  // [log] format: auto, json, text; empty: auto

@@ -218,7 +218,7 @@ std::vector<std::string> DeadLetterCodes() {
        {RejectCode::kDecodeFailed, RejectCode::kMissingField, RejectCode::kNoPayload,
         RejectCode::kUnknownPayload, RejectCode::kKeyMismatch, RejectCode::kCprAsKey,
         RejectCode::kBadMunicipality, RejectCode::kBadTime, RejectCode::kNoCourse,
-        RejectCode::kTooLarge}) {
+        RejectCode::kTooLarge, RejectCode::kTooManyEvents}) {
     codes.emplace_back(RejectCodeName(code));
   }
   return codes;

@@ -82,6 +82,10 @@ absl::Status Engine::ApplyEvent(const v1::CaseEvent& event, absl::Time now,
     ++counters_.events_redelivered;
     return absl::OkStatus();
   }
+  if (static_cast<size_t>(person->seen_event_ids_size()) >= options_.max_events_per_person) {
+    RefuseOverLimit(*person, event, source_position);
+    return broken_;
+  }
   const int64_t armed = EarliestTimer(*person);
   absl::Status status = ApplyNewEvent(person, event, now, source_position);
   SyncTimer(*person, armed);
@@ -130,6 +134,19 @@ absl::Status Engine::ApplyNewEvent(v1::PersonState* person, const v1::CaseEvent&
     person->clear_parked();
   }
   return Reevaluate(person, now);
+}
+
+// The person is left as it is: the event is neither a fact nor remembered as seen, so a
+// re-delivery of it is refused the same way.
+void Engine::RefuseOverLimit(const v1::PersonState& person, const v1::CaseEvent& event,
+                             const std::string& source_position) {
+  ++counters_.events_over_person_limit;
+  DeadLetter(EventToJson(event), "TOO_MANY_EVENTS",
+             absl::StrCat("this person already has ", person.seen_event_ids_size(),
+                          " events, the most [input] max_events_per_person allows"),
+             source_position);
+  // As NO_COURSE: it carries the person's event, so person_erased must find it in the outbox.
+  if (broken_.ok()) batch_.outbox_added.back().second.set_person_key(person.person_key());
 }
 
 void Engine::Park(v1::PersonState* person, const v1::CaseEvent& event, absl::Time now,

@@ -45,6 +45,11 @@ struct EngineOptions {
   // With obligation records: a closed obligation's record is tombstoned this long after the
   // person's course ended (benefit_ended).
   absl::Duration obligation_retention = absl::Hours(24 * 90);
+  // A safeguard of the state, not a legal rule: the events one person may have kept (the ids
+  // remembered for re-delivery, which every applied event adds to). Beyond it every further
+  // event of that person is dead-lettered TOO_MANY_EVENTS instead of growing the stored
+  // person (and each re-evaluation) without bound; person_erased still applies. Must be > 0.
+  size_t max_events_per_person = 10000;
 };
 
 struct EngineCounters {
@@ -54,6 +59,7 @@ struct EngineCounters {
   uint64_t timers_fired = 0;
   uint64_t alerts_raised = 0;
   uint64_t dead_letters = 0;
+  uint64_t events_over_person_limit = 0;  // dead-lettered TOO_MANY_EVENTS (also in dead_letters)
 };
 
 class Engine {
@@ -101,6 +107,8 @@ class Engine {
   void Erase(const std::string& key, const v1::PersonState& person);
   void RetireClosedObligations(v1::PersonState* person,
                                const std::vector<const v1::CaseEvent*>& facts, absl::Time now);
+  void RefuseOverLimit(const v1::PersonState& person, const v1::CaseEvent& event,
+                       const std::string& source_position);
   void Park(v1::PersonState* person, const v1::CaseEvent& event, absl::Time now,
             const std::string& source_position);
   void ExpireParked(v1::PersonState* person, absl::Time now);

@@ -398,6 +398,8 @@ std::string_view RejectCodeName(RejectCode code) {
       return "NO_COURSE";
     case RejectCode::kTooLarge:
       return "TOO_LARGE";
+    case RejectCode::kTooManyEvents:
+      return "TOO_MANY_EVENTS";
   }
   return "UNKNOWN";
 }

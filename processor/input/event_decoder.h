@@ -28,6 +28,7 @@ enum class RejectCode {
   kBadTime,
   kNoCourse,  // Produced by the engine, never by the decoder.
   kTooLarge,
+  kTooManyEvents,  // Produced by the engine (max_events_per_person), never by the decoder.
 };
 
 // "DECODE_FAILED", "MISSING_FIELD", ...; "UNKNOWN" for a value outside the enum.

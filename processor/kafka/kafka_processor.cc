@@ -111,15 +111,15 @@ void AddSourceHeaders(const v1::OutboxEntry& entry, rd_kafka_headers_t* headers)
                       offset_text.size());
 }
 
-// Adds what the engine counted since `reported` to the metrics; every engine counter reaches
-// them (a NO_COURSE dead letter is counted by the engine, not by the decoder's path).
+// Adds what the engine counted since `reported` to the metrics.
 void AddEngineCounters(const EngineCounters& now, EngineCounters* reported, Metrics* metrics) {
   metrics->events_applied.fetch_add(now.events_applied - reported->events_applied);
   metrics->events_redelivered.fetch_add(now.events_redelivered - reported->events_redelivered);
   metrics->events_parked.fetch_add(now.events_parked - reported->events_parked);
   metrics->timers_fired.fetch_add(now.timers_fired - reported->timers_fired);
   metrics->alerts_raised.fetch_add(now.alerts_raised - reported->alerts_raised);
-  metrics->dead_letters.fetch_add(now.dead_letters - reported->dead_letters);
+  // Dead letters are counted, by code, when they are sent (RemoveSent): adding the engine's
+  // count here too counted each one twice.
   *reported = now;
 }
 
@@ -503,6 +503,7 @@ absl::Status KafkaProcessor::StartPartition(int32_t id, Partition* partition, bo
   options.obligation_retention = absl::Hours(24 * config_.alert_output.obligation_retention_days);
   options.emit_changelog = true;
   options.cached_persons = static_cast<size_t>(config_.cached_persons / assigned_count_);
+  options.max_events_per_person = static_cast<size_t>(config_.max_events_per_person);
   partition->engine = std::make_unique<Engine>(catalog_, partition->store.get(), options);
   // A restored store was created empty and the restore writes no outbox entries: nothing to
   // re-send. Otherwise whatever a crash left unsent goes out now. If the broker does not take

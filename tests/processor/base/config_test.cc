@@ -81,6 +81,17 @@ TEST(ConfigTest, EveryProblemNamesFileLineAndKey) {
                                   HasSubstr("c.toml:7: http.port: must be an integer")));
 }
 
+TEST(ConfigTest, MaxEventsPerPersonIsBounded) {
+  std::vector<std::string> errors;
+  auto config = ParseConfig("[input]\nmax_events_per_person = 500\n", "c.toml", &errors);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->max_events_per_person, 500);
+  EXPECT_EQ(ParseConfig("", "c.toml", &errors)->max_events_per_person, 10000);
+  // No way to switch the safeguard off.
+  EXPECT_FALSE(ParseConfig("[input]\nmax_events_per_person = 0\n", "c.toml", &errors).ok());
+  EXPECT_THAT(errors, Contains(HasSubstr("c.toml:2: input.max_events_per_person: must be between")));
+}
+
 TEST(ConfigTest, SyntaxErrorsNameTheLine) {
   std::vector<std::string> errors;
   EXPECT_FALSE(ParseConfig("[http]\nport = = 3\n", "c.toml", &errors).ok());

@@ -125,6 +125,7 @@ TEST(RejectCodeNameTest, NamesEveryCodeAsInTheContract) {
   EXPECT_EQ(RejectCodeName(RejectCode::kBadTime), "BAD_TIME");
   EXPECT_EQ(RejectCodeName(RejectCode::kNoCourse), "NO_COURSE");
   EXPECT_EQ(RejectCodeName(RejectCode::kTooLarge), "TOO_LARGE");
+  EXPECT_EQ(RejectCodeName(RejectCode::kTooManyEvents), "TOO_MANY_EVENTS");
 }
 
 TEST(EventDecoderJsonTest, DecodesTheContractExampleWithAllFields) {

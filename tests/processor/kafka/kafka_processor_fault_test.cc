@@ -3,6 +3,8 @@
 // a failed read of the changelog position was taken as 0, which made the partition look new
 // and deleted its state directory; a failed read of the input offset was taken as "from the
 // group's commit". Now both stop the processor with the reason, and the state is untouched.
+// Also here: absurd input per person ([input] max_events_per_person) reaches the dead-letter
+// topic and /metrics through the processor.
 
 #include <atomic>
 #include <filesystem>
@@ -145,6 +147,48 @@ TEST_F(KafkaProcessorFaultTest, FailedInputOffsetReadStopsInsteadOfGuessing) {
   EXPECT_NE(s.message().find("input_offset"), std::string::npos) << s;
   EXPECT_EQ(StoredProgress(0, "input_offset"), offset0);
   EXPECT_EQ(StoredProgress(1, "input_offset"), offset1);
+}
+
+TEST_F(KafkaProcessorFaultTest, EventsBeyondThePersonLimitReachTheDeadLetterTopicAndMetrics) {
+  std::vector<std::string> errors;
+  testing::RunSettings settings;
+  settings.state_dir = dir_ / "state";
+  auto config = processor::ParseConfig(
+      testing::ProcessorToml(broker_->bootstrap_servers(), settings) +
+          "\n[input]\nmax_events_per_person = 10\n",
+      "test.toml", &errors);
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->max_events_per_person, 10);
+  std::vector<std::string> lines;
+  for (int i = 0; i < 16; ++i) {  // p-3: its first contact and 9 of these kept, 7 refused
+    lines.push_back(absl::StrCat(
+        R"({"event_id":"m-)", i, R"(","person_key":"p-3","municipality_code":"851",)",
+        R"("caseworker_id":"cw-1","occurred_at":"2023-03-11T09:00:00+01:00",)",
+        R"("recorded_at":"2023-03-11T09:00:00+01:00","meeting_held":{"channel":"PHONE"}})"));
+  }
+  ASSERT_TRUE(testing::Produce(broker_->bootstrap_servers(), config->topics.input,
+                               testing::CaseEventMessages(lines))
+                  .ok());
+  processor::Metrics metrics;
+  processor::KafkaProcessor processor(*config, catalog_, &metrics);
+  // Dead letters are counted when the broker acknowledged them.
+  ASSERT_TRUE(RunUntil(&processor, [&] {
+                return metrics.events_applied.load() >= 29 && metrics.dead_letters.load() >= 7;
+              }).ok());
+  EXPECT_EQ(metrics.events_applied.load(), 29u);  // 20 first contacts, 9 meetings of p-3
+  EXPECT_EQ(metrics.dead_letters.load(), 7u);
+  EXPECT_NE(metrics.RenderPrometheus().find(
+                "fristvagt_processor_dead_letters_total{code=\"TOO_MANY_EVENTS\"} 7"),
+            std::string::npos)
+      << metrics.RenderPrometheus();
+  absl::StatusOr<std::vector<testing::KafkaRecord>> dlq =
+      testing::ConsumeToEnd(broker_->bootstrap_servers(), config->topics.dead_letter);
+  ASSERT_TRUE(dlq.ok()) << dlq.status();
+  ASSERT_EQ(dlq->size(), 7u);
+  for (const testing::KafkaRecord& record : *dlq) {
+    EXPECT_EQ(record.Header("fristvagt.error.code"), "TOO_MANY_EVENTS");
+    EXPECT_EQ(record.Header("fristvagt.source.topic"), config->topics.input);
+  }
 }
 
 }  // namespace
