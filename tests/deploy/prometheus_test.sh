@@ -4,6 +4,9 @@
 #   prometheus_test.sh SOURCE_DIR FRISTVAGT_BINARY
 # An alert rule's expression is checked without its threshold (`... > 10` is queried as
 # `...`): the point is that the metrics exist with the labels the rule uses, not that it fires.
+# Nothing here sleeps: the broker's address is read from a pipe as it is printed, and the
+# queries are retried after each scrape, which Prometheus makes through a relay in the
+# checking script (so a scrape is an event it waits for, up to a deadline).
 set -euo pipefail
 src=$(realpath "$1")
 bin=$(realpath "$2")
@@ -18,10 +21,11 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-"$bin" broker --partitions 3 --port-file "$work/broker" >"$work/broker.out" 2>&1 &
+mkfifo "$work/broker.out"
+"$bin" broker --partitions 3 >"$work/broker.out" 2>"$work/broker.log" &
 pids+=($!)
-for _ in $(seq 600); do [ -s "$work/broker" ] && break; sleep 0.1; done
-bootstrap=$(cat "$work/broker")
+exec 3<"$work/broker.out"  # kept open: the broker's stdout stays a reader's
+read -r -t 60 bootstrap <&3 || { echo "the broker printed no address"; cat "$work/broker.log"; exit 1; }
 
 http_port=$(free_port)
 cat >"$work/fristvagt.toml" <<TOML
@@ -41,6 +45,7 @@ TOML
 pids+=($!)
 
 prom_port=$(free_port)
+relay_port=$(free_port)  # Prometheus scrapes the instance through the checking script's relay
 cat >"$work/prometheus.yml" <<YAML
 global:
   scrape_interval: 1s
@@ -50,7 +55,7 @@ rule_files:
 scrape_configs:
   - job_name: fristvagt
     static_configs:
-      - targets: ["127.0.0.1:$http_port"]
+      - targets: ["127.0.0.1:$relay_port"]
 YAML
 prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
   --web.listen-address="127.0.0.1:$prom_port" >"$work/prometheus.log" 2>&1 &
@@ -74,15 +79,43 @@ for line in open(sys.argv[1]):
 print("p-broken\t{not json")
 print('p-far\t{"event_id":"x-1","person_key":"p-far","municipality_code":"12345"}')
 PY
-for _ in $(seq 600); do
-  curl -sf "http://127.0.0.1:$http_port/readyz" >/dev/null && break
-  sleep 0.1
-done
+# The instance reads its input from the earliest offset, so the events may go in before it is
+# ready (the broker created the topics at start).
 kcat -P -b "$bootstrap" -t case-events -K $'\t' <"$work/events"  # stdin: one message a line
 
-python3 - "$src" "$prom_port" <<'PY' || { echo "--- fristvagt log"; tail -50 "$work/run.log"; exit 1; }
-import json, re, sys, time, urllib.parse, urllib.request
-src, port = sys.argv[1], sys.argv[2]
+python3 - "$src" "$prom_port" "$relay_port" "$http_port" <<'PY' || { echo "--- fristvagt log"; tail -50 "$work/run.log"; exit 1; }
+import json, re, socket, sys, threading, time, urllib.parse, urllib.request
+src, port, relay_port, http_port = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+
+# The relay: passes each scrape to the instance (one request per connection, which the
+# instance closes after its answer) and counts the scrapes answered.
+scrapes = [0]
+scraped = threading.Condition()
+def relay(client):
+    with client:
+        try:
+            with socket.create_connection(("127.0.0.1", http_port), timeout=10) as upstream:
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    chunk = client.recv(4096)
+                    if not chunk:
+                        return
+                    head += chunk
+                upstream.sendall(head)
+                while chunk := upstream.recv(65536):
+                    client.sendall(chunk)
+        except OSError:
+            return  # the instance is not up yet: a failed scrape, Prometheus tries again
+    with scraped:
+        scrapes[0] += 1
+        scraped.notify_all()
+def serve_relay():
+    server = socket.create_server(("127.0.0.1", relay_port))
+    while True:
+        client, _ = server.accept()
+        threading.Thread(target=relay, args=(client,), daemon=True).start()
+threading.Thread(target=serve_relay, daemon=True).start()
+
 queries = []
 def walk(node):
     if isinstance(node, dict):
@@ -113,13 +146,21 @@ def run(expr):
     if answer.get("status") != "success":
         return None, answer.get("error")
     return answer["data"]["result"], None
-deadline = time.time() + 150
-missing = queries
-while time.time() < deadline:
+# Issue 16: the request counter is fed (Prometheus' own scrapes are requests to /metrics).
+queries.append(("http requests", 'fristvagt_http_requests_total{route="/metrics",code="200"}'))
+deadline = time.monotonic() + 150
+seen = 0
+while True:
     missing = [(n, e) for n, e in queries if not (run(e)[0] or [])]
     if not missing:
         break
-    time.sleep(1)
+    # New data comes with a scrape: wait for the next one (the one just answered may not be
+    # stored yet, so a miss is retried after the following scrape).
+    with scraped:
+        if not scraped.wait_for(lambda: scrapes[0] > seen,
+                                timeout=max(0.0, deadline - time.monotonic())):
+            break
+        seen = scrapes[0]
 for n, e in missing:
     print(f"NO DATA: {n}: {e}  ({run(e)[1] or 'empty result'})")
 if missing:
