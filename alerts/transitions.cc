@@ -88,15 +88,29 @@ std::vector<Transition> Diff(const rules::ObligationView* view, absl::Time now,
   if (status == v1::OPEN && view != nullptr) AddReminder(*view, now, record, &out);
   record->set_status(status);
   if (view != nullptr) {
-    record->set_rule_id(view->rule->id);
-    record->set_instance(view->instance.str());
-    record->set_regime(view->regime->id);
+    // Every evaluation diffs every obligation, and these rarely change: compared first, set
+    // only when different (the setters were ~2 % of replay's instructions, issue 15).
+    auto update = [](const std::string& value, const std::string& current, auto set) {
+      if (current != value) set(value);
+    };
+    update(view->rule->id, record->rule_id(), [&](const std::string& v) { record->set_rule_id(v); });
+    update(view->instance.str(), record->instance(),
+           [&](const std::string& v) { record->set_instance(v); });
+    update(view->regime->id, record->regime(), [&](const std::string& v) { record->set_regime(v); });
     SetDeadline(view->deadline, record);
-    record->set_legal_ref(view->rule->legal_ref);
+    update(view->rule->legal_ref, record->legal_ref(),
+           [&](const std::string& v) { record->set_legal_ref(v); });
     record->set_severity(view->rule->severity == rules::SeverityLevel::kLegal ? v1::LEGAL
                                                                               : v1::INTENT);
-    record->clear_cause_event_ids();
-    for (const std::string* id : view->cause_event_ids) record->add_cause_event_ids(*id);
+    const auto& causes = record->cause_event_ids();
+    const bool same_causes =
+        static_cast<size_t>(causes.size()) == view->cause_event_ids.size() &&
+        std::equal(causes.begin(), causes.end(), view->cause_event_ids.begin(),
+                   [](const std::string& a, const std::string* b) { return a == *b; });
+    if (!same_causes) {
+      record->clear_cause_event_ids();
+      for (const std::string* id : view->cause_event_ids) record->add_cause_event_ids(*id);
+    }
   }
   return out;
 }
