@@ -41,6 +41,7 @@ struct Scenario {
   bool runnable = true;
   bool expects_nothing = false;  // `# expects: nothing`: the named rules must not apply
   bool checks_obligations = false;  // has OBLIGATION lines
+  bool show_caseworker = false;     // `# show: caseworker`: lines end with cw=CASEWORKER_ID
 };
 
 Scenario Read(const fs::path& events, const std::string& rules_dir) {
@@ -67,6 +68,8 @@ Scenario Read(const fs::path& events, const std::string& rules_dir) {
       }
     } else if (line == "# expects: nothing") {
       s.expects_nothing = true;
+    } else if (line == "# show: caseworker") {
+      s.show_caseworker = true;
     } else if (absl::ConsumePrefix(&line, "# args: ")) {
       std::vector<std::string> args = absl::StrSplit(line, ' ', absl::SkipEmpty());
       for (size_t i = 0; i + 1 < args.size(); i += 2) {
@@ -164,7 +167,8 @@ int CheckScenarios(const std::string& rules_dir, const std::string& scenarios_di
       if (!s.only.empty() && !s.only.contains(rule)) continue;
       actual.push_back(JsonField(line, "kind") + " " + rule + " " + JsonField(line, "regime") + " " +
                        JsonField(line, "deadline") + " " + JsonField(line, "status") +
-                       " due=" + JsonField(line, "due_at"));
+                       " due=" + JsonField(line, "due_at") +
+                       (s.show_caseworker ? " cw=" + JsonField(line, "caseworker_id") : ""));
     }
     std::ifstream rejects(s.options.rejects_path);
     while (std::getline(rejects, line)) {
@@ -186,7 +190,10 @@ int CheckScenarios(const std::string& rules_dir, const std::string& scenarios_di
       outcomes[JsonField(line, "obligation_id")] = "OBLIGATION " + rule + " " +
                                                    JsonField(line, "regime") + " " +
                                                    JsonField(line, "deadline") + " " +
-                                                   JsonField(line, "status");
+                                                   JsonField(line, "status") +
+                                                   (s.show_caseworker
+                                                        ? " cw=" + JsonField(line, "caseworker_id")
+                                                        : "");
     }
     if (s.checks_obligations) {
       std::vector<std::string> sorted;

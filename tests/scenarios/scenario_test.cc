@@ -14,6 +14,8 @@
 //                      stay green if its rule were deleted. The `# only:` rules must exist in
 //                      the catalog (a regime or a draft), so deleting a rule fails every
 //                      scenario about it, the `# expects: nothing` ones included.
+//                      `# show: caseworker` appends ` cw=CASEWORKER_ID` to every alert and
+//                      OBLIGATION line (whose list an obligation is on, e.g. after a change).
 // The compact form keeps expectations reviewable; ids are checked for stability separately.
 
 #include <algorithm>
@@ -43,6 +45,7 @@ struct Expected {
   std::set<std::string> only_rules;  // empty: every rule's alerts count
   std::vector<std::string> lines;
   bool expects_nothing = false;  // `# expects: nothing`
+  bool show_caseworker = false;  // `# show: caseworker`
 };
 
 Expected ReadExpected(const fs::path& path) {
@@ -58,6 +61,8 @@ Expected ReadExpected(const fs::path& path) {
       while (rules >> rule) expected.only_rules.insert(rule);
     } else if (line == "# expects: nothing") {
       expected.expects_nothing = true;
+    } else if (line == "# show: caseworker") {
+      expected.show_caseworker = true;
     } else if (line.rfind("# args: ", 0) == 0) {
       expected.args += " " + line.substr(8);
     } else if (!line.empty() && line[0] != '#') {
@@ -159,7 +164,8 @@ TEST_P(ScenarioTest, ReplayPrintsExactlyTheExpectedAlerts) {
     ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &alert).ok()) << line;
     alert_ids.push_back(alert.alert_id());
     if (!expected.only_rules.empty() && !expected.only_rules.count(alert.rule_id())) continue;
-    actual.push_back(Compact(alert));
+    actual.push_back(Compact(alert) +
+                     (expected.show_caseworker ? " cw=" + alert.caseworker_id() : ""));
   }
   for (const std::string& line : ReadLines(rejects)) {
     const auto line_pos = line.find("\"line\":");
@@ -183,7 +189,9 @@ TEST_P(ScenarioTest, ReplayPrintsExactlyTheExpectedAlerts) {
       if (!expected.only_rules.empty() && !expected.only_rules.count(obligation.rule_id())) {
         continue;
       }
-      final_status[obligation.obligation_id()] = Compact(obligation);
+      final_status[obligation.obligation_id()] =
+          Compact(obligation) +
+          (expected.show_caseworker ? " cw=" + obligation.caseworker_id() : "");
     }
     std::vector<std::string> sorted;
     for (const auto& [id, compact] : final_status) sorted.push_back(compact);
