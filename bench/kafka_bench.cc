@@ -56,10 +56,19 @@ struct Options {
   fs::path dir = fs::temp_directory_path() / "fristvagt-kafka-bench";
   std::string binary = FRISTVAGT_BENCH_BINARY;
   std::string rules_dir = FRISTVAGT_BENCH_RULES_DIR;
+  std::string bootstrap;  // empty: the embedded broker
 };
 
+double CpuSecondsOfThisProcess() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec +
+         (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
 // The raw baseline of (1): consume, produce each message on, until all are acknowledged.
-double Passthrough(const std::string& bootstrap, uint64_t events, int run) {
+double Passthrough(const std::string& bootstrap, uint64_t events, int run, double* cpu_seconds) {
+  const double cpu_before = CpuSecondsOfThisProcess();
   KafkaHandle consumer = Client(RD_KAFKA_CONSUMER, {{"bootstrap.servers", bootstrap},
                                                     {"group.id", absl::StrCat("bench-pass", run)},
                                                     {"auto.offset.reset", "earliest"},
@@ -97,6 +106,7 @@ double Passthrough(const std::string& bootstrap, uint64_t events, int run) {
   rd_kafka_commit(consumer.get(), nullptr, /*async=*/0);
   const double seconds = SecondsSince(first);
   rd_kafka_consumer_close(consumer.get());
+  *cpu_seconds = CpuSecondsOfThisProcess() - cpu_before;
   return events / seconds;
 }
 
@@ -137,6 +147,7 @@ double EngineAlone(const fristvagt::rules::Catalog& catalog,
 
 struct Throughput {
   double passthrough = 0, engine_alone = 0, processor = 0, launch_to_done = 0;
+  double passthrough_cpu = 0, processor_cpu = 0;  // CPU seconds (this process / the child)
   int64_t alerts = 0;
   int64_t produced = 0;  // messages the processor wrote: alerts, obligations, changelog
   long rss_kb = 0;
@@ -153,7 +164,7 @@ Throughput MeasureThroughput(const Options& o, const fristvagt::rules::Catalog& 
   ProduceAll(bootstrap, "case-events", messages);
   messages.clear();
   RequireWholeLog(bootstrap, "case-events", o.partitions);
-  t.passthrough = Passthrough(bootstrap, events.size(), run);
+  t.passthrough = Passthrough(bootstrap, events.size(), run, &t.passthrough_cpu);
   std::cerr << "run " << run << ": passthrough " << t.passthrough << " events/s\n";
   t.engine_alone = EngineAlone(catalog, events, o.dir / "engine-alone.state");
   std::cerr << "run " << run << ": engine alone " << t.engine_alone << " events/s\n";
@@ -185,6 +196,7 @@ Throughput MeasureThroughput(const Options& o, const fristvagt::rules::Catalog& 
   t.processor = events.size() / SecondsSince(ready);
   t.launch_to_done = SecondsSince(launched);
   t.rss_kb = p.child->PeakRssKb();
+  t.processor_cpu = p.child->CpuSeconds();
   p.child->Stop(absl::Seconds(15));
   t.alerts = Sum(EndOffsets(group.get(), "fristvagt.alerts", o.partitions));
   // What the broker had to take: the passthrough writes one message per event, the processor
@@ -253,6 +265,10 @@ bool ParseOptions(int argc, char** argv, Options* o) {
       o->binary = value;
     else if (flag == "--rules")
       o->rules_dir = value;
+    else if (flag == "--bootstrap")
+      o->bootstrap = value;
+    else if (flag == "--partitions" && absl::SimpleAtoi(value, &o->partitions) && o->partitions > 0)
+      continue;
     else
       return false;
   }
@@ -272,7 +288,7 @@ int main(int argc, char** argv) {
   if (!ParseOptions(argc, argv, &o)) {
     std::cerr << "usage: kafka_bench [--quick] [--runs N] [--events N] [--persons N] [--rate N] "
                  "[--seconds S] [--only tlr] [--fetch-wait-ms N] [--dir DIR] [--binary PATH] "
-                 "[--rules DIR]\n";
+                 "[--rules DIR] [--bootstrap HOST:PORT] [--partitions N]\n";
     return 2;
   }
   std::vector<fristvagt::rules::RuleFileError> errors;
@@ -280,10 +296,14 @@ int main(int argc, char** argv) {
   Check(catalog.status(), "loading rules");
   fs::remove_all(o.dir);
   fs::create_directories(o.dir);
+  if (!o.bootstrap.empty()) UseExternalBroker(o.bootstrap);
   const std::string load_before = Uptime();
   std::ostringstream out;
   out << "### kafka_bench" << (o.quick ? " --quick" : "") << ": " << o.runs
-      << " runs, medians (each run in brackets)\n\n";
+      << " runs, medians (each run in brackets), "
+      << (o.bootstrap.empty() ? std::string("embedded broker")
+                              : "real broker at " + o.bootstrap + " (topics recreated per run)")
+      << "\n\n";
 
   if (o.only.find('t') != std::string::npos) {
     const std::vector<v1::CaseEvent> events =
@@ -320,7 +340,16 @@ int main(int argc, char** argv) {
         << "| ratio processor / engine alone | "
         << Cell(Column(rows, [](auto& r) { return r.processor / r.engine_alone; }), 2) << " |\n"
         << "| processor peak RSS (VmHWM), MiB | "
-        << Cell(Column(rows, [](auto& r) { return r.rss_kb / 1024.0; })) << " |\n\n";
+        << Cell(Column(rows, [](auto& r) { return r.rss_kb / 1024.0; })) << " |\n"
+        << "| CPU per event, passthrough client (consume + produce, its process), us | "
+        << Cell(Column(rows, [&](auto& r) { return 1e6 * r.passthrough_cpu / events.size(); }), 1)
+        << " |\n"
+        << "| CPU per event, `fristvagt run` (launch → all committed, its process), us | "
+        << Cell(Column(rows, [&](auto& r) { return 1e6 * r.processor_cpu / events.size(); }), 1)
+        << " |\n"
+        << "| ratio CPU per event processor / passthrough | "
+        << Cell(Column(rows, [](auto& r) { return r.processor_cpu / r.passthrough_cpu; }), 2)
+        << " |\n\n";
   }
   if (o.only.find('l') != std::string::npos) {
     LatencyParams params;
@@ -385,14 +414,18 @@ int main(int argc, char** argv) {
     const std::vector<v1::PersonState> templates = PersonTemplates(*catalog, 1000, absl::Now());
     uint64_t bytes = 0;
     for (const auto& t : templates) bytes += t.ByteSizeLong();
-    const int partitions = RestorePartitions(o.persons, bytes / templates.size());
+    // The embedded broker keeps 5 MiB per partition, so there the persons are spread over as
+    // many as they need; a real broker keeps everything in --partitions.
+    const int partitions =
+        ExternalBroker() ? o.partitions : RestorePartitions(o.persons, bytes / templates.size());
     std::vector<RestoreResult> rows;
     for (int run = 0; run < o.runs; ++run) {
       rows.push_back(MeasureRestore({o.binary, o.dir, o.persons}, templates, partitions, run));
     }
     out << "Restore: " << o.persons << " persons (mean record " << bytes / templates.size()
         << " B) written directly to the changelog with " << 2 * partitions << " progress records, "
-        << partitions << " partitions (the embedded broker keeps 5 MiB per partition)\n\n"
+        << partitions << " partitions"
+        << (ExternalBroker() ? "" : " (the embedded broker keeps 5 MiB per partition)") << "\n\n"
         << "| figure | value |\n|---|---|\n"
         << "| changelog records read by the raw consumer | "
         << Cell(Column(rows, [](auto& r) { return double(r.records); })) << " |\n"

@@ -82,7 +82,7 @@ void Echo(const std::string& bootstrap, int fetch_wait_max_ms, const std::atomic
 
 LatencyResult MeasureLatency(const LatencyParams& params, int run) {
   const processor::TopicNames topics;
-  std::unique_ptr<processor::EmbeddedBroker> broker = StartBroker(params.partitions);
+  std::unique_ptr<BenchBroker> broker = StartBroker(params.partitions);
   const std::string bootstrap = broker->bootstrap_servers();
   ProcessorSettings settings = params.settings;
   settings.bootstrap = bootstrap;

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <iostream>
 #include <queue>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -161,6 +162,21 @@ long Child::PeakRssKb() const {
   return -1;
 }
 
+double Child::CpuSeconds() const {
+  std::ifstream in(absl::StrCat("/proc/", pid_, "/stat"));
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t paren = stat.rfind(')');
+  if (paren == std::string::npos) return -1;
+  std::istringstream fields(stat.substr(paren + 2));
+  std::string field;
+  long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {  // field 3 is the state
+    if (i == 14) utime = std::atoll(field.c_str());
+    if (i == 15) stime = std::atoll(field.c_str());
+  }
+  return static_cast<double>(utime + stime) / sysconf(_SC_CLK_TCK);
+}
+
 void Child::Stop(absl::Duration grace) {
   if (!Running()) return;
   kill(pid_, SIGTERM);
@@ -227,17 +243,6 @@ std::string ProcessorToml(const ProcessorSettings& s) {
                       "\"\nbatch_size = ", s.batch_size, "\nbatch_linger_ms = ", s.batch_linger_ms,
                       "\n[state]\ndir = \"", s.state_dir.string(),
                       "\"\n[http]\nport = ", s.http_port, "\nallow_unauthenticated = true\n");
-}
-
-std::unique_ptr<processor::EmbeddedBroker> StartBroker(int partitions) {
-  const processor::TopicNames names;
-  auto broker =
-      processor::EmbeddedBroker::Start(3,
-                                       {names.input, names.alerts, names.obligations,
-                                        names.dead_letter, names.changelog, kPassthroughTopic},
-                                       partitions);
-  Check(broker.status(), "starting the embedded broker");
-  return std::move(*broker);
 }
 
 RunningProcessor LaunchProcessor(const std::string& binary, const std::filesystem::path& dir,

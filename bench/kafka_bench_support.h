@@ -72,6 +72,8 @@ class Child {
   bool Running();
   // Peak resident set (VmHWM, kB) while it runs; -1 once it is gone.
   long PeakRssKb() const;
+  // User + system CPU seconds it has used so far (its threads included); -1 once it is gone.
+  double CpuSeconds() const;
   // SIGTERM, then SIGKILL if it has not exited within `grace`.
   void Stop(absl::Duration grace);
 
@@ -84,10 +86,19 @@ class Child {
 int HttpStatus(int port, const std::string& path);
 int FreeTcpPort();
 
-// An in-process embedded broker (librdkafka's mock cluster, 3 brokers) with the processor's
-// topics and kPassthroughTopic, `partitions` each.
+// The broker of one measurement (kafka_bench_broker.cc): by default a fresh in-process
+// embedded broker (librdkafka's mock cluster, 3 brokers); after UseExternalBroker (--bootstrap)
+// that cluster, with the bench's topics and groups deleted and created again. Either way the
+// processor's topics and kPassthroughTopic have `partitions` each and start empty.
 inline constexpr char kPassthroughTopic[] = "bench.passthrough";
-std::unique_ptr<processor::EmbeddedBroker> StartBroker(int partitions);
+struct BenchBroker {
+  std::unique_ptr<processor::EmbeddedBroker> embedded;  // null on an external cluster
+  std::string bootstrap;
+  const std::string& bootstrap_servers() const { return bootstrap; }
+};
+void UseExternalBroker(const std::string& bootstrap);
+bool ExternalBroker();
+std::unique_ptr<BenchBroker> StartBroker(int partitions);
 
 // A `fristvagt run` configuration against an external broker.
 struct ProcessorSettings {
