@@ -15,6 +15,7 @@
 #include "alerts/wire_format.h"
 #include "processor/kafka/changelog_restore.h"
 #include "processor/kafka/process_id.h"
+#include "processor/kafka/stable_offsets.h"
 #include "processor/base/logging.h"
 #include "rules/course.h"
 #include "state/crash_point.h"
@@ -267,7 +268,10 @@ absl::Status KafkaProcessor::Subscribe() {
 }
 
 int KafkaProcessor::OnStatistics(rd_kafka_t*, char* json, size_t json_len, void* opaque) {
-  static_cast<KafkaProcessor*>(opaque)->join_watch_->OnStatistics(std::string_view(json, json_len));
+  auto* self = static_cast<KafkaProcessor*>(opaque);
+  self->join_watch_->OnStatistics(std::string_view(json, json_len));
+  // Runs on the processing thread (inside rd_kafka_consumer_poll), as UpdateLag does.
+  self->fetch_ends_ = FetchEndsOf(std::string_view(json, json_len), self->config_.topics.input);
   return 0;  // librdkafka frees `json`
 }
 
@@ -1017,7 +1021,11 @@ void KafkaProcessor::UpdateLag() {
       continue;
     }
     const int64_t position = partition.next_offset >= 0 ? partition.next_offset : low;
-    metrics_->SetLag(id, std::max<int64_t>(0, high - position));
+    // Under read_committed the end is the last stable offset (stable_offsets.h).
+    auto seen = fetch_ends_.find(id);
+    const int64_t end = ReachableEnd(
+        high, seen == fetch_ends_.end() ? std::nullopt : std::make_optional(seen->second));
+    metrics_->SetLag(id, std::max<int64_t>(0, end - position));
   }
 }
 

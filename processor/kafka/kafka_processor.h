@@ -22,6 +22,7 @@
 #include "processor/kafka/group_watch.h"
 #include "processor/kafka/kafka_client.h"
 #include "processor/kafka/partition_listener.h"
+#include "processor/kafka/stable_offsets.h"
 #include "processor/base/clock.h"
 #include "processor/base/metrics.h"
 #include "rules/regime.h"
@@ -135,6 +136,7 @@ class KafkaProcessor {
   absl::Time batch_started_ = absl::InfiniteFuture();  // first event of the open batch (metrics)
   int assigned_count_ = 1;  // partitions of the latest assignment, to share the person cache
   std::unique_ptr<GroupJoinWatch> join_watch_;
+  std::map<int32_t, FetchEnds> fetch_ends_;  // from the latest statistics, for UpdateLag
   EventDecoder decoder_;
   // The input's partition count (0: unknown) and what CheckPartitioner saw.
   int32_t input_partitions_ = 0;

@@ -12,7 +12,9 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cmath>
 #include <iostream>
+#include <sstream>
 #include <map>
 #include <set>
 #include <string>
@@ -21,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "processor/kafka/kafka_client.h"
 #include "tests/integration/synthetic_events.h"
 #include "tests/testing/binary.h"
 #include "tests/testing/kafka_cluster.h"
@@ -289,6 +292,104 @@ TEST_F(KafkaExactlyOnceTest, ZombieWakingUpAfterItsSuccessorIsFencedAndStops) {
   EXPECT_EQ(committed.copies, committed.by_id.size()) << "a read_committed reader saw an alert twice";
   EXPECT_GT(Alerts(erased, false).copies, committed.copies)
       << "nothing of the zombie's aborted transaction was on the log";
+}
+
+// The sum over partitions of the consumer-lag gauge in a /metrics text; -1 when absent.
+int64_t LagSum(int port) {
+  std::optional<testing::HttpResult> metrics = testing::HttpGet(port, "/metrics");
+  if (!metrics.has_value() || metrics->status != 200) return -1;
+  int64_t sum = -1;
+  std::istringstream lines(metrics->body);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("fristvagt_processor_consumer_lag_messages{", 0) != 0) continue;
+    sum = std::max<int64_t>(sum, 0) + std::llround(std::stod(line.substr(line.rfind(' ') + 1)));
+  }
+  return sum;
+}
+
+// The consumer-lag metric under read_committed: records of a transaction still open on the
+// input cannot be read yet, so they are not lag — the end is the last stable offset, not the
+// high watermark (librdkafka's cached watermark; processor/kafka/stable_offsets.h).
+TEST_F(KafkaExactlyOnceTest, LagUnderReadCommittedEndsAtTheLastStableOffset) {
+  const std::vector<std::string> lines = testing::SyntheticEventLines({.persons = 10, .seed = 3});
+  ASSERT_TRUE(
+      testing::Produce(bootstrap_, "case-events", testing::CaseEventMessages(lines)).ok());
+  testing::RunSettings settings;
+  settings.state_dir = dir_.path() / "state";
+  settings.http_port = testing::FreeTcpPort();
+  std::unique_ptr<ChildProcess> run =
+      testing::StartProcessor(dir_.path(), "run", bootstrap_, settings);
+  ASSERT_TRUE(testing::WaitUntil([&] { return CommittedToEnd() && LagSum(settings.http_port) == 0; },
+                                 absl::Seconds(120), absl::Milliseconds(250)))
+      << run->ReadLog();
+
+  // Another producer holds a transaction open with records on the input.
+  absl::StatusOr<rd_kafka_conf_t*> conf = processor::MakeConf(
+      {{"bootstrap.servers", bootstrap_}, {"transactional.id", "test-open-transaction"}});
+  ASSERT_TRUE(conf.ok()) << conf.status();
+  absl::StatusOr<processor::KafkaHandle> producer = processor::NewClient(RD_KAFKA_PRODUCER, *conf);
+  ASSERT_TRUE(producer.ok()) << producer.status();
+  rd_kafka_t* rk = producer->get();
+  ASSERT_EQ(rd_kafka_init_transactions(rk, 30000), nullptr);
+  ASSERT_EQ(rd_kafka_begin_transaction(rk), nullptr);
+  const std::vector<testing::OutgoingMessage> held = testing::CaseEventMessages(
+      testing::SyntheticEventLines({.persons = 10, .seed = 4}));
+  for (const testing::OutgoingMessage& m : held) {
+    ASSERT_EQ(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("case-events"),
+                                RD_KAFKA_V_KEY(m.key->data(), m.key->size()),
+                                RD_KAFKA_V_VALUE(const_cast<char*>(m.value.data()), m.value.size()),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
+              RD_KAFKA_RESP_ERR_NO_ERROR);
+  }
+  ASSERT_EQ(rd_kafka_flush(rk, 30000), RD_KAFKA_RESP_ERR_NO_ERROR);
+  // The high watermark minus the last stable offset: what the open transaction holds back.
+  auto end_sum = [&](const char* isolation) {
+    absl::StatusOr<rd_kafka_conf_t*> c = processor::MakeConf(
+        {{"bootstrap.servers", bootstrap_}, {"group.id", "test-ends"}, {"isolation.level", isolation}});
+    absl::StatusOr<processor::KafkaHandle> consumer =
+        c.ok() ? processor::NewClient(RD_KAFKA_CONSUMER, *c)
+               : absl::StatusOr<processor::KafkaHandle>(c.status());
+    int64_t sum = 0;
+    for (int32_t p = 0; consumer.ok() && p < 3; ++p) {
+      int64_t low = 0, high = 0;
+      if (rd_kafka_query_watermark_offsets(consumer->get(), "case-events", p, &low, &high,
+                                           10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return int64_t{-1};
+      }
+      sum += high;
+    }
+    return consumer.ok() ? sum : int64_t{-1};
+  };
+  auto held_back = [&] {
+    return static_cast<size_t>(end_sum("read_uncommitted") - end_sum("read_committed"));
+  };
+  ASSERT_EQ(held_back(), held.size());
+
+  // The processor's statistics (every 5 s) see the open transaction; from then on, and for as
+  // long as it is open, the lag is 0. A lag from the high watermark would stay at
+  // held.size().
+  // Until then (one statistics interval at most) the lag may count them: the wait is for 0
+  // held for longer than an interval.
+  absl::Time last_nonzero = absl::Now();
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        if (LagSum(settings.http_port) != 0) last_nonzero = absl::Now();
+        return absl::Now() - last_nonzero > absl::Seconds(7);
+      },
+      absl::Seconds(40), absl::Milliseconds(250)))
+      << "lag " << LagSum(settings.http_port) << " with " << held.size() << " records held back";
+  const absl::Time open_until = absl::Now() + absl::Seconds(12);  // over two statistics rounds
+  while (absl::Now() < open_until) {
+    ASSERT_EQ(LagSum(settings.http_port), 0) << run->ReadLog();
+    absl::SleepFor(absl::Milliseconds(500));  // sampling a running process, not waiting for it
+  }
+  EXPECT_EQ(held_back(), held.size());
+
+  // Aborted, not committed: the next test empties the cluster, and a transaction left open
+  // would wait for transaction.timeout.ms there.
+  ASSERT_EQ(rd_kafka_abort_transaction(rk, 30000), nullptr);
+  run->Signal(SIGTERM);
+  EXPECT_EQ(run->Wait(absl::Seconds(15)), 0) << run->ReadLog();
 }
 
 }  // namespace
