@@ -1,9 +1,14 @@
 // kafka_bench: the Kafka path of issues 5 and 8 measured against the embedded broker (an
-// in-process librdkafka mock cluster), with the real `fristvagt run` as a child process. A
-// plain program, not a test (conventions.md); figures and commands in docs/benchmarks.md.
+// in-process librdkafka mock cluster) or a real cluster (issue 12), with the real
+// `fristvagt run` as a child process. A plain program, not a test (conventions.md); figures
+// and commands in docs/benchmarks.md.
 //
 //   kafka_bench [--quick] [--runs N] [--events N] [--persons N] [--rate N] [--seconds S]
 //               [--only tlr] [--fetch-wait-ms N] [--dir DIR] [--binary PATH] [--rules DIR]
+//               [--bootstrap HOST:PORT] [--partitions N]
+//
+// --bootstrap: a real cluster instead of the embedded broker; the bench's own topics and
+// groups are deleted and created again before each measurement (kafka_bench_broker.cc).
 //
 // t (throughput): N case events of replay_bench's cohort are produced to case-events; then
 //   (1) passthrough: a raw librdkafka consumer group reads them and produces each to
