@@ -177,6 +177,16 @@ void Metrics::ObserveHttpRequest(std::string_view route, int status) {
       .Increment();
 }
 
+void Metrics::SetWaitingFor(std::string what) {
+  std::lock_guard<std::mutex> lock(mu_);
+  waiting_for_ = std::move(what);
+}
+
+std::string Metrics::WaitingFor() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return waiting_for_;
+}
+
 void Metrics::SetLag(int32_t partition, int64_t lag) {
   std::lock_guard<std::mutex> lock(mu_);
   prometheus::Gauge*& gauge = lag_by_partition_[partition];

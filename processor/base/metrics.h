@@ -44,6 +44,9 @@ class Metrics {
   std::atomic<uint64_t> produce_failures{0};
   std::atomic<int64_t> timers_due{0};  // armed timers already due and not yet fired
   std::atomic<bool> ready{false};
+  // What /readyz says it waits for while `ready` is false (the processor sets it).
+  void SetWaitingFor(std::string what);
+  std::string WaitingFor() const;
 
   // fristvagt_build_info{version, regimes}.
   void SetBuildInfo(const std::string& version, const std::vector<std::string>& regime_ids);
@@ -84,6 +87,7 @@ class Metrics {
   prometheus::Histogram& event_to_alert_;
 
   mutable std::mutex mu_;
+  std::string waiting_for_ = "start-up";  // under mu_
   std::map<int32_t, prometheus::Gauge*> lag_by_partition_;        // guarded by mu_
   std::map<int32_t, prometheus::Gauge*> restore_by_partition_;    // guarded by mu_
   std::map<std::pair<std::string, std::string>, std::pair<prometheus::Gauge*, prometheus::Gauge*>>

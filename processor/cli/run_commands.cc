@@ -147,8 +147,9 @@ absl::StatusOr<std::unique_ptr<HttpServer>> StartHttp(const Config& config,
                     state, &ProcessNow, &handlers);
   handlers["/healthz"] = [](const HttpRequest&) { return HttpResponse{200, "text/plain", "ok\n"}; };
   handlers["/readyz"] = [metrics](const HttpRequest&) {
-    return metrics->ready.load() ? HttpResponse{200, "text/plain", "ready\n"}
-                                 : HttpResponse{503, "text/plain", "restoring\n"};
+    return metrics->ready.load()
+               ? HttpResponse{200, "text/plain", "ready\n"}
+               : HttpResponse{503, "text/plain", "waiting for " + metrics->WaitingFor() + "\n"};
   };
   handlers["/metrics"] = [metrics](const HttpRequest&) {
     return HttpResponse{200, "text/plain; version=0.0.4", metrics->RenderPrometheus()};

@@ -247,6 +247,8 @@ absl::Status KafkaProcessor::Start(const std::string& bootstrap) {
     }
   }
 
+  metrics_->SetWaitingFor(absl::StrCat("an assignment: joining group ", config_.group_id,
+                                       " on ", config_.topics.input));
   if (absl::Status s = Subscribe(); !s.ok()) return s;
   Logger("processor")
       ->info("consuming {} as group {} from {}{}", config_.topics.input, config_.group_id,
@@ -323,6 +325,15 @@ void KafkaProcessor::Assign(rd_kafka_topic_partition_list_t* partitions) {
   for (int i = 0; i < partitions->cnt; ++i) metrics_->SetRestoreRemaining(partitions->elems[i].partition, 0);
   for (const RestoreTarget& r : restores) metrics_->SetRestoreRemaining(r.partition, r.high - r.low);
   if (!restores.empty()) {
+    std::string which;
+    int64_t records = 0;
+    for (const RestoreTarget& r : restores) {
+      absl::StrAppend(&which, which.empty() ? "" : ", ", r.partition);
+      records += r.high - r.low;
+    }
+    metrics_->SetWaitingFor(absl::StrCat("the restore of partition", restores.size() > 1 ? "s " : " ",
+                                         which, " from ", config_.topics.changelog, " (up to ",
+                                         records, " records)"));
     if (absl::Status s = RestoreFromChangelog(&restores); !s.ok()) return Fail(s);
   }
   for (int i = 0; i < partitions->cnt; ++i) {
@@ -372,6 +383,7 @@ void KafkaProcessor::Fail(absl::Status status) {
   }
   if (!fatal_.ok()) return;
   Logger("processor")->critical("stopping: {}", std::string(status.message()));
+  metrics_->SetWaitingFor(absl::StrCat("nothing: stopped on an error: ", status.message()));
   metrics_->ready = false;
   fatal_ = std::move(status);
 }

@@ -120,6 +120,7 @@ TEST_F(KafkaScaleOutTest, KilledMembersPartitionIsRestoredByASurvivorAndNothingI
 
   // Poll until done, noting every change of each survivor's /readyz answer after "a" died.
   std::map<std::string, std::vector<int>> readiness;  // name -> answers, repeats collapsed
+  std::map<std::string, std::set<std::string>> waits;  // name -> bodies of its 503 answers
   bool a_dead = false;
   const bool done = testing::WaitUntil(
       [&] {
@@ -127,6 +128,7 @@ TEST_F(KafkaScaleOutTest, KilledMembersPartitionIsRestoredByASurvivorAndNothingI
         for (const std::string name : {"b", "c"}) {
           std::optional<testing::HttpResult> answer = testing::HttpGet(ports[name], "/readyz");
           const int status = answer.has_value() ? answer->status : 0;
+          if (status == 503) waits[name].insert(answer->body);
           std::vector<int>& seen = readiness[name];
           if (a_dead && (seen.empty() || seen.back() != status)) seen.push_back(status);
         }
@@ -160,6 +162,12 @@ TEST_F(KafkaScaleOutTest, KilledMembersPartitionIsRestoredByASurvivorAndNothingI
     const auto not_ready = std::find(ready, seen.end(), 503);
     EXPECT_TRUE(not_ready != seen.end() && std::find(not_ready, seen.end(), 200) != seen.end())
         << owner << " answered /readyz: " << absl::StrJoin(seen, " ");
+    // ... and said what it waited for: the restore of that partition.
+    const std::string expected_wait = absl::StrCat("waiting for the restore of partition ",
+                                                   partition, " from fristvagt.state-changelog");
+    EXPECT_TRUE(std::any_of(waits[owner].begin(), waits[owner].end(), [&](const std::string& b) {
+      return absl::StrContains(b, expected_wait);
+    })) << owner << " answered /readyz 503 with: " << absl::StrJoin(waits[owner], " | ");
   }
 
   // Nothing lost, nothing changed: the alerts of the reference, each copy byte-identical.
