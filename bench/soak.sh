@@ -7,7 +7,7 @@
 # same events: none lost, none extra, none twice. Prints the processor's RSS over time.
 #
 #   bench/soak.sh [--minutes 60] [--rate 1000] [--dir /tmp/fristvagt-soak] [--build build]
-#                 [--kill-min 30] [--kill-max 150] [--seed 18]
+#                 [--kill-min 60] [--kill-max 180] [--seed 18]
 #
 # Exit 0 when the alerts match, 1 when they do not, 2 on a setup failure. Everything it wrote
 # stays in --dir (run.log, kcat.log, rss.csv, sent.jsonl, alerts.jsonl, replay.out).
@@ -16,7 +16,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
-MINUTES=60 RATE=1000 DIR=/tmp/fristvagt-soak BUILD=build KILL_MIN=30 KILL_MAX=150 SEED=18
+MINUTES=60 RATE=1000 DIR=/tmp/fristvagt-soak BUILD=build KILL_MIN=60 KILL_MAX=180 SEED=18
 while [ $# -gt 0 ]; do
   case "$1" in
     --minutes) MINUTES=$2; shift 2 ;;
@@ -65,6 +65,9 @@ cat >"$DIR/soak.toml" <<EOF
 
 [processing]
 processing_guarantee = "exactly_once"
+# Static membership (KIP-345): the restarted process takes its partitions back at once instead
+# of waiting out the killed member's session (docs/configuration.md).
+group_instance_id = "soak-1"
 
 [alerts]
 format = "json"
