@@ -100,6 +100,9 @@ CompiledRule CompileRule(const Regime& regime, const RuleSpec& rule, const Catal
     for (const auto& [field, predicate] : rule.require_if) {
       c.require_if.emplace_back(FindFieldAccessor(kind, field), FindPredicate(predicate));
     }
+    for (const auto& [field, fact] : rule.require_if_exists) {
+      c.require_if_exists.emplace_back(FindFieldAccessor(kind, field), CompileMatcher(fact));
+    }
     for (int i = 0; i < trigger_payload->field_count(); ++i) {
       const std::string& name = trigger_payload->field(i)->name();
       // Repeated ids are skipped: the text form compared "no value" with "no value".

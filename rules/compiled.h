@@ -74,6 +74,7 @@ struct CompiledRule {
   // require, then require_if in field-name order (as the text form's std::map iterates).
   std::vector<const FieldAccessor*> require;
   std::vector<std::pair<const FieldAccessor*, PredicateFn>> require_if;
+  std::vector<std::pair<const FieldAccessor*, CompiledMatcher>> require_if_exists;  // after those
   // The trigger payload's *_id fields, compared when a later registration corrects a check.
   std::vector<const FieldAccessor*> identity_fields;
   PredicateFn reminder_if = nullptr;

@@ -10,8 +10,9 @@ namespace {
 
 using K = v1::CaseEvent::PayloadCase;
 
-// "A pålæg issued at or before the trigger" and "issued on or before the deadline" are regime
-// data now (a rule's `exists`, rules/README.md), not predicates.
+// "A pålæg issued at or before the trigger", "issued on or before the deadline" and "a test
+// taken at or before the trigger" are regime data now (a rule's `exists`, a `require_if` fact;
+// rules/README.md), not predicates.
 
 // Jobrettet indsats exists from the date in the parameter job_directed_effort_from
 // (YYYYMMDD); one registered before that date exempts nothing.
@@ -105,16 +106,6 @@ bool PaalaegActive(const PredicateContext& ctx) {
   return active;
 }
 
-// A test taken at or before the trigger (a later test cannot make earlier information
-// incomplete).
-bool TestTaken(const PredicateContext& ctx) {
-  for (const CFact* f = ctx.course.begin; f != ctx.course.end; ++f) {
-    if (f->occurred > ctx.trigger.occurred) break;
-    if (f->kind == K::kTestCompleted) return true;
-  }
-  return false;
-}
-
 bool HasActiveMentor(const PredicateContext& ctx) {
   bool active = false;
   for (const CFact* f = ctx.course.begin; f != ctx.course.end; ++f) {
@@ -158,7 +149,6 @@ const std::map<std::string, Predicate, std::less<>>& Predicates() {
        {UnexplainedPostponementsOverLimit,
         {"max_unexplained_postponements"},
         "the trigger is an unexplained move of a step beyond the allowed number"}},
-      {"test_taken", {TestTaken, {}, "a test was completed at or before the trigger"}},
       {"has_active_mentor",
        {HasActiveMentor, {}, "a mentor granted and not ended at the evaluation moment"}},
   };

@@ -302,22 +302,26 @@ bool TimingHolds(EventMatcher::When when, const CFact& candidate, const Instance
 
 // A rule's `exists`: every matcher has a matching fact in the course. A payload the course
 // lacks decides it without a scan.
+bool FactExists(const CompiledMatcher& m, const InstanceContext& ctx, DayNumber deadline) {
+  if ((ctx.course.payloads & PayloadBit(m.payload_case)) == 0) return false;
+  for (const CFact* f = ctx.course.begin; f != ctx.course.end; ++f) {
+    if (!MatchesPayload(m, *f, &ctx.trigger, ctx.match_key)) continue;
+    if (m.when == EventMatcher::When::kAtOrBeforeTrigger) {
+      if (f->occurred <= ctx.trigger.occurred) return true;
+    } else if (m.when == EventMatcher::When::kOnOrBeforeDeadline) {
+      if (f->day <= deadline) return true;
+    } else if (TimingHolds(m.when, *f, ctx)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool ExistsHold(const InstanceContext& ctx, DayNumber deadline) {
   const CompiledRule& rule = ctx.rule;
   if ((ctx.course.payloads & rule.exists_payloads) != rule.exists_payloads) return false;
   for (const CompiledMatcher& m : rule.exists) {
-    bool found = false;
-    for (const CFact* f = ctx.course.begin; f != ctx.course.end && !found; ++f) {
-      if (!MatchesPayload(m, *f, &ctx.trigger, ctx.match_key)) continue;
-      if (m.when == EventMatcher::When::kAtOrBeforeTrigger) {
-        found = f->occurred <= ctx.trigger.occurred;
-      } else if (m.when == EventMatcher::When::kOnOrBeforeDeadline) {
-        found = f->day <= deadline;
-      } else {
-        found = TimingHolds(m.when, *f, ctx);
-      }
-    }
-    if (!found) return false;
+    if (!FactExists(m, ctx, deadline)) return false;
   }
   return true;
 }
@@ -426,6 +430,9 @@ const CFact* EvaluateRequirements(const InstanceContext& ctx, std::string* missi
   for (const auto& [field, predicate] : ctx.rule.require_if) {
     const PredicateContext pc{ctx.course, ctx.trigger, ctx.rule, ctx.eval.now, ctx.trigger.day};
     if (count < 16 && predicate != nullptr && predicate(pc)) required[count++] = field;
+  }
+  for (const auto& [field, fact] : ctx.rule.require_if_exists) {
+    if (count < 16 && FactExists(fact, ctx, ctx.trigger.day)) required[count++] = field;
   }
   bool complete = true;
   for (size_t i = 0; i < count; ++i) {

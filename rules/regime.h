@@ -95,6 +95,9 @@ struct RuleSpec {
   std::vector<std::string> conditions;  // named predicates (rules/conditions.h), all must hold
   std::vector<std::string> require;     // check: trigger fields that must be true
   std::map<std::string, std::string> require_if;  // check: field -> named predicate
+  // check: field -> a fact that must exist for it to be required (the `exists` form; required
+  // after the predicate ones)
+  std::map<std::string, EventMatcher> require_if_exists;
   std::string instances;           // named instance expander, e.g. "paalaeg_steps"; empty = one
   int min_count = 0;               // count: events needed in the window
   bool pausable = false;           // BARSEL absence moves the deadline (meeting and offer clocks)

@@ -876,9 +876,16 @@ class RegimeParser {
       const std::string path = absl::StrCat(r.Key("require_if"), ".", Sv(key.str()));
       const std::string field(key.str());
       CheckRequiredField(LineOf(node), path, field, trigger_payload);
+      if (const toml::table* fact = node.as_table(); fact != nullptr) {
+        // { event = "test_completed", when = "at_or_before_trigger" }: a fact, as in `exists`.
+        std::optional<EventMatcher> matcher =
+            ParseMatcher(TableReader(*fact, path, sink_), /*is_trigger=*/false, trigger_payload);
+        if (matcher.has_value()) rule.require_if_exists[field] = std::move(*matcher);
+        continue;
+      }
       const auto* condition = node.as_string();
       if (condition == nullptr) {
-        r.WrongType(node, path, "a condition name");
+        r.WrongType(node, path, "a condition name or an event matcher { event = ... }");
         continue;
       }
       if (!KnownConditionNames().contains(condition->get())) {

@@ -200,6 +200,10 @@ std::string DescribeMetBy(const RuleSpec& rule) {
   for (const auto& [field, condition] : rule.require_if) {
     parts.push_back(absl::StrCat(field, " on the trigger when ", Code(condition)));
   }
+  for (const auto& [field, fact] : rule.require_if_exists) {
+    parts.push_back(absl::StrCat(field, " on the trigger when ", DescribeMatcher(fact, true),
+                                 " exists"));
+  }
   if (parts.empty()) parts.push_back("never (stands as a flag)");
   if (!rule.resolvable) parts.push_back("cannot be made good later");
   return absl::StrJoin(parts, "; ");

@@ -95,21 +95,23 @@ bool TimingHolds(EventMatcher::When when, const Fact& candidate, const InstanceC
 
 // A rule's `exists`: every matcher has a matching fact in the course (issue 14, the data form
 // of the former named predicates has_paalaeg, paalaeg_by_deadline).
+bool FactExists(const EventMatcher& m, const InstanceContext& ctx, absl::CivilDay deadline) {
+  for (const Fact& fact : ctx.course.facts()) {
+    if (!MatchesPayload(m, fact, &ctx.trigger, ctx.match_key)) continue;
+    if (m.when == EventMatcher::When::kAtOrBeforeTrigger) {
+      if (fact.occurred <= ctx.trigger.occurred) return true;
+    } else if (m.when == EventMatcher::When::kOnOrBeforeDeadline) {
+      if (fact.date <= deadline) return true;
+    } else if (TimingHolds(m.when, fact, ctx)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool ExistsHold(const InstanceContext& ctx, absl::CivilDay deadline) {
   for (const EventMatcher& m : ctx.rule.exists) {
-    bool found = false;
-    for (const Fact& fact : ctx.course.facts()) {
-      if (!MatchesPayload(m, fact, &ctx.trigger, ctx.match_key)) continue;
-      if (m.when == EventMatcher::When::kAtOrBeforeTrigger) {
-        found = fact.occurred <= ctx.trigger.occurred;
-      } else if (m.when == EventMatcher::When::kOnOrBeforeDeadline) {
-        found = fact.date <= deadline;
-      } else {
-        found = TimingHolds(m.when, fact, ctx);
-      }
-      if (found) break;
-    }
-    if (!found) return false;
+    if (!FactExists(m, ctx, deadline)) return false;
   }
   return true;
 }
@@ -282,6 +284,9 @@ CheckResult EvaluateRequirements(const InstanceContext& ctx) {
   for (const auto& [field, predicate] : ctx.rule.require_if) {
     ConditionContext cc{ctx.course, ctx.trigger, ctx.regime, ctx.rule, ctx.now, ctx.trigger.date};
     if (NamedConditionHolds(predicate, cc)) required.push_back(field);
+  }
+  for (const auto& [field, fact] : ctx.rule.require_if_exists) {
+    if (FactExists(fact, ctx, ctx.trigger.date)) required.push_back(field);
   }
   for (const std::string& field : required) {
     if (!FieldIsPresent(*ctx.trigger.event, field)) result.missing.push_back(field);

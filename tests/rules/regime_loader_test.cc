@@ -78,7 +78,7 @@ severity = "INTENT"
 legal_ref = "VEJ nr. 10060 af 25/11/2019"
 trigger = { event = "visitation_decided", is_final = true, group = ["UDDANNELSESPARAT", "AKTIVITETSPARAT"] }
 require = ["justification_documented"]
-require_if = { youth_perspective_documented = "test_taken" }
+require_if = { youth_perspective_documented = "paalaeg_active" }
 resolvable = false
 text_da = "Visitationen skal begrundes"
 text_en = "The visitation must be justified"
@@ -313,7 +313,7 @@ TEST(ParseRegimeTest, CheckRuleWithEqualsInRequire) {
   EXPECT_EQ(where[1].op, Op::kEquals);
   EXPECT_THAT(where[1].values, ElementsAre("true"));
   EXPECT_THAT(rule.require, ElementsAre("justification_documented"));
-  EXPECT_EQ(rule.require_if.at("youth_perspective_documented"), "test_taken");
+  EXPECT_EQ(rule.require_if.at("youth_perspective_documented"), "paalaeg_active");
   EXPECT_FALSE(rule.resolvable);
 }
 
@@ -476,8 +476,8 @@ TEST(ParseRegimeErrorTest, UnknownEventsAndFields) {
                   "rule[visitation_justified].trigger.is_finall", "unknown field \"is_finall\"");
   ExpectOnlyError(With("require = [\"justification_documented\"]", "require = [\"justified\"]"),
                   "justified\"]", "rule[visitation_justified].require", "unknown field");
-  ExpectOnlyError(With("youth_perspective_documented = \"test_taken\"",
-                       "included_test_results = \"test_taken\""),
+  ExpectOnlyError(With("youth_perspective_documented = \"paalaeg_active\"",
+                       "included_test_results = \"paalaeg_active\""),
                   "included_test_results",
                   "rule[visitation_justified].require_if.included_test_results", "unknown field");
   ExpectOnlyError(With("same = [\"institution_id\"]", "same = [\"institution\"]"),
@@ -528,7 +528,7 @@ TEST(ParseRegimeErrorTest, DueField) {
 TEST(ParseRegimeErrorTest, UnknownNamedConditionsAndExpanders) {
   ExpectOnlyError(With("conditions = [\"in_scope\"]", "conditions = [\"in_skope\"]"), "in_skope",
                   "rule[first_meeting].conditions", "unknown condition \"in_skope\"");
-  ExpectOnlyError(With("= \"test_taken\"", "= \"test_done\""), "test_done",
+  ExpectOnlyError(With("= \"paalaeg_active\"", "= \"test_done\""), "test_done",
                   "rule[visitation_justified].require_if.youth_perspective_documented",
                   "unknown condition");
   ExpectOnlyError(With("instances = \"paalaeg_steps\"", "instances = \"steps\""), "instances",
