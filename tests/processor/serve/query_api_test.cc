@@ -5,6 +5,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "processor/serve/http_server.h"
 #include "proto/alert.pb.h"
 
 namespace fristvagt::processor {
@@ -42,6 +43,16 @@ class FakeState : public LocalState {
         r->set_deadline(i == 2 ? "2020-01-01" : "2023-12-0" + std::to_string(i + 1));
       }
     }
+  }
+  void Add(const std::string& key, const std::string& obligation_id) {
+    v1::PersonState& p = persons_[key];
+    p.set_person_key(key);
+    p.set_municipality_code("851");
+    v1::ObligationRecord* r = p.add_obligations();
+    r->set_obligation_id(obligation_id);
+    r->set_rule_id("first_meeting");
+    r->set_status(v1::OPEN);
+    r->set_deadline("2023-12-01");
   }
   Owner OwnerOf(std::string_view key) const override {
     if (!key.empty() && key[0] == 'x') return {false, "10.0.0.2:8080"};
@@ -92,6 +103,21 @@ TEST_F(QueryApiTest, PersonObligationsListOpenAndRecentOnly) {
   EXPECT_THAT(r.body, HasSubstr("\"p-1-ob0\""));
   EXPECT_THAT(r.body, HasSubstr("\"p-1-ob1\""));
   EXPECT_THAT(r.body, Not(HasSubstr("p-1-ob2")));  // closed years ago
+}
+
+// Issue 16: through the HTTP server's parser, '+' in a person key is that person's '+', not a
+// space (the hand-written server answered /v1/persons/p+1 for "p 1", another person).
+TEST_F(QueryApiTest, APlusInAPersonKeyIsNotASpace) {
+  state_.Add("q+1", "plus-ob");
+  state_.Add("q 1", "space-ob");
+  std::unique_ptr<HttpServer> server = HttpServer::Unbound(handlers_);
+  const std::string head = " HTTP/1.1\r\nAuthorization: Bearer s3cret\r\n\r\n";
+  const std::string plus = server->AnswerBytes("GET /v1/persons/q+1/obligations" + head);
+  EXPECT_THAT(plus, HasSubstr("plus-ob"));
+  EXPECT_THAT(plus, Not(HasSubstr("space-ob")));
+  const std::string space = server->AnswerBytes("GET /v1/persons/q%201/obligations" + head);
+  EXPECT_THAT(space, HasSubstr("space-ob"));
+  EXPECT_THAT(space, Not(HasSubstr("plus-ob")));
 }
 
 TEST_F(QueryApiTest, WithoutOrWithAWrongTokenIs401) {
