@@ -69,7 +69,7 @@ struct ObligationView {
 // obligations can yield anything new. Two things depend on the clock outside those moments: a
 // fact (trigger or course start) dated after `now`, and an open BARSEL absence, which moves the
 // deadlines of pausable rules day by day; with either, Evaluate ignores the selection and
-// evaluates everything (tests/state/partial_evaluation_test.cc compares both ways, person
+// evaluates everything (tests/processor/engine/partial_evaluation_test.cc compares both ways, person
 // records after every commit included, over every scenario and a simulated cohort).
 class RuleSelection {
  public:

@@ -315,8 +315,8 @@ void Engine::ArmTimer(v1::ObligationRecord* record, absl::Time next) {
 }
 
 // Fires the person's timer: everything of the person due at its moment, as the per-obligation
-// timers of format 1 did one by one (so the output is the same, tests/state/
-// store_path_comparison_test.cc): obligations first, in obligation id order (their ids sorted
+// timers of format 1 did one by one (so the output is the same,
+// tests/processor/engine/store_path_comparison_test.cc): obligations first, in obligation id order (their ids sorted
 // before "parked:"), each firing re-evaluating the rules of the obligations due by then, then
 // the parked events that expired.
 absl::Status Engine::FireTimer(const state::TimerKey& key) {

@@ -20,7 +20,7 @@
 #include "processor/kafka/embedded_broker.h"
 #include "processor/kafka/kafka_processor.h"
 #include "state/rocksdb_store.h"
-#include "tests/state/engine_events.h"
+#include "tests/processor/engine/engine_events.h"
 #include "tests/testing/faulty_store.h"
 #include "tests/testing/kafka_test_util.h"
 

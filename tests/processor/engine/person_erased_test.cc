@@ -15,7 +15,7 @@
 #include "rules/course.h"
 #include "rules/regime_loader.h"
 #include "state/rocksdb_store.h"
-#include "tests/state/engine_events.h"
+#include "tests/processor/engine/engine_events.h"
 #include "tests/state/store_test_util.h"
 #include "tests/testing/binary.h"
 

@@ -27,7 +27,7 @@
 #include "rules/course.h"
 #include "state/rocksdb_store.h"
 #include "state/store.h"
-#include "tests/state/engine_events.h"
+#include "tests/processor/engine/engine_events.h"
 #include "tests/testing/binary.h"
 
 namespace fristvagt {

@@ -19,7 +19,7 @@
 #include "processor/input/event_decoder.h"
 #include "rules/course.h"
 #include "state/store.h"
-#include "tests/state/engine_events.h"
+#include "tests/processor/engine/engine_events.h"
 #include "tests/testing/binary.h"
 
 namespace fristvagt {

@@ -13,7 +13,7 @@
 #include "proto/alert.pb.h"
 #include "rules/course.h"
 #include "state/store.h"
-#include "tests/state/engine_events.h"
+#include "tests/processor/engine/engine_events.h"
 
 namespace fristvagt {
 namespace {

@@ -14,7 +14,7 @@
 #include "rules/course.h"
 #include "rules/regime_loader.h"
 #include "state/store.h"
-#include "tests/state/engine_events.h"
+#include "tests/processor/engine/engine_events.h"
 #include "tests/testing/binary.h"
 
 namespace fristvagt {
