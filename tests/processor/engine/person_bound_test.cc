@@ -14,7 +14,7 @@
 #include "gtest/gtest.h"
 #include "processor/engine/engine.h"
 #include "rules/course.h"
-#include "tests/state/engine_events.h"
+#include "tests/processor/engine/engine_events.h"
 
 namespace fristvagt {
 namespace {
