@@ -55,6 +55,9 @@ struct Config {
   std::string group_instance_id;
   int batch_size = 500;
   absl::Duration batch_linger = absl::Milliseconds(20);
+  // Threads that apply the assigned partitions' events (one partition per task at a time);
+  // consuming, producing and committing stay on the main thread (kafka/partition_workers.h).
+  int threads = 1;
   ProcessingGuarantee guarantee = ProcessingGuarantee::kAtLeastOnce;
   absl::Duration shutdown_timeout = absl::Seconds(10);
   std::string state_dir = "fristvagt-state";

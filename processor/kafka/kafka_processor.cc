@@ -163,7 +163,8 @@ KafkaProcessor::KafkaProcessor(const Config& config, const rules::Catalog& catal
       catalog_(catalog),
       clock_(clock),
       metrics_(metrics),
-      decoder_(config.decode) {}
+      decoder_(config.decode),
+      workers_(config.threads) {}
 
 KafkaProcessor::~KafkaProcessor() {
   if (store_listener != nullptr) store_listener->UnregisterAll();  // before stores close
@@ -281,6 +282,9 @@ void KafkaProcessor::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                                  rd_kafka_topic_partition_list_t* partitions, void* opaque) {
   auto* self = static_cast<KafkaProcessor*>(opaque);
   self->join_watch_->Reset(self->clock_.Now());
+  // What the open batch polled before the rebalance is applied first, as if applied when
+  // polled: a revoked partition's flush then carries it, and no task runs during the change.
+  self->ApplyPending(self->clock_.Now(), /*advance=*/false);
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     self->Assign(partitions);
   } else {
@@ -532,8 +536,8 @@ absl::Status KafkaProcessor::StartPartition(int32_t id, Partition* partition, bo
   return absl::OkStatus();
 }
 
-void KafkaProcessor::Apply(const rd_kafka_message_t* message, absl::Time now) {
-  if (!fatal_.ok()) return;  // nothing more is applied; a restart resumes from the store
+void KafkaProcessor::Collect(rd_kafka_message_t* message, absl::Time now) {
+  Partition::Pending pending{{message, &rd_kafka_message_destroy}, now};
   if (message->err) {
     if (message->err == RD_KAFKA_RESP_ERR__FATAL) return CheckFenced();
     if (message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
@@ -543,12 +547,60 @@ void KafkaProcessor::Apply(const rd_kafka_message_t* message, absl::Time now) {
   }
   auto it = partitions_.find(message->partition);
   if (it == partitions_.end()) return;
-  Partition& partition = it->second;
-  if (partition.next_offset >= 0 && message->offset < partition.next_offset) return;
-  metrics_->events_consumed.fetch_add(1);
   batch_started_ = std::min(batch_started_, now);
-  if (partition.batch_first_timestamp_ms < 0) {
-    partition.batch_first_timestamp_ms = rd_kafka_message_timestamp(message, nullptr);
+  it->second.pending.push_back(std::move(pending));
+}
+
+void KafkaProcessor::ApplyPending(absl::Time now, bool advance) {
+  std::vector<Partition*> all;
+  for (auto& [id, partition] : partitions_) {
+    partition.failure = absl::OkStatus();
+    all.push_back(&partition);
+  }
+  if (fatal_.ok()) {
+    workers_.Run(all.size(), [&](size_t i) {
+      Partition* partition = all[i];
+      for (const Partition::Pending& p : partition->pending) {
+        if (!partition->failure.ok()) break;
+        Apply(partition, p.message.get(), p.polled);
+      }
+      // The processing clock: deadlines that passed (also while we were down) fire now. Only
+      // a partition without a backlog follows the wall clock; one still catching up keeps the
+      // event-driven clock, or a restart would raise breaches its backlog retracts.
+      if (advance && partition->failure.ok() && CaughtUp(*partition)) {
+        partition->went_live = !partition->live;
+        partition->live = true;
+        AdvanceClock(partition, now);
+      }
+    });
+  }
+  // In partition order, so that the failure reported and the log lines do not depend on
+  // which thread finished first.
+  absl::Status failure;
+  for (Partition* partition : all) {
+    partition->pending.clear();  // destroys the messages, here on the polling thread
+    metrics_->events_consumed.fetch_add(partition->consumed);
+    partition->consumed = 0;
+    ReportMisrouted(partition);
+    if (partition->went_live) {
+      partition->went_live = false;
+      Logger("processor")
+          ->info("partition {} caught up at offset {}: its clock follows the wall clock now",
+                 partition->id, partition->next_offset);
+    }
+    if (failure.ok()) failure = partition->failure;
+  }
+  live_partitions_.store(static_cast<int>(
+      std::count_if(partitions_.begin(), partitions_.end(), [](const auto& p) { return p.second.live; })));
+  if (!failure.ok()) Fail(std::move(failure));
+}
+
+void KafkaProcessor::Apply(Partition* partition, const rd_kafka_message_t* message,
+                           absl::Time now) {
+  if (partition->next_offset >= 0 && message->offset < partition->next_offset) return;
+  ++partition->consumed;
+  if (partition->batch_first_timestamp_ms < 0) {
+    partition->batch_first_timestamp_ms = rd_kafka_message_timestamp(message, nullptr);
   }
   const std::string raw(static_cast<const char*>(message->payload), message->len);
   std::optional<std::string_view> key;
@@ -564,10 +616,10 @@ void KafkaProcessor::Apply(const rd_kafka_message_t* message, absl::Time now) {
     decoded = Rejection{RejectCode::kKeyMismatch, "the Kafka key differs from person_key"};
   }
   if (key.has_value() && std::holds_alternative<v1::CaseEvent>(decoded)) {
-    CheckPartitioner(*key, message->partition);
+    CheckPartitioner(*key, partition);
   }
   if (auto* rejection = std::get_if<Rejection>(&decoded)) {
-    partition.engine->DeadLetter(
+    partition->engine->DeadLetter(
         raw, std::string(RejectCodeName(rejection->code)), rejection->message, position,
         key.has_value() ? std::string(*key) : "",
         {{"fristvagt.source.topic", topic},
@@ -575,28 +627,45 @@ void KafkaProcessor::Apply(const rd_kafka_message_t* message, absl::Time now) {
          {"fristvagt.source.offset", std::to_string(message->offset)}});
   } else {
     const v1::CaseEvent& event = std::get<v1::CaseEvent>(decoded);
-    AdvanceClock(&partition, std::min(now, rules::ToAbslTime(event.recorded_at())));
-    absl::Status s = partition.engine->ApplyEvent(event, partition.clock, position);
+    AdvanceClock(partition, std::min(now, rules::ToAbslTime(event.recorded_at())));
+    if (!partition->failure.ok()) return;
+    absl::Status s = partition->engine->ApplyEvent(event, partition->clock, position);
     if (!s.ok()) {
       // Never skip an event: stop, and a restart resumes from the last committed batch.
-      return Fail(absl::Status(s.code(), absl::StrCat("partition ", partition.id,
-                                                      ": applying an event: ", s.message())));
+      partition->failure = absl::Status(
+          s.code(), absl::StrCat("partition ", partition->id, ": applying an event: ", s.message()));
+      return;
     }
   }
-  partition.next_offset = message->offset + 1;
-  partition.dirty = true;
+  partition->next_offset = message->offset + 1;
+  partition->dirty = true;
 }
 
-void KafkaProcessor::CheckPartitioner(std::string_view key, int32_t partition) {
+// input_partitions_ is written only in Assign, on the main thread while no task runs.
+void KafkaProcessor::CheckPartitioner(std::string_view key, Partition* partition) const {
   if (input_partitions_ <= 0) return;
   const KeyPartitioner configured = config_.input_partitioner;
-  if (PartitionForKey(configured, key, input_partitions_) == partition) return;
-  metrics_->events_misrouted.fetch_add(1);
+  if (PartitionForKey(configured, key, input_partitions_) == partition->id) return;
   const KeyPartitioner other = configured == KeyPartitioner::kMurmur2Random
                                    ? KeyPartitioner::kConsistentRandom
                                    : KeyPartitioner::kMurmur2Random;
-  ++misrouted_;
-  if (PartitionForKey(other, key, input_partitions_) == partition) ++misrouted_fit_other_;
+  ++partition->misrouted;
+  if (PartitionForKey(other, key, input_partitions_) == partition->id) {
+    ++partition->misrouted_fit_other;
+  }
+}
+
+void KafkaProcessor::ReportMisrouted(Partition* partition) {
+  if (partition->misrouted == 0) return;
+  metrics_->events_misrouted.fetch_add(partition->misrouted);
+  misrouted_ += partition->misrouted;
+  misrouted_fit_other_ += partition->misrouted_fit_other;
+  partition->misrouted = 0;
+  partition->misrouted_fit_other = 0;
+  const KeyPartitioner configured = config_.input_partitioner;
+  const KeyPartitioner other = configured == KeyPartitioner::kMurmur2Random
+                                   ? KeyPartitioner::kConsistentRandom
+                                   : KeyPartitioner::kMurmur2Random;
   // One record could be a producer's explicit choice; a few say what the producers do.
   constexpr uint64_t kEnough = 5;
   if (misrouting_reported_ || misrouted_ < kEnough) return;
@@ -620,12 +689,13 @@ void KafkaProcessor::CheckPartitioner(std::string_view key, int32_t partition) {
 }
 
 void KafkaProcessor::AdvanceClock(Partition* partition, absl::Time to) {
-  if (!fatal_.ok()) return;
+  if (!partition->failure.ok()) return;
   if (to <= partition->clock) return;
   const uint64_t fired = partition->engine->counters().timers_fired;
   if (absl::Status s = partition->engine->FireTimersUpTo(to); !s.ok()) {
-    return Fail(absl::Status(s.code(), absl::StrCat("partition ", partition->id,
-                                                    ": firing timers: ", s.message())));
+    partition->failure = absl::Status(
+        s.code(), absl::StrCat("partition ", partition->id, ": firing timers: ", s.message()));
+    return;
   }
   partition->clock = to;
   if (partition->engine->counters().timers_fired != fired) partition->dirty = true;
@@ -947,18 +1017,26 @@ absl::Status KafkaProcessor::CommitBatch() {
   // batches, so batches_committed_total stays flat while nothing happens.
   const absl::Time started = std::min(batch_started_, clock_.Now());
   bool worked = false;
-  for (auto& [id, partition] : partitions_) worked = worked || partition.dirty;
   for (auto& [id, partition] : partitions_) {
+    worked = worked || partition.dirty;
     // Events and timers were applied since the last batch (in Apply and AdvanceClock).
     AddEngineCounters(partition.engine->counters(), &partition.reported, metrics_);
-    if (absl::Status s = WriteBatch(&partition); !s.ok()) {
+    written.push_back(&partition);
+  }
+  // Each partition's store write is its own task; nothing is produced or committed until all
+  // of them are done.
+  workers_.Run(written.size(),
+               [&](size_t i) { written[i]->failure = WriteBatch(written[i]); });
+  for (Partition* partition : written) {
+    if (const absl::Status& s = partition->failure; !s.ok()) {
       // A store that cannot write is not a hiccup to retry past: stop before anything more is
-      // consumed; the last committed batch and its offsets are intact.
-      Fail(absl::Status(s.code(), absl::StrCat("partition ", id, ": writing the batch: ",
-                                               s.message())));
+      // consumed or produced; the failed partition's last committed batch and its offsets are
+      // intact, and no input offset of this batch is committed (the other partitions' stores,
+      // written now, resume from their own offsets; their outboxes go out after a restart).
+      Fail(absl::Status(s.code(), absl::StrCat("partition ", partition->id,
+                                               ": writing the batch: ", s.message())));
       return fatal_;
     }
-    written.push_back(&partition);
   }
   const std::set<int32_t> failed = ProduceOutboxes(written);
   for (Partition* partition : written) {
@@ -1054,25 +1132,12 @@ absl::Status KafkaProcessor::Run(const std::atomic<bool>& stop) {
                      : static_cast<int>(std::max<int64_t>(0, absl::ToInt64Milliseconds(left)));
       rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer_.get(), timeout_ms);
       if (message == nullptr) break;
-      Apply(message, clock_.Now());
-      rd_kafka_message_destroy(message);
+      Collect(message, clock_.Now());
       ++count;
       if (clock_.Now() >= batch_end) break;
     }
-    // The processing clock: deadlines that passed (also while we were down) fire now.
     const absl::Time now = clock_.Now();
-    // Only a partition without a backlog follows the wall clock; one still catching up keeps
-    // the event-driven clock, or a restart would raise breaches its backlog retracts.
-    for (auto& [id, partition] : partitions_) {
-      if (!CaughtUp(partition)) continue;
-      if (!partition.live) {
-        partition.live = true;
-        Logger("processor")
-            ->info("partition {} caught up at offset {}: its clock follows the wall clock now", id,
-                   partition.next_offset);
-      }
-      AdvanceClock(&partition, now);
-    }
+    ApplyPending(now, /*advance=*/true);
     if (absl::Status s = CommitBatch(); !s.ok() && now - last_warning > absl::Seconds(5)) {
       Logger("processor")->warn("{}", std::string(s.message()));
       last_warning = now;

@@ -3,7 +3,10 @@
 // applies each partition's events through its own Engine and state store, fires deadlines by the
 // wall clock, produces the outbox (alerts, obligations, dead letters, then the changelog) and
 // commits. Partitions that move here are restored from the changelog before they are consumed.
-// One thread runs everything (librdkafka's own threads aside); Metrics is shared with HTTP.
+// The main thread (Run) consumes, produces, commits and handles rebalances; a batch's
+// per-partition work — decode and apply, fire timers, write the store — runs on
+// `[processing] threads` (partition_workers.h), one task per partition, while the main thread
+// waits; librdkafka has threads of its own. Metrics is shared with HTTP.
 
 #include <atomic>
 #include <functional>
@@ -22,6 +25,7 @@
 #include "processor/kafka/group_watch.h"
 #include "processor/kafka/kafka_client.h"
 #include "processor/kafka/partition_listener.h"
+#include "processor/kafka/partition_workers.h"
 #include "processor/kafka/stable_offsets.h"
 #include "processor/base/clock.h"
 #include "processor/base/metrics.h"
@@ -61,6 +65,10 @@ class KafkaProcessor {
   // group within the configured shutdown timeout.
   absl::Status Run(const std::atomic<bool>& stop);
 
+  // Assigned partitions that caught up once and follow the wall clock (any thread may ask;
+  // tests wait for it: with a still clock a live partition has fired all it ever will).
+  int live_partitions() const { return live_partitions_.load(); }
+
   // Called for every alert the broker acknowledged (the demo prints them).
   std::function<void(const v1::Alert&)> on_alert;
   // When set, each partition's store is registered there (for the query API) while it is owned.
@@ -87,6 +95,20 @@ class KafkaProcessor {
     // Kafka timestamp of the batch's first input message (-1: none yet), for the event→alert
     // latency metric.
     int64_t batch_first_timestamp_ms = -1;
+
+    // Filled by the main thread while it polls; applied by a worker (ApplyPending).
+    struct Pending {
+      std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)> message;
+      absl::Time polled;  // the clock when it was polled: `now` for its Apply
+    };
+    std::vector<Pending> pending;
+    // Written by this partition's task, read by the main thread after the round (see
+    // ApplyPending): the first failure, and what the main thread reports for all partitions.
+    absl::Status failure;
+    uint64_t consumed = 0;             // input records applied or dead-lettered
+    uint64_t misrouted = 0;            // keyed records on a partition the partitioner would not choose
+    uint64_t misrouted_fit_other = 0;  // of those, the ones the other partitioner would choose
+    bool went_live = false;            // caught up for the first time in this round
   };
 
   static int OnStatistics(rd_kafka_t* rk, char* json, size_t json_len, void* opaque);
@@ -103,7 +125,15 @@ class KafkaProcessor {
   // Fails when librdkafka raised a fatal error on either client (fenced by a successor).
   void CheckFenced();
   absl::Status RestoreFromChangelog(std::vector<RestoreTarget>* restores);
-  void Apply(const rd_kafka_message_t* message, absl::Time now);
+  // Keeps a polled message for its partition's task (or handles a consumer error at once).
+  void Collect(rd_kafka_message_t* message, absl::Time now);
+  // Applies every partition's pending messages on the workers and, with `advance`, moves the
+  // clock of each caught-up partition to `now`; then reports, in partition order, what the
+  // tasks found (the first failure stops the processor).
+  void ApplyPending(absl::Time now, bool advance);
+  // The task of one partition: runs on any worker thread and touches only `partition` (and
+  // thread-safe things: the const config, catalog and decoder, librdkafka, atomic metrics).
+  void Apply(Partition* partition, const rd_kafka_message_t* message, absl::Time now);
   void AdvanceClock(Partition* partition, absl::Time to);
   bool CaughtUp(const Partition& partition);
   absl::Status CommitBatch();
@@ -137,19 +167,24 @@ class KafkaProcessor {
   int assigned_count_ = 1;  // partitions of the latest assignment, to share the person cache
   std::unique_ptr<GroupJoinWatch> join_watch_;
   std::map<int32_t, FetchEnds> fetch_ends_;  // from the latest statistics, for UpdateLag
-  EventDecoder decoder_;
+  const EventDecoder decoder_;  // stateless: shared by the worker threads
+  PartitionWorkers workers_;
   // The input's partition count (0: unknown) and what CheckPartitioner saw.
   int32_t input_partitions_ = 0;
   uint64_t misrouted_ = 0;
   uint64_t misrouted_fit_other_ = 0;  // of those, the ones the other partitioner would choose
   bool misrouting_reported_ = false;
 
-  // Counts a keyed record on a partition the configured partitioner would not choose; after
-  // a few, logs once which partitioner the producers seem to use and tells the listener.
-  void CheckPartitioner(std::string_view key, int32_t partition);
+  // Counts (in the partition, on its worker) a keyed record on a partition the configured
+  // partitioner would not choose.
+  void CheckPartitioner(std::string_view key, Partition* partition) const;
+  // Adds a round's misrouted records; after a few, logs once which partitioner the producers
+  // seem to use and tells the listener (main thread).
+  void ReportMisrouted(Partition* partition);
   // The first failure after which nothing may be applied or committed (a store read or write,
   // an assignment that could not be made). Run returns it without a final commit.
   absl::Status fatal_;
+  std::atomic<int> live_partitions_{0};
   bool produced_round_ = false;  // since the last batch boundary (the kafka.between_batches point)
 };
 

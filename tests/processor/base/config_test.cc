@@ -92,6 +92,16 @@ TEST(ConfigTest, MaxEventsPerPersonIsBounded) {
   EXPECT_THAT(errors, Contains(HasSubstr("c.toml:2: input.max_events_per_person: must be between")));
 }
 
+TEST(ConfigTest, ProcessingThreadsAreBounded) {
+  std::vector<std::string> errors;
+  EXPECT_EQ(ParseConfig("", "c.toml", &errors)->threads, 1);
+  auto config = ParseConfig("[processing]\nthreads = 2\n", "c.toml", &errors);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->threads, 2);
+  EXPECT_FALSE(ParseConfig("[processing]\nbatch_size = 5\nthreads = 0\n", "c.toml", &errors).ok());
+  EXPECT_THAT(errors, Contains(HasSubstr("c.toml:3: processing.threads: must be between 1 and 64")));
+}
+
 TEST(ConfigTest, SyntaxErrorsNameTheLine) {
   std::vector<std::string> errors;
   EXPECT_FALSE(ParseConfig("[http]\nport = = 3\n", "c.toml", &errors).ok());
