@@ -187,6 +187,16 @@ std::string Metrics::WaitingFor() const {
   return waiting_for_;
 }
 
+void Metrics::SetBrokersUnreachable(std::string what) {
+  std::lock_guard<std::mutex> lock(mu_);
+  brokers_unreachable_ = std::move(what);
+}
+
+std::string Metrics::BrokersUnreachable() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return brokers_unreachable_;
+}
+
 void Metrics::SetLag(int32_t partition, int64_t lag) {
   std::lock_guard<std::mutex> lock(mu_);
   prometheus::Gauge*& gauge = lag_by_partition_[partition];

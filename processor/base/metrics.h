@@ -47,6 +47,10 @@ class Metrics {
   // What /readyz says it waits for while `ready` is false (the processor sets it).
   void SetWaitingFor(std::string what);
   std::string WaitingFor() const;
+  // What /readyz waits for besides, whether ready or not: "a broker: broker unreachable: ..."
+  // while no broker answers (processor/kafka/broker_health.h); empty when one does.
+  void SetBrokersUnreachable(std::string what);
+  std::string BrokersUnreachable() const;
 
   // fristvagt_build_info{version, regimes}.
   void SetBuildInfo(const std::string& version, const std::vector<std::string>& regime_ids);
@@ -88,6 +92,7 @@ class Metrics {
 
   mutable std::mutex mu_;
   std::string waiting_for_ = "start-up";  // under mu_
+  std::string brokers_unreachable_;       // under mu_
   std::map<int32_t, prometheus::Gauge*> lag_by_partition_;        // guarded by mu_
   std::map<int32_t, prometheus::Gauge*> restore_by_partition_;    // guarded by mu_
   std::map<std::pair<std::string, std::string>, std::pair<prometheus::Gauge*, prometheus::Gauge*>>

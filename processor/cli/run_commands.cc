@@ -26,6 +26,7 @@
 #include "processor/cli/demo_feed.h"
 #include "processor/cli/version.h"
 #include "processor/input/event_decoder.h"
+#include "processor/kafka/broker_health.h"
 #include "processor/kafka/credential_check.h"
 #include "processor/kafka/kafka_client.h"
 #include "processor/kafka/embedded_broker.h"
@@ -147,9 +148,15 @@ absl::StatusOr<std::unique_ptr<HttpServer>> StartHttp(const Config& config,
                     state, &ProcessNow, &handlers);
   handlers["/healthz"] = [](const HttpRequest&) { return HttpResponse{200, "text/plain", "ok\n"}; };
   handlers["/readyz"] = [metrics](const HttpRequest&) {
-    return metrics->ready.load()
-               ? HttpResponse{200, "text/plain", "ready\n"}
-               : HttpResponse{503, "text/plain", "waiting for " + metrics->WaitingFor() + "\n"};
+    // One line per wait: no broker answering (even with every partition held), then the
+    // processor's own (an assignment, a restore, nothing after a stop).
+    std::string waits;
+    if (std::string brokers = metrics->BrokersUnreachable(); !brokers.empty()) {
+      waits = "waiting for " + brokers + "\n";
+    }
+    if (!metrics->ready.load()) waits += "waiting for " + metrics->WaitingFor() + "\n";
+    return waits.empty() ? HttpResponse{200, "text/plain", "ready\n"}
+                         : HttpResponse{503, "text/plain", waits};
   };
   handlers["/metrics"] = [metrics](const HttpRequest&) {
     return HttpResponse{200, "text/plain; version=0.0.4", metrics->RenderPrometheus()};
@@ -377,9 +384,18 @@ class Runtime {
 
   int Run() {
     if (absl::Status s = processor_->Start(bootstrap_); !s.ok()) return Fail(s);
+    absl::StatusOr<std::unique_ptr<BrokerHealth>> health =
+        BrokerHealth::Start(BrokerHealthOptions{bootstrap_, config_.kafka}, &metrics_);
+    if (!health.ok()) return Fail(health.status());
     StartShutdownWatchdog(config_.shutdown_timeout);
     absl::Status s = processor_->Run(g_stop);
-    instances_.reset();  // announces that this instance holds nothing any more
+    health->reset();
+    // A clean stop announces that this instance holds nothing any more. After an error stop it
+    // says nothing: a fenced zombie's successor may announce under the same key (the same
+    // advertised address), and the tombstone would erase that; the partitions' new owners
+    // announce themselves later, and the latest announcement of a partition wins anyway.
+    if (!s.ok() && instances_ != nullptr) instances_->StopWithoutTombstone();
+    instances_.reset();
     if (!s.ok()) Logger("processor")->error("stopped on an error: {}", std::string(s.message()));
     Logger("processor")->info("stopped");
     return s.ok() ? 0 : 1;

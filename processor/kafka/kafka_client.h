@@ -30,4 +30,13 @@ absl::StatusOr<rd_kafka_conf_t*> MakeConf(const std::map<std::string, std::strin
 
 absl::StatusOr<KafkaHandle> NewClient(rd_kafka_type_t type, rd_kafka_conf_t* conf);
 
+// rd_kafka_query_watermark_offsets, with its timeout kept. librdkafka 2.0.2's own waits for the
+// answer without a deadline (librdkafka #2588, fixed in 2.3.0): asked while the partition's
+// leader is dead and still in the metadata cache, it never returned, and the processor hung in
+// its partition assignment. This asks through rd_kafka_offsets_for_times (ListOffsets for the
+// earliest and the latest offset, under the client's isolation.level, as the original does),
+// whose wait ends at `timeout_ms`.
+rd_kafka_resp_err_t QueryWatermarks(rd_kafka_t* rk, const std::string& topic, int32_t partition,
+                                    int64_t* low, int64_t* high, int timeout_ms);
+
 }  // namespace fristvagt::processor

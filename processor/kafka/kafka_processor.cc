@@ -461,8 +461,7 @@ absl::StatusOr<std::optional<RestoreTarget>> KafkaProcessor::OpenPartition(int32
   int64_t high = 0;
   rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
   for (int attempt = 0; attempt < 12 && err != RD_KAFKA_RESP_ERR_NO_ERROR; ++attempt) {
-    err = rd_kafka_query_watermark_offsets(producer_.get(), config_.topics.changelog.c_str(), id,
-                                           &low, &high, 10000);
+    err = QueryWatermarks(producer_.get(), config_.topics.changelog, id, &low, &high, 10000);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       Logger("processor")
           ->warn("partition {}: changelog {} not reachable yet: {}", id, config_.topics.changelog,

@@ -97,6 +97,12 @@ InstanceDirectory::~InstanceDirectory() {
   if (thread_.joinable()) thread_.join();
 }
 
+void InstanceDirectory::StopWithoutTombstone() {
+  tombstone_at_stop_ = false;
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
 absl::Status InstanceDirectory::CreateClients() {
   std::map<std::string, std::string> producer_props = {
       {"bootstrap.servers", options_.bootstrap}, {"log_level", "4"}, {"linger.ms", "0"}};
@@ -159,7 +165,7 @@ void InstanceDirectory::Loop() {
     }
   }
   // Gone: nobody should be sent here any more. The partitions' new owners announce themselves.
-  if (announced_once_) Announce(/*tombstone=*/true);
+  if (announced_once_ && tombstone_at_stop_.load()) Announce(/*tombstone=*/true);
   rd_kafka_consumer_close(reader_.get());
 }
 

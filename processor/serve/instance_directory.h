@@ -41,6 +41,8 @@ class InstanceDirectory {
                                                                   PartitionDirectory* directory);
   // Announces that this instance holds nothing (a tombstone), then stops.
   ~InstanceDirectory();
+  // Stops without that tombstone (after an error stop: run_commands.cc says why).
+  void StopWithoutTombstone();
 
  private:
   InstanceDirectory(InstanceDirectoryOptions options, PartitionDirectory* directory)
@@ -61,6 +63,7 @@ class InstanceDirectory {
   bool announced_once_ = false;
   bool warned_unavailable_ = false;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> tombstone_at_stop_{true};
   std::thread thread_;
 };
 

@@ -352,8 +352,8 @@ TEST_F(KafkaExactlyOnceTest, LagUnderReadCommittedEndsAtTheLastStableOffset) {
     int64_t sum = 0;
     for (int32_t p = 0; consumer.ok() && p < 3; ++p) {
       int64_t low = 0, high = 0;
-      if (rd_kafka_query_watermark_offsets(consumer->get(), "case-events", p, &low, &high,
-                                           10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      if (processor::QueryWatermarks(consumer->get(), "case-events", p, &low, &high, 10000) !=
+          RD_KAFKA_RESP_ERR_NO_ERROR) {
         return int64_t{-1};
       }
       sum += high;

@@ -25,6 +25,7 @@
 #include "absl/strings/str_split.h"
 #include "google/protobuf/util/json_util.h"
 #include "processor/input/event_decoder.h"
+#include "processor/kafka/kafka_client.h"
 #include "proto/alert.pb.h"
 #include "tests/testing/binary.h"
 #include "tests/testing/kafka_cluster.h"
@@ -256,7 +257,7 @@ absl::StatusOr<std::map<int32_t, int64_t>> EndOffsets(const std::string& bootstr
     int64_t low = 0;
     int64_t high = 0;
     const rd_kafka_resp_err_t err =
-        rd_kafka_query_watermark_offsets(consumer->get(), topic.c_str(), p, &low, &high, 10000);
+        processor::QueryWatermarks(consumer->get(), topic, p, &low, &high, 10000);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return absl::UnavailableError(
           absl::StrCat("offsets of ", topic, "/", p, ": ", rd_kafka_err2str(err)));
