@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
@@ -237,6 +238,10 @@ TEST_F(KafkaExactlyOnceTest, ZombieWakingUpAfterItsSuccessorIsFencedAndStops) {
   testing::RunSettings settings;
   settings.guarantee = "exactly_once";
   settings.state_dir = dir_.path() / "zombie.state";
+  // Both announce on the instances topic under one key, as two incarnations of a StatefulSet
+  // pod do: the zombie's stop must not erase its successor's announcement.
+  settings.http_port = testing::FreeTcpPort();
+  settings.http_advertised_address = "member-1.fristvagt:8080";
   std::unique_ptr<ChildProcess> zombie = testing::StartProcessor(
       dir_.path(), "zombie", bootstrap_, settings,
       {{"FRISTVAGT_GROUP_INSTANCE_ID", "member-1"},
@@ -258,6 +263,7 @@ TEST_F(KafkaExactlyOnceTest, ZombieWakingUpAfterItsSuccessorIsFencedAndStops) {
   EXPECT_GT(records(false), records(true)) << "the zombie stopped with no transaction open";
 
   settings.state_dir = dir_.path() / "successor.state";
+  settings.http_port = testing::FreeTcpPort();
   std::unique_ptr<ChildProcess> successor = testing::StartProcessor(
       dir_.path(), "successor", bootstrap_, settings, {{"FRISTVAGT_GROUP_INSTANCE_ID", "member-1"}});
   auto all_alerts = [&] {
@@ -282,6 +288,16 @@ TEST_F(KafkaExactlyOnceTest, ZombieWakingUpAfterItsSuccessorIsFencedAndStops) {
       << zombie_log;
   EXPECT_EQ(testing::CommittedOffsets(bootstrap_, "fristvagt", "case-events").value(), offsets)
       << "the zombie moved the group's committed offsets";
+  absl::StatusOr<std::vector<testing::KafkaRecord>> announcements =
+      testing::ConsumeToEnd(bootstrap_, "fristvagt.instances");
+  ASSERT_TRUE(announcements.ok()) << announcements.status();
+  std::optional<std::string> last;  // the key's latest value; nullopt: a tombstone or none
+  for (const testing::KafkaRecord& record : *announcements) {
+    if (record.key == settings.http_advertised_address) last = record.value;
+  }
+  // The successor holds every partition; an empty list or a tombstone would be the zombie's.
+  EXPECT_TRUE(last.has_value() && !absl::StrContains(*last, "partitions=\n"))
+      << "the zombie's stop replaced its successor's announcement: " << last.value_or("tombstone");
   EXPECT_TRUE(successor->Running()) << successor->ReadLog();
   successor->Signal(SIGTERM);
   EXPECT_EQ(successor->Wait(absl::Seconds(15)), 0) << successor->ReadLog();

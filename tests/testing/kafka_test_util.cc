@@ -481,7 +481,10 @@ std::string ProcessorToml(const std::string& bootstrap, const RunSettings& setti
           ? ""
           : absl::StrCat("[input]\npartitioner = \"", settings.partitioner, "\"\n"),
       "[http]\n", "port = ", settings.http_port, "\n",
-      settings.http_token.empty() ? "" : absl::StrCat("token = \"", settings.http_token, "\"\n"));
+      settings.http_token.empty() ? "" : absl::StrCat("token = \"", settings.http_token, "\"\n"),
+      settings.http_advertised_address.empty()
+          ? ""
+          : absl::StrCat("advertised_address = \"", settings.http_advertised_address, "\"\n"));
 }
 
 std::unique_ptr<ChildProcess> StartProcessor(const std::filesystem::path& dir,

@@ -154,6 +154,7 @@ struct RunSettings {
   std::string group_id = "fristvagt";
   int http_port = 0;                                  // 0: no HTTP server
   std::string http_token = "integration-test-token";  // the query API's bearer token
+  std::string http_advertised_address;                // empty: the default (bind:port)
   std::string partitioner;                            // [input] partitioner; empty: default
   int batch_size = 25;
   int shutdown_timeout_ms = 10000;
