@@ -7,7 +7,9 @@
 #
 # Full run (the issue's size): replay of 10,000,000 persons = 30,000,000 events with its raw
 # RocksDB baseline, firing of the first deadline of 1,000,000 persons (7,000,000 open
-# obligations) with its baseline, and kafka_bench; every figure the median of 3 runs. It takes
+# obligations) with its baseline, kafka_bench, and fristvagt against the Kafka Streams peer
+# (bench/peers/run_side_by_side.sh, 1,000,000 persons; --quick 20,000); every figure of
+# replay_bench and kafka_bench the median of 3 runs, the peer comparison one run. It takes
 # hours at the speed measured in docs/benchmarks.md; --replay-persons makes it smaller.
 # --quick: 20,000 replay persons, 50,000 firing persons, 3 runs, kafka_bench --quick; under
 # 5 minutes on the 2-core development machine.
@@ -123,6 +125,25 @@ if [ -x "$kafka_bench" ]; then
   fi
 else
   printf '### kafka_bench\n\nskipped: %s does not exist (not built yet)\n\n' "$kafka_bench" \
+    >>"$report"
+fi
+
+# fristvagt against the Kafka Streams peer (issue 15) on a real one-node broker: needs java,
+# Maven and the broker's jars (.cache/kafka/lib, fetched by ./dev kafka); skipped without them.
+if command -v java >/dev/null && command -v mvn >/dev/null &&
+  [ -f "${FRISTVAGT_KAFKA_LIB:-$repo/.cache/kafka/lib}/.complete" ]; then
+  if [ "$build" = 1 ]; then
+    cmake --build "$build_dir" --target peer_bench >>"$log" 2>&1 || true
+  fi
+  if [ "$quick" = 1 ]; then peer_persons=20000; else peer_persons=1000000; fi
+  if run_section peer_bench env BUILD_DIR="$build_dir" PEER_NO_BUILD=1 PEER_REPORT=/dev/null \
+    PEER_KAFKA_DIR="$work_dir/peer-kafka" "$repo/bench/peers/run_side_by_side.sh" \
+    --persons "$peer_persons" --dir "$work_dir/peer"; then
+    cat "$report.part" >>"$report"
+    echo >>"$report"
+  fi
+else
+  printf '### peer_bench\n\nskipped: java, mvn or the Kafka jars (./dev kafka start fetches them) missing\n\n' \
     >>"$report"
 fi
 

@@ -50,6 +50,12 @@ public final class Peer {
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
     props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
     props.put("auto.offset.reset", "earliest");
+    // The side-by-side driver (bench/peer_bench.cc) sets these: a fresh state dir per run, and
+    // a commit interval short enough that "everything committed" marks the end of the work.
+    String stateDir = System.getProperty("peer.state.dir");
+    if (stateDir != null) props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
+    String commitMs = System.getProperty("peer.commit.interval.ms");
+    if (commitMs != null) props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Long.parseLong(commitMs));
 
     StreamsBuilder builder = new StreamsBuilder();
     builder.addStateStore(Stores.keyValueStoreBuilder(
@@ -80,6 +86,11 @@ public final class Peer {
     private ProcessorContext<String, String> context;
     private KeyValueStore<String, byte[]> persons;
     private KeyValueStore<Bytes, byte[]> deadlines;
+    // Where the next scan of the deadline index starts: the last scan's upper bound, or an
+    // earlier due moment inserted since. Scanning from the start of the store each time (the
+    // first version) walks every deleted deadline's tombstone on every punctuation, which made
+    // the peer quadratic (bench/peers/kafka-streams/README.md).
+    private long scanFrom = Long.MIN_VALUE;
 
     @Override
     public void init(ProcessorContext<String, String> context) {
@@ -107,6 +118,7 @@ public final class Peer {
               .toEpochMilli()};
         for (int rule = 0; rule < RULES.length; ++rule) {
           deadlines.put(deadlineKey(due[rule], rule, event.personKey), new byte[0]);
+          scanFrom = Math.min(scanFrom, due[rule]);
         }
       } else if (event.payload == CaseEvent.MEETING_HELD) {
         closed |= 1;
@@ -122,8 +134,10 @@ public final class Peer {
     /** Every deadline up to stream time: a BREACH unless met; the deadline leaves the index. */
     private void fireDue(long streamTime) {
       Bytes upper = deadlineKey(streamTime, 0, "");
+      Bytes lower = scanFrom == Long.MIN_VALUE ? null : deadlineKey(scanFrom, 0, "");
+      scanFrom = streamTime;
       java.util.List<Bytes> done = new java.util.ArrayList<>();
-      try (KeyValueIterator<Bytes, byte[]> it = deadlines.range(null, upper)) {
+      try (KeyValueIterator<Bytes, byte[]> it = deadlines.range(lower, upper)) {
         while (it.hasNext()) {
           KeyValue<Bytes, byte[]> entry = it.next();
           byte[] key = entry.key.get();
