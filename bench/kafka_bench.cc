@@ -5,7 +5,7 @@
 //
 //   kafka_bench [--quick] [--runs N] [--events N] [--persons N] [--rate N] [--seconds S]
 //               [--only tlr] [--fetch-wait-ms N] [--dir DIR] [--binary PATH] [--rules DIR]
-//               [--bootstrap HOST:PORT] [--partitions N]
+//               [--bootstrap HOST:PORT] [--partitions N] [--threads N]
 //
 // --bootstrap: a real cluster instead of the embedded broker; the bench's own topics and
 // groups are deleted and created again before each measurement (kafka_bench_broker.cc).
@@ -17,6 +17,8 @@
 //   `fristvagt run` (fresh group and state dir) until its committed offsets reach the end.
 // l (latency): see kafka_bench_latency.h; at --rate, and if that is not sustained, at lower
 //   rates found in the first run; each followed by the echo baseline at the same rate.
+// p (threads, not in the default --only): see kafka_bench_threads.h; `fristvagt run` with
+//   [processing] threads = 1 and = --threads (default 2), alternating, --runs times each.
 // r (restore): a changelog of --persons person records written directly in the processor's
 //   format, read raw to its end (the baseline), then restored by a fresh `fristvagt run`.
 // Every measurement runs --runs times (default 3) and the medians are reported: a Markdown
@@ -36,6 +38,7 @@
 #include "bench/kafka_bench_latency.h"
 #include "bench/kafka_bench_restore.h"
 #include "bench/kafka_bench_support.h"
+#include "bench/kafka_bench_threads.h"
 #include "processor/base/config.h"
 #include "processor/engine/engine.h"
 #include "rules/regime_loader.h"
@@ -58,6 +61,7 @@ struct Options {
   std::string only = "tlr";
   int fetch_wait_ms = 5;
   int partitions = 3;
+  int threads = 2;  // measurement p: compared with 1
   fs::path dir = fs::temp_directory_path() / "fristvagt-kafka-bench";
   std::string binary = FRISTVAGT_BENCH_BINARY;
   std::string rules_dir = FRISTVAGT_BENCH_RULES_DIR;
@@ -274,6 +278,8 @@ bool ParseOptions(int argc, char** argv, Options* o) {
       o->bootstrap = value;
     else if (flag == "--partitions" && absl::SimpleAtoi(value, &o->partitions) && o->partitions > 0)
       continue;
+    else if (flag == "--threads" && absl::SimpleAtoi(value, &o->threads) && o->threads > 0)
+      continue;
     else
       return false;
   }
@@ -293,7 +299,7 @@ int main(int argc, char** argv) {
   if (!ParseOptions(argc, argv, &o)) {
     std::cerr << "usage: kafka_bench [--quick] [--runs N] [--events N] [--persons N] [--rate N] "
                  "[--seconds S] [--only tlr] [--fetch-wait-ms N] [--dir DIR] [--binary PATH] "
-                 "[--rules DIR] [--bootstrap HOST:PORT] [--partitions N]\n";
+                 "[--rules DIR] [--bootstrap HOST:PORT] [--partitions N] [--threads N]\n";
     return 2;
   }
   std::vector<fristvagt::rules::RuleFileError> errors;
@@ -414,6 +420,51 @@ int main(int argc, char** argv) {
           << " |\n";
     }
     out << '\n';
+  }
+  if (o.only.find('p') != std::string::npos) {
+    const std::vector<v1::CaseEvent> events =
+        CohortEvents(o.events, absl::Now() - absl::Hours(24 * 70));
+    std::vector<ThreadsResult> one, many;
+    const ThreadsParams params{o.binary, o.dir, o.partitions};
+    for (int run = 0; run < o.runs; ++run) {  // alternating, so both see the same load
+      one.push_back(MeasureThreads(params, *catalog, events, 1, run));
+      many.push_back(MeasureThreads(params, *catalog, events, o.threads, run));
+    }
+    auto ratio = [&](auto f) {
+      std::vector<double> out;
+      for (size_t i = 0; i < one.size(); ++i) out.push_back(f(many[i]) / f(one[i]));
+      return out;
+    };
+    const std::string n = absl::StrCat("threads = ", o.threads);
+    out << "Threads: " << events.size() << " case events, " << o.partitions
+        << " partitions, `fristvagt run` with [processing] threads = 1 and " << o.threads
+        << ", alternating, a fresh embedded broker (in this process) each\n\n"
+        << "| figure | threads = 1 | " << n << " | ratio " << o.threads << " / 1 |\n|---|---|---|---|\n"
+        << "| processor, events/s (/readyz 200 → all offsets committed) | "
+        << Cell(Column(one, [](auto& r) { return r.events_per_second; })) << " | "
+        << Cell(Column(many, [](auto& r) { return r.events_per_second; })) << " | "
+        << Cell(ratio([](auto& r) { return r.events_per_second; }), 2) << " |\n"
+        << "| processor CPU per event (all its threads, same span), us | "
+        << Cell(Column(one, [](auto& r) { return r.cpu_us_per_event; }), 1) << " | "
+        << Cell(Column(many, [](auto& r) { return r.cpu_us_per_event; }), 1) << " | "
+        << Cell(ratio([](auto& r) { return r.cpu_us_per_event; }), 2) << " |\n"
+        << "| engines alone (Engine + RocksDB per partition on the pool, no Kafka), events/s | "
+        << Cell(Column(one, [](auto& r) { return r.engine_alone; })) << " | "
+        << Cell(Column(many, [](auto& r) { return r.engine_alone; })) << " | "
+        << Cell(ratio([](auto& r) { return r.engine_alone; }), 2) << " |\n"
+        ;
+    for (const char* kind : {"main", "pool helpers", "librdkafka", "rocksdb", "other"}) {
+      auto of = [kind](const ThreadsResult& r) {
+        auto it = r.cpu_us_by_thread.find(kind);
+        return it != r.cpu_us_by_thread.end() ? it->second : 0.0;
+      };
+      out << "| of which " << kind << " threads, us | "
+          << Cell(Column(one, [&](auto& r) { return of(r); }), 1) << " | "
+          << Cell(Column(many, [&](auto& r) { return of(r); }), 1) << " | |\n";
+    }
+    out << "| processor peak RSS (VmHWM), MiB | "
+        << Cell(Column(one, [](auto& r) { return r.rss_kb / 1024.0; })) << " | "
+        << Cell(Column(many, [](auto& r) { return r.rss_kb / 1024.0; })) << " | |\n\n";
   }
   if (o.only.find('r') != std::string::npos) {
     const std::vector<v1::PersonState> templates = PersonTemplates(*catalog, 1000, absl::Now());

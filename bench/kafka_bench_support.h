@@ -109,6 +109,7 @@ struct ProcessorSettings {
   int batch_size = 500;        // the defaults of docs/configuration.md
   int batch_linger_ms = 20;    //
   int fetch_wait_max_ms = -1;  // -1: librdkafka's default (500)
+  int threads = 1;             // [processing] threads
 };
 std::string ProcessorToml(const ProcessorSettings& settings);
 

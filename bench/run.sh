@@ -123,6 +123,13 @@ if [ -x "$kafka_bench" ]; then
     cat "$report.part" >>"$report"
     echo >>"$report"
   fi
+  # [processing] threads = 1 against 2 (issue 15): 4 partitions, so that two threads share
+  # the work evenly.
+  if run_section "kafka_bench threads" "$kafka_bench" "${kafka_args[@]}" --only p \
+    --partitions 4 --threads 2; then
+    cat "$report.part" >>"$report"
+    echo >>"$report"
+  fi
 else
   printf '### kafka_bench\n\nskipped: %s does not exist (not built yet)\n\n' "$kafka_bench" \
     >>"$report"

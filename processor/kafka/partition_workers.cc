@@ -1,5 +1,7 @@
 #include "processor/kafka/partition_workers.h"
 
+#include <pthread.h>
+
 namespace fristvagt::processor {
 
 PartitionWorkers::PartitionWorkers(int threads) {
@@ -45,6 +47,8 @@ void PartitionWorkers::Drain() {
 }
 
 void PartitionWorkers::Help() {
+  // So that `top -H`, perf and kafka_bench tell the helpers from librdkafka's and RocksDB's.
+  pthread_setname_np(pthread_self(), "partition-work");
   uint64_t seen = 0;
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
