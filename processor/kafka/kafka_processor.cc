@@ -769,10 +769,17 @@ std::set<int32_t> KafkaProcessor::ProduceOutboxes(const std::vector<Partition*>&
   std::set<int32_t> failed;
   std::vector<OutboxShare> shares;
   size_t slots = 0;
-  for (Partition* partition : partitions) {
-    OutboxShare share;
-    share.partition = partition;
-    if (absl::Status s = ReadOutbox(&share); !s.ok()) {
+  // Each partition's outbox is read from its store on the workers; produced in order below.
+  std::vector<OutboxShare> read(partitions.size());
+  std::vector<absl::Status> read_status(partitions.size());
+  workers_.Run(partitions.size(), [&](size_t i) {
+    read[i].partition = partitions[i];
+    read_status[i] = ReadOutbox(&read[i]);
+  });
+  for (size_t i = 0; i < partitions.size(); ++i) {
+    OutboxShare& share = read[i];
+    Partition* partition = partitions[i];
+    if (const absl::Status& s = read_status[i]; !s.ok()) {
       Logger("processor")
           ->warn("partition {}: reading the outbox: {}", partition->id, std::string(s.message()));
       failed.insert(partition->id);
@@ -828,8 +835,14 @@ std::set<int32_t> KafkaProcessor::ProduceOutboxes(const std::vector<Partition*>&
   produce_phase(true);
   if (transactional_) CommitTransaction(&shares);
   FRISTVAGT_CRASH_POINT("kafka.after_produce_before_ack");
-  for (OutboxShare& share : shares) {
-    if (!share.ok || !RemoveSent(share, deliveries).ok()) failed.insert(share.partition->id);
+  // The stores forget what was acknowledged on the workers; counting stays here, in order.
+  std::vector<absl::Status> removed(shares.size());
+  workers_.Run(shares.size(), [&](size_t i) {
+    if (shares[i].ok) removed[i] = RemoveSent(shares[i], deliveries);
+  });
+  for (size_t i = 0; i < shares.size(); ++i) {
+    if (shares[i].ok) CountSent(shares[i]);
+    if (!shares[i].ok || !removed[i].ok()) failed.insert(shares[i].partition->id);
   }
   return failed;
 }
@@ -933,17 +946,26 @@ void KafkaProcessor::CheckFenced() {
 }
 
 // Removes a share's acknowledged entries from its outbox and records how far its changelog
-// got; counts the alerts for the metrics.
+// got (a worker task: it touches only the share's store).
 absl::Status KafkaProcessor::RemoveSent(const OutboxShare& share,
                                         const std::vector<DeliveryRound::Slot>& deliveries) {
   state::Batch done;
   int64_t changelog_next = -1;
   for (size_t i = 0; i < share.entries.size(); ++i) {
-    const v1::OutboxEntry& entry = share.entries[i].second;
     done.outbox_removed.push_back(share.entries[i].first);
-    if (entry.topic() == kChangelogTopic) {
+    if (share.entries[i].second.topic() == kChangelogTopic) {
       changelog_next = std::max(changelog_next, deliveries[share.first_slot + i].offset + 1);
-    } else if (entry.topic() == kDeadLetterTopic) {
+    }
+  }
+  if (changelog_next >= 0) done.progress[kChangelogOffsetProgress] = std::to_string(changelog_next);
+  return share.partition->store->Commit(done);
+}
+
+// Counts an acknowledged share's alerts and dead letters for the metrics and hands its alerts
+// to on_alert (main thread).
+void KafkaProcessor::CountSent(const OutboxShare& share) {
+  for (const auto& [seq, entry] : share.entries) {
+    if (entry.topic() == kDeadLetterTopic) {
       const auto code = entry.headers().find("fristvagt.error.code");
       metrics_->AddDeadLetter(code != entry.headers().end() ? code->second : "UNKNOWN");
     } else if (entry.topic() == kAlertsTopic) {
@@ -963,8 +985,6 @@ absl::Status KafkaProcessor::RemoveSent(const OutboxShare& share,
       if (on_alert && alert.ParseFromString(entry.value())) on_alert(alert);
     }
   }
-  if (changelog_next >= 0) done.progress[kChangelogOffsetProgress] = std::to_string(changelog_next);
-  return share.partition->store->Commit(done);
 }
 
 // Rebuilds the stores of `restores` from the changelog records [low, high), all partitions

@@ -145,6 +145,7 @@ class KafkaProcessor {
   bool ProduceEntry(const v1::OutboxEntry& entry, int32_t input_partition,
                     DeliveryRound::Slot* slot);
   void CommitTransaction(std::vector<OutboxShare>* shares);
+  void CountSent(const OutboxShare& share);
   absl::Status RemoveSent(const OutboxShare& share,
                           const std::vector<DeliveryRound::Slot>& deliveries);
   absl::StatusOr<std::string> WireValue(const v1::OutboxEntry& entry,
