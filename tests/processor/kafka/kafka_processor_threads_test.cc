@@ -113,6 +113,12 @@ class KafkaProcessorThreadsTest : public ::testing::Test {
         processor::ParseConfig(testing::ProcessorToml(bootstrap(), settings), "t.toml", &errors);
     EXPECT_TRUE(config.ok()) << config.status();
     config->threads = threads;
+#if defined(__SANITIZE_THREAD__)
+    // GroupJoinWatch reads librdkafka's statistics through protobuf's JSON Struct, whose Map
+    // crashes (SEGV in map.h) when TSan-instrumented header code meets Debian's uninstrumented
+    // libprotobuf; the statistics play no part in what this test compares.
+    config->kafka["statistics.interval.ms"] = "0";
+#endif
     for (std::string* topic : {&config->topics.alerts, &config->topics.obligations,
                                &config->topics.dead_letter, &config->topics.changelog}) {
       *topic = absl::StrCat(name, ".", *topic);
