@@ -92,6 +92,9 @@ class KafkaGuaranteesTest : public ::testing::Test {
   std::unique_ptr<ChildProcess> StartRun(const std::map<std::string, std::string>& env) {
     testing::RunSettings settings;
     settings.state_dir = Path("state");
+    // Two partition threads ([processing] threads): the crash points are then also reached
+    // on a worker (state.*) while the other partition's task runs.
+    settings.threads = 2;
     return testing::StartProcessor(dir_.path(), "run", broker_.bootstrap, settings, env);
   }
 

@@ -474,7 +474,7 @@ std::string ProcessorToml(const std::string& bootstrap, const RunSettings& setti
       settings.session_timeout_ms, "\n", "\"heartbeat.interval.ms\" = 500\n", kafka,
       "[processing]\n",
       "group_id = \"", settings.group_id, "\"\n", "batch_size = ", settings.batch_size, "\n",
-      "batch_linger_ms = 5\n", "shutdown_timeout_ms = ", settings.shutdown_timeout_ms, "\n",
+      "batch_linger_ms = 5\n", "threads = ", settings.threads, "\n", "shutdown_timeout_ms = ", settings.shutdown_timeout_ms, "\n",
       "processing_guarantee = \"", settings.guarantee, "\"\n", "[state]\n", "dir = \"",
       settings.state_dir.string(), "\"\n",
       settings.partitioner.empty()

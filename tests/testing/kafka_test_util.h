@@ -157,6 +157,7 @@ struct RunSettings {
   std::string http_advertised_address;                // empty: the default (bind:port)
   std::string partitioner;                            // [input] partitioner; empty: default
   int batch_size = 25;
+  int threads = 1;  // [processing] threads
   int shutdown_timeout_ms = 10000;
   std::string guarantee = "at_least_once";
   int session_timeout_ms = 6000;
