@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "alerts/iso_text.h"
 #include "rules/civil_time.h"
 #include "rules/stable_id.h"
 
@@ -77,27 +78,18 @@ std::string FormatAlertTime(absl::Time t) {
   const int offset = local.offset;  // seconds east of UTC
   if (year < 1000 || year > 9999 || offset % 60 != 0) return rules::FormatRfc3339(t);
   char text[25];
-  auto two = [](char* at, int value) {
-    at[0] = static_cast<char>('0' + value / 10);
-    at[1] = static_cast<char>('0' + value % 10);
-  };
-  two(text, static_cast<int>(year / 100));
-  two(text + 2, static_cast<int>(year % 100));
-  text[4] = '-';
-  two(text + 5, local.cs.month());
-  text[7] = '-';
-  two(text + 8, local.cs.day());
+  WriteIsoDate(text, year, local.cs.month(), local.cs.day());
   text[10] = 'T';
-  two(text + 11, local.cs.hour());
+  WriteTwoDigits(text + 11, local.cs.hour());
   text[13] = ':';
-  two(text + 14, local.cs.minute());
+  WriteTwoDigits(text + 14, local.cs.minute());
   text[16] = ':';
-  two(text + 17, local.cs.second());
+  WriteTwoDigits(text + 17, local.cs.second());
   const int minutes = (offset < 0 ? -offset : offset) / 60;
   text[19] = offset < 0 ? '-' : '+';
-  two(text + 20, minutes / 60);
+  WriteTwoDigits(text + 20, minutes / 60);
   text[22] = ':';
-  two(text + 23, minutes % 60);
+  WriteTwoDigits(text + 23, minutes % 60);
   return std::string(text, sizeof(text));
 }
 

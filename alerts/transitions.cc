@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "alerts/iso_text.h"
 #include "rules/civil_time.h"
 
 namespace fristvagt::alerts {
@@ -30,9 +31,8 @@ void AddReminder(const rules::ObligationView& view, absl::Time now, v1::Obligati
   if (latest != nullptr) out->push_back({v1::REMINDER, *latest});
 }
 
-// The record's deadline as rules::FormatIsoDate writes it, formatted by hand on the stack and
-// stored only when it changed: every evaluation diffs every obligation, and the StrFormat call
-// with its string was 6 % of replay's instructions (issue 15, callgrind).
+// The record's deadline as rules::FormatIsoDate writes it (alerts/iso_text.h says why by hand),
+// stored only when it changed.
 void SetDeadline(absl::CivilDay day, v1::ObligationRecord* record) {
   const int64_t year = day.year();
   if (year < 0 || year > 9999) {
@@ -40,16 +40,7 @@ void SetDeadline(absl::CivilDay day, v1::ObligationRecord* record) {
     return;
   }
   char text[10];
-  auto two = [](char* at, int value) {
-    at[0] = static_cast<char>('0' + value / 10);
-    at[1] = static_cast<char>('0' + value % 10);
-  };
-  two(text, static_cast<int>(year / 100));
-  two(text + 2, static_cast<int>(year % 100));
-  text[4] = '-';
-  two(text + 5, day.month());
-  text[7] = '-';
-  two(text + 8, day.day());
+  WriteIsoDate(text, year, day.month(), day.day());
   const std::string_view formatted(text, sizeof(text));
   if (record->deadline() != formatted) record->set_deadline(std::string(formatted));
 }

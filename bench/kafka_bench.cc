@@ -40,6 +40,7 @@
 #include "bench/kafka_bench_support.h"
 #include "bench/kafka_bench_threads.h"
 #include "processor/base/config.h"
+#include "processor/engine/clock_driver.h"
 #include "processor/engine/engine.h"
 #include "rules/regime_loader.h"
 #include "state/rocksdb_store.h"
@@ -138,16 +139,10 @@ double EngineAlone(const fristvagt::rules::Catalog& catalog,
     for (const auto& [seq, entry] : entries) done.outbox_removed.push_back(seq);
     Check((*store)->Commit(done), "outbox removal");
   };
-  absl::Time clock = absl::InfinitePast();
+  fristvagt::processor::ClockDriver driver(&engine);
   const Clock::time_point began = Clock::now();
   for (size_t i = 0; i < events.size(); ++i) {
-    const absl::Time at = absl::FromUnixSeconds(events[i].recorded_at().seconds()) +
-                          absl::Nanoseconds(events[i].recorded_at().nanos());
-    if (at > clock) {
-      Check(engine.FireTimersUpTo(at), "timers");
-      clock = at;
-    }
-    Check(engine.ApplyEvent(events[i], clock, "bench"), "apply");
+    Check(driver.Apply(events[i], "bench"), "apply");
     if ((i + 1) % 500 == 0) drain();
   }
   drain();

@@ -44,6 +44,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "bench/bench_events.h"
+#include "processor/engine/clock_driver.h"
 #include "processor/engine/engine.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
@@ -237,18 +238,14 @@ PhaseA RunEngine(const fristvagt::rules::Catalog& catalog, fristvagt::state::Sta
   Cohort cohort(persons, start);
   PhaseA result;
   uint64_t sent = 0;
-  absl::Time clock = absl::InfinitePast();
+  fristvagt::processor::ClockDriver driver(&engine);
   const Clock::time_point began = Clock::now();
   const double cpu_began = ThreadCpuSeconds();
   Pending next;
   size_t in_batch = 0;
   while (cohort.Next(&next)) {
     const v1::CaseEvent event = MakeEvent(next);
-    if (next.at > clock) {
-      Check(engine.FireTimersUpTo(next.at), "firing timers");
-      clock = next.at;
-    }
-    Check(engine.ApplyEvent(event, clock, "bench"), "applying an event");
+    Check(driver.Apply(event, "bench"), "applying an event");
     ++result.events;
     if (++in_batch >= kEventsPerBatch) {
       in_batch = 0;
@@ -265,7 +262,7 @@ PhaseA RunEngine(const fristvagt::rules::Catalog& catalog, fristvagt::state::Sta
   result.seconds = Seconds(began);
   result.cpu_seconds = ThreadCpuSeconds() - cpu_began;
   result.mean_person_bytes = store.MeanPersonBytes();
-  result.clock = clock;
+  result.clock = driver.clock();
   const auto& c = engine.counters();
   result.timers_fired = c.timers_fired;
   std::cout << "A engine+" << label << ": " << result.events << " events in " << result.seconds

@@ -22,9 +22,10 @@ inline constexpr char kMetaKey[] = "fristvagt.meta";
 // Bump on any change of key layout or value meaning; state/README.md lists the versions.
 // 2: the timer index holds one entry per person (its earliest due moment), not one per
 // obligation moment (issue 15).
-inline constexpr int kFormatVersion = 2;
+// 3: an outbox entry names its topic by the OutboxTopic enum, not by text (issue 13).
+inline constexpr int kFormatVersion = 3;
 
-// "format_version=2\ntopic=<topic>\npartition=<n>\n".
+// "format_version=3\ntopic=<topic>\npartition=<n>\n".
 std::string EncodeMeta(const StoreIdentity& identity);
 
 // OK when `stored` was written by this format version for `expected`; otherwise

@@ -470,7 +470,7 @@ void Engine::SetProgress(const std::string& name, const std::string& value) {
   batch_.progress[name] = value;
 }
 
-void Engine::Enqueue(const std::string& topic, const std::string& key, const std::string& value,
+void Engine::Enqueue(v1::OutboxTopic topic, const std::string& key, const std::string& value,
                      const std::string& person_key, std::map<std::string, std::string> headers,
                      bool to_input_partition) {
   if (!outbox_seq_loaded_) {

@@ -22,11 +22,11 @@
 
 namespace fristvagt::processor {
 
-// Logical outbox topics; the Kafka layer maps them to configured topic names.
-inline constexpr char kAlertsTopic[] = "alerts";
-inline constexpr char kObligationsTopic[] = "obligations";
-inline constexpr char kDeadLetterTopic[] = "dlq";
-inline constexpr char kChangelogTopic[] = "changelog";
+// Logical outbox topics (proto/state.proto); the Kafka layer maps them to configured names.
+inline constexpr v1::OutboxTopic kAlertsTopic = v1::OUTBOX_ALERTS;
+inline constexpr v1::OutboxTopic kObligationsTopic = v1::OUTBOX_OBLIGATIONS;
+inline constexpr v1::OutboxTopic kDeadLetterTopic = v1::OUTBOX_DEAD_LETTERS;
+inline constexpr v1::OutboxTopic kChangelogTopic = v1::OUTBOX_CHANGELOG;
 // Changelog keys for progress markers start with a NUL byte, which no person key can contain.
 inline constexpr char kChangelogProgressPrefix = '\0';
 
@@ -112,7 +112,7 @@ class Engine {
   void Park(v1::PersonState* person, const v1::CaseEvent& event, absl::Time now,
             const std::string& source_position);
   void ExpireParked(v1::PersonState* person, absl::Time now);
-  void Enqueue(const std::string& topic, const std::string& key, const std::string& value,
+  void Enqueue(v1::OutboxTopic topic, const std::string& key, const std::string& value,
                const std::string& person_key, std::map<std::string, std::string> headers = {},
                bool to_input_partition = false);
   void EnqueueChangelog();

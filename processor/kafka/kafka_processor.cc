@@ -717,6 +717,17 @@ absl::Status KafkaProcessor::WriteBatch(Partition* partition) {
   return partition->engine->Flush();
 }
 
+// The configured name of a logical outbox topic; nullptr for none.
+static const std::string* ConfiguredTopic(const TopicNames& names, v1::OutboxTopic topic) {
+  switch (topic) {
+    case v1::OUTBOX_ALERTS: return &names.alerts;
+    case v1::OUTBOX_OBLIGATIONS: return &names.obligations;
+    case v1::OUTBOX_DEAD_LETTERS: return &names.dead_letter;
+    case v1::OUTBOX_CHANGELOG: return &names.changelog;
+    default: return nullptr;
+  }
+}
+
 // The bytes a stored outbox value goes out as: alerts and obligation records in the configured
 // wire format with a content-type header; everything else unchanged.
 absl::StatusOr<std::string> KafkaProcessor::WireValue(const v1::OutboxEntry& entry,
@@ -852,10 +863,16 @@ std::set<int32_t> KafkaProcessor::ProduceOutboxes(const std::vector<Partition*>&
 bool KafkaProcessor::ProduceEntry(const v1::OutboxEntry& entry, int32_t input_partition,
                                   DeliveryRound::Slot* slot) {
   const bool changelog = entry.topic() == kChangelogTopic;
-  const std::string& topic = entry.topic() == kAlertsTopic        ? config_.topics.alerts
-                             : entry.topic() == kObligationsTopic ? config_.topics.obligations
-                             : entry.topic() == kDeadLetterTopic  ? config_.topics.dead_letter
-                                                                  : config_.topics.changelog;
+  const std::string* topic_name = ConfiguredTopic(config_.topics, entry.topic());
+  if (topic_name == nullptr) {
+    // Only a damaged entry has no topic (the engine always sets one): fail the round loudly
+    // rather than guess where it goes.
+    Logger("processor")->error("an outbox entry names no topic ({}): not produced",
+                               static_cast<int>(entry.topic()));
+    slot->err = RD_KAFKA_RESP_ERR__INVALID_ARG;
+    return false;
+  }
+  const std::string& topic = *topic_name;
   rd_kafka_headers_t* headers = rd_kafka_headers_new(entry.headers_size() + 3);
   for (const auto& [name, value] : entry.headers()) {
     rd_kafka_header_add(headers, name.c_str(), -1, value.data(), value.size());

@@ -19,6 +19,7 @@
 #include "absl/time/clock.h"
 #include "processor/base/clock.h"
 #include "processor/base/logging.h"
+#include "processor/engine/clock_driver.h"
 #include "processor/engine/engine.h"
 #include "processor/input/event_decoder.h"
 #include "rules/course.h"
@@ -342,6 +343,7 @@ int RunReplay(const ReplayOptions& options) {
     clock = absl::FromUnixMicros(micros);
   }
 
+  ClockDriver driver(&engine, clock);
   std::string line;
   std::string first_fingerprint;
   size_t line_number = 0;
@@ -363,19 +365,11 @@ int RunReplay(const ReplayOptions& options) {
       engine.DeadLetter(line, std::string(RejectCodeName(rejection->code)), rejection->message,
                         position);
     } else {
-      const v1::CaseEvent& event = std::get<v1::CaseEvent>(decoded);
-      const absl::Time recorded = rules::ToAbslTime(event.recorded_at());
-      if (recorded > clock) {
-        if (absl::Status s = engine.FireTimersUpTo(recorded); !s.ok()) {
-          return Fail(std::string(s.message()));
-        }
-        clock = recorded;
-      }
-      if (absl::Status s = engine.ApplyEvent(event, clock, position); !s.ok()) {
+      if (absl::Status s = driver.Apply(std::get<v1::CaseEvent>(decoded), position); !s.ok()) {
         return Fail(std::string(s.message()));
       }
     }
-    engine.SetProgress(kClockProgress, std::to_string(absl::ToUnixMicros(clock)));
+    engine.SetProgress(kClockProgress, std::to_string(absl::ToUnixMicros(driver.clock())));
     if (!options.state_dir.empty()) {
       engine.SetProgress(
           kInputProgress,
@@ -390,12 +384,11 @@ int RunReplay(const ReplayOptions& options) {
     }
   }
   if (input.bad()) return Fail("error reading " + options.events_path);
-  if (options.until.has_value() && *options.until > clock) {
-    if (absl::Status s = engine.FireTimersUpTo(*options.until); !s.ok()) {
+  if (options.until.has_value() && *options.until > driver.clock()) {
+    if (absl::Status s = driver.AdvanceTo(*options.until); !s.ok()) {
       return Fail(std::string(s.message()));
     }
-    clock = *options.until;
-    engine.SetProgress(kClockProgress, std::to_string(absl::ToUnixMicros(clock)));
+    engine.SetProgress(kClockProgress, std::to_string(absl::ToUnixMicros(driver.clock())));
   }
   if (absl::Status s = engine.Flush(); !s.ok()) return Fail(std::string(s.message()));
   if (absl::Status s = DrainOutbox(store.get(), &sink); !s.ok()) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The binary a production install gets (`./dev install`: a Release build) has no test hooks:
-# no crash point, no simulated clock, no restore delay (docs/architecture.md, "Test seams").
+# no crash or stop point, no simulated clock, no restore delay (docs/architecture.md, "Test seams").
 # Two checks, run by `./dev release-check` (CI) on the staged Release binary:
 #   1. none of the hooks' environment variables is even named in the binary;
 #   2. a crash point armed in the environment does not kill a run that passes it.
@@ -8,7 +8,7 @@
 set -euo pipefail
 bin=$1
 [ -x "$bin" ] || { echo "FAIL: no binary at $bin"; exit 1; }
-for hook in FRISTVAGT_CRASH_AT FRISTVAGT_TEST_CLOCK FRISTVAGT_TEST_RESTORE_DELAY_MS; do
+for hook in FRISTVAGT_CRASH_AT FRISTVAGT_STOP_AT FRISTVAGT_TEST_CLOCK FRISTVAGT_TEST_RESTORE_DELAY_MS; do
   if grep -a -q "$hook" "$bin"; then
     echo "FAIL: $bin names $hook: the Release build has test hooks compiled in"
     exit 1

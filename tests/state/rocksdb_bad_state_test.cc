@@ -168,15 +168,15 @@ void BadStateTest::WriteFormatRecord(const std::string& record) {
 }
 
 TEST_F(BadStateTest, NewerFormatVersion) {
-  WriteFormatRecord("format_version=3\ntopic=replay\npartition=0\n");
-  ExpectRefused("format version 3; this build reads version 2 only");
+  WriteFormatRecord("format_version=4\ntopic=replay\npartition=0\n");
+  ExpectRefused("format version 4; this build reads version 3 only");
 }
 
 // Version 1 kept one timer per obligation moment (issue 15 made it one per person): its dir
 // is refused with the way out, never read with the wrong timer index.
 TEST_F(BadStateTest, OlderFormatVersionIsRefusedWithTheWayOut) {
   WriteFormatRecord("format_version=1\ntopic=replay\npartition=0\n");
-  ExpectRefused("format version 1; this build reads version 2 only");
+  ExpectRefused("format version 1; this build reads version 3 only");
   ExpectRefused("start on an empty state dir");
 }
 

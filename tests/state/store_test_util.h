@@ -22,7 +22,7 @@ inline v1::PersonState Person(const std::string& key, const std::string& municip
 
 inline v1::OutboxEntry Entry(const std::string& value, const std::string& person_key = "") {
   v1::OutboxEntry entry;
-  entry.set_topic("alerts");
+  entry.set_topic(v1::OUTBOX_ALERTS);
   entry.set_value(value);
   entry.set_person_key(person_key);
   (*entry.mutable_headers())["fristvagt.kind"] = "REMINDER";

@@ -14,6 +14,7 @@
 #include "rules/course.h"
 #include "state/store.h"
 #include "tests/processor/engine/engine_events.h"
+#include "tests/processor/engine/engine_fixture.h"
 
 namespace fristvagt {
 namespace {
@@ -24,31 +25,22 @@ using testing::Meeting;
 
 constexpr char kPerson[] = "p-cw-1";
 
-class CaseworkerChangeTest : public ::testing::Test {
+class CaseworkerChangeTest : public testing::EngineFixture {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(testing::LoadShippedCatalog(&catalog_));
-    store_ = state::NewMemoryStore();
     processor::EngineOptions options;
     options.emit_obligation_records = true;
-    engine_ = std::make_unique<processor::Engine>(catalog_, store_.get(), options);
+    StartEngine(options);
   }
 
   void Apply(v1::CaseEvent event, const std::string& caseworker) {
     event.set_caseworker_id(caseworker);
-    const absl::Time at = rules::ToAbslTime(event.recorded_at());
-    ASSERT_TRUE(engine_->FireTimersUpTo(at).ok());
-    ASSERT_TRUE(engine_->ApplyEvent(event, at, "test").ok());
+    EngineFixture::Apply(event);
   }
 
   // Drains the outbox: the latest obligation record per id, and the alerts, since last call.
   void Drain(std::map<std::string, v1::Obligation>* records, std::vector<v1::Alert>* alerts) {
-    ASSERT_TRUE(engine_->Flush().ok());
-    std::vector<std::pair<uint64_t, v1::OutboxEntry>> outbox;
-    ASSERT_TRUE(store_->ScanOutbox(SIZE_MAX, &outbox).ok());
-    state::Batch drained;
-    for (const auto& [seq, entry] : outbox) {
-      drained.outbox_removed.push_back(seq);
+    for (const v1::OutboxEntry& entry : EngineFixture::Drain()) {
       if (entry.topic() == processor::kObligationsTopic && !entry.value().empty()) {
         ASSERT_TRUE((*records)[entry.key()].ParseFromString(entry.value()));
       } else if (entry.topic() == processor::kAlertsTopic) {
@@ -56,12 +48,7 @@ class CaseworkerChangeTest : public ::testing::Test {
         ASSERT_TRUE(alerts->back().ParseFromString(entry.value()));
       }
     }
-    ASSERT_TRUE(store_->Commit(drained).ok());
   }
-
-  rules::Catalog catalog_;
-  std::unique_ptr<state::StateStore> store_;
-  std::unique_ptr<processor::Engine> engine_;
 };
 
 TEST_F(CaseworkerChangeTest, ReachesEveryOpenRecordAndLaterAlerts) {
@@ -93,7 +80,7 @@ TEST_F(CaseworkerChangeTest, ReachesEveryOpenRecordAndLaterAlerts) {
 
   // Later alerts name the new caseworker.
   alerts.clear();
-  ASSERT_TRUE(engine_->FireTimersUpTo(testing::At("2019-07-01T00:00:00+02:00")).ok());
+  AdvanceTo(testing::At("2019-07-01T00:00:00+02:00"));
   Drain(&records, &alerts);
   ASSERT_FALSE(alerts.empty());
   for (const v1::Alert& alert : alerts) EXPECT_EQ(alert.caseworker_id(), "cw-2");

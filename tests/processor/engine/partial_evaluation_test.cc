@@ -15,10 +15,12 @@
 #include "absl/strings/str_cat.h"
 #include "cohort/simulator.h"
 #include "gtest/gtest.h"
+#include "processor/engine/clock_driver.h"
 #include "processor/engine/engine.h"
 #include "processor/input/event_decoder.h"
 #include "rules/course.h"
 #include "state/store.h"
+#include "tests/processor/engine/comparison_inputs.h"
 #include "tests/processor/engine/engine_events.h"
 #include "tests/testing/binary.h"
 
@@ -40,7 +42,7 @@ std::vector<std::string> Replay(const rules::Catalog& catalog,
   options.cached_persons = fired_rules_only ? 20000 : 0;
   processor::Engine engine(catalog, store.get(), options);
   const processor::EventDecoder decoder;
-  absl::Time clock = absl::InfinitePast();
+  processor::ClockDriver driver(&engine);
   int applied = 0;
   std::vector<std::string> out;
   auto flush = [&] {
@@ -55,13 +57,11 @@ std::vector<std::string> Replay(const rules::Catalog& catalog,
     processor::DecodeResult decoded = decoder.FromJson(lines[i]);
     const auto* event = std::get_if<v1::CaseEvent>(&decoded);
     if (event == nullptr) continue;  // the decoder's rejections are not under test here
-    clock = std::max(clock, rules::ToAbslTime(event->recorded_at()));
-    EXPECT_TRUE(engine.FireTimersUpTo(clock).ok());
-    EXPECT_TRUE(engine.ApplyEvent(*event, clock, absl::StrCat("line ", i + 1)).ok());
+    EXPECT_TRUE(driver.Apply(*event, absl::StrCat("line ", i + 1)).ok());
     if (++applied % events_per_commit == 0) flush();
   }
-  if (clock != absl::InfinitePast()) {
-    EXPECT_TRUE(engine.FireTimersUpTo(clock + absl::Hours(24 * 730)).ok());
+  if (driver.clock() != absl::InfinitePast()) {
+    EXPECT_TRUE(driver.AdvanceTo(driver.clock() + absl::Hours(24 * 730)).ok());
   }
   flush();
   std::vector<std::pair<uint64_t, v1::OutboxEntry>> entries;
@@ -90,33 +90,13 @@ class PartialEvaluationTest : public ::testing::Test {
 };
 
 TEST_F(PartialEvaluationTest, EveryScenarioGivesTheSameOutputAsFullEvaluation) {
-  int files = 0;
-  for (const auto& entry :
-       std::filesystem::recursive_directory_iterator(testing::SourceDir() / "tests/scenarios")) {
-    const std::string path = entry.path().string();
-    if (!path.ends_with(".events.jsonl")) continue;
-    std::ifstream in(path);
-    std::vector<std::string> lines;
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
+  for (const auto& [path, lines] : testing::ScenarioEventFiles()) {
     ExpectSameOutput(catalog_, lines, path, /*events_per_commit=*/1);
-    ++files;
   }
-  EXPECT_GT(files, 100);  // the scenario suite is there
 }
 
 TEST_F(PartialEvaluationTest, ASimulatedCohortGivesTheSameOutputAsFullEvaluation) {
-  cohort::SimulateOptions options;
-  options.persons = 200;
-  options.municipalities = 5;
-  options.seed = 7;
-  std::vector<std::string> lines;
-  cohort::SimulateSinks sinks;
-  sinks.format = [](const v1::CaseEvent& event) { return processor::EventToJson(event); };
-  sinks.events = [&](std::string_view line) {
-    lines.emplace_back(line);
-    return absl::OkStatus();
-  };
-  ASSERT_TRUE(cohort::Simulate(options, sinks).ok());
+  const std::vector<std::string> lines = testing::SimulatedCohortLines(200, 5, 7);
   ASSERT_GT(lines.size(), 1000u);
   ExpectSameOutput(catalog_, lines, "cohort", /*events_per_commit=*/50);
 }

@@ -15,6 +15,7 @@
 #include "processor/engine/engine.h"
 #include "rules/course.h"
 #include "tests/processor/engine/engine_events.h"
+#include "tests/processor/engine/engine_fixture.h"
 
 namespace fristvagt {
 namespace {
@@ -22,20 +23,16 @@ namespace {
 using testing::FirstContact;
 using testing::Meeting;
 
-class PersonBoundTest : public ::testing::Test {
+class PersonBoundTest : public testing::EngineFixture {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(testing::LoadShippedCatalog(&catalog_));
-    store_ = state::NewMemoryStore();
     processor::EngineOptions options;
     options.max_events_per_person = 5;
-    engine_ = std::make_unique<processor::Engine>(catalog_, store_.get(), options);
+    StartEngine(options);
   }
 
   void Apply(const v1::CaseEvent& event) {
-    ASSERT_TRUE(engine_->ApplyEvent(event, rules::ToAbslTime(event.recorded_at()),
-                                    "case-events/0@" + event.event_id())
-                    .ok());
+    EngineFixture::Apply(event, "case-events/0@" + event.event_id());
   }
 
   // The dead letters committed so far.
@@ -55,9 +52,6 @@ class PersonBoundTest : public ::testing::Test {
     return stored.ok() && stored->has_value() ? (*stored)->seen_event_ids_size() : -1;
   }
 
-  rules::Catalog catalog_;
-  std::unique_ptr<state::StateStore> store_;
-  std::unique_ptr<processor::Engine> engine_;
 };
 
 TEST_F(PersonBoundTest, EventsBeyondTheLimitAreDeadLetteredAndTheStateStopsGrowing) {

@@ -22,11 +22,13 @@
 #include "absl/strings/str_cat.h"
 #include "cohort/simulator.h"
 #include "gtest/gtest.h"
+#include "processor/engine/clock_driver.h"
 #include "processor/engine/engine.h"
 #include "processor/input/event_decoder.h"
 #include "rules/course.h"
 #include "state/rocksdb_store.h"
 #include "state/store.h"
+#include "tests/processor/engine/comparison_inputs.h"
 #include "tests/processor/engine/engine_events.h"
 #include "tests/testing/binary.h"
 
@@ -36,6 +38,7 @@ namespace {
 struct Path {
   std::unique_ptr<state::StateStore> store;
   std::unique_ptr<processor::Engine> engine;
+  std::unique_ptr<processor::ClockDriver> driver;
   std::vector<std::string> sent;  // drained messages, changelog excepted
 
   // Commits, then takes everything from the outbox the way the Kafka and replay sinks do.
@@ -101,9 +104,11 @@ void ExpectSamePaths(const rules::Catalog& catalog, const std::vector<std::strin
   plain.store = state::NewMemoryStore();
   fast.engine = std::make_unique<processor::Engine>(catalog, fast.store.get(), Options(true));
   plain.engine = std::make_unique<processor::Engine>(catalog, plain.store.get(), Options(false));
+  for (Path* path : {&fast, &plain}) {
+    path->driver = std::make_unique<processor::ClockDriver>(path->engine.get());
+  }
 
   const processor::EventDecoder decoder;
-  absl::Time clock = absl::InfinitePast();
   int applied = 0;
   auto compare = [&](const std::string& where) {
     ASSERT_EQ(fast.sent.size(), plain.sent.size()) << name << " " << where;
@@ -118,11 +123,9 @@ void ExpectSamePaths(const rules::Catalog& catalog, const std::vector<std::strin
     processor::DecodeResult decoded = decoder.FromJson(lines[i]);
     const auto* event = std::get_if<v1::CaseEvent>(&decoded);
     if (event == nullptr) continue;  // the decoder's rejections are not under test here
-    clock = std::max(clock, rules::ToAbslTime(event->recorded_at()));
     const std::string position = absl::StrCat("line ", i + 1);
     for (Path* path : {&fast, &plain}) {
-      ASSERT_TRUE(path->engine->FireTimersUpTo(clock).ok());
-      ASSERT_TRUE(path->engine->ApplyEvent(*event, clock, position).ok());
+      ASSERT_TRUE(path->driver->Apply(*event, position).ok());
     }
     plain.Commit();
     if (++applied % fast_events_per_commit == 0) {
@@ -130,10 +133,9 @@ void ExpectSamePaths(const rules::Catalog& catalog, const std::vector<std::strin
       compare(position);
     }
   }
-  if (clock != absl::InfinitePast()) {
-    for (Path* path : {&fast, &plain}) {
-      ASSERT_TRUE(path->engine->FireTimersUpTo(clock + absl::Hours(24 * 730)).ok());
-    }
+  for (Path* path : {&fast, &plain}) {
+    if (path->driver->clock() == absl::InfinitePast()) continue;
+    ASSERT_TRUE(path->driver->AdvanceTo(path->driver->clock() + absl::Hours(24 * 730)).ok());
   }
   fast.Commit();
   plain.Commit();
@@ -149,34 +151,14 @@ class StorePathComparisonTest : public ::testing::Test {
 };
 
 TEST_F(StorePathComparisonTest, EveryScenarioGivesTheSameMessagesAndRecords) {
-  int files = 0;
-  for (const auto& entry :
-       std::filesystem::recursive_directory_iterator(testing::SourceDir() / "tests/scenarios")) {
-    const std::string path = entry.path().string();
-    if (!path.ends_with(".events.jsonl")) continue;
-    std::ifstream in(path);
-    std::vector<std::string> lines;
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
+  for (const auto& [path, lines] : testing::ScenarioEventFiles()) {
     // Scenarios are short: a commit every 3 events still batches timers with events.
     ExpectSamePaths(catalog_, lines, path, /*fast_events_per_commit=*/3);
-    ++files;
   }
-  EXPECT_GT(files, 100);  // the scenario suite is there
 }
 
 TEST_F(StorePathComparisonTest, ASimulatedCohortGivesTheSameMessagesAndRecords) {
-  cohort::SimulateOptions options;
-  options.persons = 150;
-  options.municipalities = 5;
-  options.seed = 11;
-  std::vector<std::string> lines;
-  cohort::SimulateSinks sinks;
-  sinks.format = [](const v1::CaseEvent& event) { return processor::EventToJson(event); };
-  sinks.events = [&](std::string_view line) {
-    lines.emplace_back(line);
-    return absl::OkStatus();
-  };
-  ASSERT_TRUE(cohort::Simulate(options, sinks).ok());
+  const std::vector<std::string> lines = testing::SimulatedCohortLines(150, 5, 11);
   ASSERT_GT(lines.size(), 500u);
   ExpectSamePaths(catalog_, lines, "cohort", /*fast_events_per_commit=*/500);
 }
