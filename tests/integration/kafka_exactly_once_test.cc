@@ -74,10 +74,8 @@ TEST_F(KafkaExactlyOnceTest, KilledAtEveryPointReadCommittedSeesEveryAlertExactl
   ASSERT_TRUE(
       testing::Produce(bootstrap_, "case-events", testing::CaseEventMessages(lines)).ok());
   const std::set<std::string> erased = testing::ErasedPersons(lines);
-  std::map<std::string, std::string> expected;
-  for (const auto& [id, json] : testing::ReplayAlerts(dir_.path(), lines)) {
-    if (erased.count(testing::JsonField(json, "person_key")) == 0) expected[id] = json;
-  }
+  const std::map<std::string, std::string> expected =
+      testing::ExpectedAlerts(dir_.path(), lines, erased);
   ASSERT_GT(expected.size(), 300u);
 
   testing::RunSettings settings;
@@ -150,10 +148,8 @@ TEST_F(KafkaExactlyOnceTest, RestartAfterKillIsNotBlockedByTheOpenTransaction) {
   ASSERT_TRUE(
       testing::Produce(bootstrap_, "case-events", testing::CaseEventMessages(lines)).ok());
   const std::set<std::string> erased = testing::ErasedPersons(lines);
-  std::map<std::string, std::string> expected;
-  for (const auto& [id, json] : testing::ReplayAlerts(dir_.path(), lines)) {
-    if (erased.count(testing::JsonField(json, "person_key")) == 0) expected[id] = json;
-  }
+  const std::map<std::string, std::string> expected =
+      testing::ExpectedAlerts(dir_.path(), lines, erased);
   ASSERT_GT(expected.size(), 50u);
 
   testing::RunSettings settings;
@@ -229,10 +225,8 @@ TEST_F(KafkaExactlyOnceTest, ZombieWakingUpAfterItsSuccessorIsFencedAndStops) {
   ASSERT_TRUE(
       testing::Produce(bootstrap_, "case-events", testing::CaseEventMessages(lines)).ok());
   const std::set<std::string> erased = testing::ErasedPersons(lines);
-  std::map<std::string, std::string> expected;
-  for (const auto& [id, json] : testing::ReplayAlerts(dir_.path(), lines)) {
-    if (erased.count(testing::JsonField(json, "person_key")) == 0) expected[id] = json;
-  }
+  const std::map<std::string, std::string> expected =
+      testing::ExpectedAlerts(dir_.path(), lines, erased);
   ASSERT_GT(expected.size(), 50u);
 
   testing::RunSettings settings;

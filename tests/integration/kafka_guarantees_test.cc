@@ -156,10 +156,8 @@ TEST_F(KafkaGuaranteesTest, KilledAndRestartedProcessorKeepsEveryGuarantee) {
   // The expected alerts, leaving out erased persons: person_erased also drops the person's
   // alerts still waiting in the outbox, so which of them went out depends on where batches
   // (and kills) fell.
-  std::map<std::string, std::string> expected;
-  for (const auto& [id, json] : testing::ReplayAlerts(dir_.path(), lines)) {
-    if (erased.count(testing::JsonField(json, "person_key")) == 0) expected[id] = json;
-  }
+  const std::map<std::string, std::string> expected =
+      testing::ExpectedAlerts(dir_.path(), lines, erased);
   ASSERT_GT(expected.size(), 300u);
   std::set<std::string> expected_ids;
   for (const auto& [id, json] : expected) expected_ids.insert(id);
@@ -294,10 +292,8 @@ TEST_F(KafkaGuaranteesTest, ExactlyOnceRunsEveryBatchInATransaction) {
   ASSERT_TRUE(
       testing::Produce(broker_.bootstrap, "case-events", testing::CaseEventMessages(lines)).ok());
   const std::set<std::string> erased = testing::ErasedPersons(lines);
-  std::map<std::string, std::string> expected;
-  for (const auto& [id, json] : testing::ReplayAlerts(dir_.path(), lines)) {
-    if (erased.count(testing::JsonField(json, "person_key")) == 0) expected[id] = json;
-  }
+  const std::map<std::string, std::string> expected =
+      testing::ExpectedAlerts(dir_.path(), lines, erased);
   ASSERT_GT(expected.size(), 50u);
   auto committed_alerts = [&] {
     absl::StatusOr<testing::AlertTopic> alerts =

@@ -583,6 +583,16 @@ std::map<std::string, std::string> ReplayAlerts(const std::filesystem::path& dir
   return alerts;
 }
 
+std::map<std::string, std::string> ExpectedAlerts(const std::filesystem::path& dir,
+                                                  const std::vector<std::string>& lines,
+                                                  const std::set<std::string>& erased) {
+  std::map<std::string, std::string> expected;
+  for (auto& [id, json] : ReplayAlerts(dir, lines)) {
+    if (erased.count(JsonField(json, "person_key")) == 0) expected[id] = std::move(json);
+  }
+  return expected;
+}
+
 std::string ReadFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
