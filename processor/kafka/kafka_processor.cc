@@ -514,7 +514,6 @@ absl::Status KafkaProcessor::StartPartition(int32_t id, Partition* partition, bo
   absl::StatusOr<int64_t> clock_or = ProgressInt(partition->store.get(), kClockProgress, INT64_MIN);
   if (!clock_or.ok()) return clock_or.status();
   const int64_t clock = *clock_or;
-  partition->clock = clock == INT64_MIN ? absl::InfinitePast() : absl::FromUnixMicros(clock);
   EngineOptions options;
   options.language = config_.language;
   options.late_course_window = config_.late_course_window;
@@ -524,6 +523,9 @@ absl::Status KafkaProcessor::StartPartition(int32_t id, Partition* partition, bo
   options.cached_persons = static_cast<size_t>(config_.cached_persons / assigned_count_);
   options.max_events_per_person = static_cast<size_t>(config_.max_events_per_person);
   partition->engine = std::make_unique<Engine>(catalog_, partition->store.get(), options);
+  partition->driver = std::make_unique<ClockDriver>(
+      partition->engine.get(),
+      clock == INT64_MIN ? absl::InfinitePast() : absl::FromUnixMicros(clock));
   // A restored store was created empty and the restore writes no outbox entries: nothing to
   // re-send. Otherwise whatever a crash left unsent goes out now. If the broker does not take
   // it yet, it stays in the outbox for the next batch: that is no reason to give the partition up.
@@ -625,10 +627,8 @@ void KafkaProcessor::Apply(Partition* partition, const rd_kafka_message_t* messa
          {"fristvagt.source.partition", std::to_string(message->partition)},
          {"fristvagt.source.offset", std::to_string(message->offset)}});
   } else {
-    const v1::CaseEvent& event = std::get<v1::CaseEvent>(decoded);
-    AdvanceClock(partition, std::min(now, rules::ToAbslTime(event.recorded_at())));
-    if (!partition->failure.ok()) return;
-    absl::Status s = partition->engine->ApplyEvent(event, partition->clock, position);
+    // The clock follows the event's recorded_at, never past the wall clock `now`.
+    absl::Status s = partition->driver->Apply(std::get<v1::CaseEvent>(decoded), position, now);
     if (!s.ok()) {
       // Never skip an event: stop, and a restart resumes from the last committed batch.
       partition->failure = absl::Status(
@@ -689,15 +689,13 @@ void KafkaProcessor::ReportMisrouted(Partition* partition) {
 
 void KafkaProcessor::AdvanceClock(Partition* partition, absl::Time to) {
   if (!partition->failure.ok()) return;
-  if (to <= partition->clock) return;
-  const uint64_t fired = partition->engine->counters().timers_fired;
-  if (absl::Status s = partition->engine->FireTimersUpTo(to); !s.ok()) {
+  const uint64_t fired = partition->driver->timers_fired();
+  if (absl::Status s = partition->driver->AdvanceTo(to); !s.ok()) {
     partition->failure = absl::Status(
         s.code(), absl::StrCat("partition ", partition->id, ": firing timers: ", s.message()));
     return;
   }
-  partition->clock = to;
-  if (partition->engine->counters().timers_fired != fired) partition->dirty = true;
+  if (partition->driver->timers_fired() != fired) partition->dirty = true;
 }
 
 // Writes the partition's batch (state, outbox, progress) to its store. The clock and the input
@@ -706,9 +704,9 @@ void KafkaProcessor::AdvanceClock(Partition* partition, absl::Time to) {
 // timer that the unwritten moves would have fired, so it fires the same ones again.
 absl::Status KafkaProcessor::WriteBatch(Partition* partition) {
   if (partition->dirty) {
-    if (partition->clock != absl::InfinitePast()) {
-      partition->engine->SetProgress(kClockProgress,
-                                     std::to_string(absl::ToUnixMicros(partition->clock)));
+    if (partition->driver->clock() != absl::InfinitePast()) {
+      partition->engine->SetProgress(
+          kClockProgress, std::to_string(absl::ToUnixMicros(partition->driver->clock())));
     }
     if (partition->next_offset >= 0) {
       partition->engine->SetProgress(kInputOffsetProgress, std::to_string(partition->next_offset));

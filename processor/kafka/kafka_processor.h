@@ -21,6 +21,7 @@
 #include "absl/time/time.h"
 #include "processor/kafka/changelog_restore.h"
 #include "processor/base/config.h"
+#include "processor/engine/clock_driver.h"
 #include "processor/engine/engine.h"
 #include "processor/kafka/group_watch.h"
 #include "processor/kafka/kafka_client.h"
@@ -84,11 +85,11 @@ class KafkaProcessor {
     std::unique_ptr<state::StateStore> store;
     std::unique_ptr<Engine> engine;
     int64_t next_offset = -1;  // next input offset to apply; -1: from the group's commit
-    // The processing clock of rules.md §1. While catching up on a backlog it follows the
+    // Owns the processing clock of rules.md §1. While catching up on a backlog it follows the
     // events' recorded_at (as replay does); once caught up it is the wall clock. So live and
     // replay give the same alerts, and a backlog does not raise breaches that its own later
     // events would retract a moment after.
-    absl::Time clock = absl::InfinitePast();
+    std::unique_ptr<ClockDriver> driver;
     bool live = false;        // caught up once since assigned: the clock is the wall clock
     bool dirty = false;       // events applied or timers fired since the last flush
     EngineCounters reported;  // the engine's counters as last added to the metrics
