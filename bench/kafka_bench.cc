@@ -180,28 +180,13 @@ Throughput MeasureThroughput(const Options& o, const fristvagt::rules::Catalog& 
   const Clock::time_point launched = Clock::now();
   RunningProcessor p = LaunchProcessor(o.binary, o.dir, "throughput", settings, absl::Seconds(120));
   const Clock::time_point ready = Clock::now();
-  KafkaHandle group = Client(RD_KAFKA_CONSUMER,
-                             {{"bootstrap.servers", bootstrap}, {"group.id", settings.group_id}});
-  const std::map<int32_t, int64_t> ends = EndOffsets(group.get(), "case-events", o.partitions);
-  while (true) {
-    const std::map<int32_t, int64_t> committed =
-        CommittedOffsets(group.get(), "case-events", o.partitions);
-    bool done = true;
-    for (const auto& [partition, end] : ends) {
-      auto it = committed.find(partition);
-      done = done && (end == 0 || (it != committed.end() && it->second >= end));
-    }
-    if (done) break;
-    if (!p.child->Running()) {
-      Check(absl::InternalError("exited; see " + p.log.string()), "fristvagt run");
-    }
-    absl::SleepFor(absl::Milliseconds(100));
-  }
+  WaitUntilCommittedToEnd(p, settings, o.partitions, absl::Milliseconds(100));
   t.processor = events.size() / SecondsSince(ready);
   t.launch_to_done = SecondsSince(launched);
   t.rss_kb = p.child->PeakRssKb();
   t.processor_cpu = p.child->CpuSeconds();
   p.child->Stop(absl::Seconds(15));
+  KafkaHandle group = Client(RD_KAFKA_CONSUMER, {{"bootstrap.servers", bootstrap}});
   t.alerts = Sum(EndOffsets(group.get(), "fristvagt.alerts", o.partitions));
   // What the broker had to take: the passthrough writes one message per event, the processor
   // an alert, obligation records and changelog records (issue 8: this is what bounds it).

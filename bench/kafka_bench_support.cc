@@ -274,6 +274,28 @@ RunningProcessor LaunchProcessor(const std::string& binary, const std::filesyste
   return running;
 }
 
+void WaitUntilCommittedToEnd(const RunningProcessor& processor, const ProcessorSettings& settings,
+                             int partitions, absl::Duration poll) {
+  processor::KafkaHandle group =
+      Client(RD_KAFKA_CONSUMER,
+             {{"bootstrap.servers", settings.bootstrap}, {"group.id", settings.group_id}});
+  const std::map<int32_t, int64_t> ends = EndOffsets(group.get(), "case-events", partitions);
+  while (true) {
+    const std::map<int32_t, int64_t> committed =
+        CommittedOffsets(group.get(), "case-events", partitions);
+    bool done = true;
+    for (const auto& [partition, end] : ends) {
+      auto it = committed.find(partition);
+      done = done && (end == 0 || (it != committed.end() && it->second >= end));
+    }
+    if (done) return;
+    if (!processor.child->Running()) {
+      Check(absl::InternalError("exited; see " + processor.log.string()), "fristvagt run");
+    }
+    absl::SleepFor(poll);
+  }
+}
+
 std::vector<v1::CaseEvent> CohortEvents(uint64_t events, absl::Time start) {
   const uint64_t persons = (events + 2) / 3;
   const absl::Duration spacing = absl::Hours(24 * 60) / static_cast<double>(persons);

@@ -123,6 +123,10 @@ struct RunningProcessor {
 RunningProcessor LaunchProcessor(const std::string& binary, const std::filesystem::path& dir,
                                  const std::string& name, ProcessorSettings settings,
                                  absl::Duration timeout);
+// Polls every `poll` until the group `settings.group_id` has committed the end of every
+// partition of case-events as it stands now; exits when the processor exits first.
+void WaitUntilCommittedToEnd(const RunningProcessor& processor, const ProcessorSettings& settings,
+                             int partitions, absl::Duration poll);
 
 // Pseudonymised person keys in no particular order, all of the same length.
 

@@ -133,23 +133,7 @@ ThreadsResult MeasureThreads(const ThreadsParams& params, const rules::Catalog& 
   const Clock::time_point ready = Clock::now();
   const double cpu_at_ready = p.child->CpuSeconds();
   const std::map<std::string, double> threads_at_ready = ThreadCpu(p.child->pid());
-  processor::KafkaHandle group = Client(RD_KAFKA_CONSUMER,
-                             {{"bootstrap.servers", bootstrap}, {"group.id", settings.group_id}});
-  const std::map<int32_t, int64_t> ends = EndOffsets(group.get(), "case-events", params.partitions);
-  while (true) {
-    const std::map<int32_t, int64_t> committed =
-        CommittedOffsets(group.get(), "case-events", params.partitions);
-    bool done = true;
-    for (const auto& [partition, end] : ends) {
-      auto it = committed.find(partition);
-      done = done && (end == 0 || (it != committed.end() && it->second >= end));
-    }
-    if (done) break;
-    if (!p.child->Running()) {
-      Check(absl::InternalError("exited; see " + p.log.string()), "fristvagt run");
-    }
-    absl::SleepFor(absl::Milliseconds(20));
-  }
+  WaitUntilCommittedToEnd(p, settings, params.partitions, absl::Milliseconds(20));
   const double seconds = SecondsSince(ready);
   r.events_per_second = events.size() / seconds;
   r.cpu_us_per_event = 1e6 * (p.child->CpuSeconds() - cpu_at_ready) / events.size();
