@@ -79,7 +79,7 @@ std::map<int32_t, int64_t> EndOffsets(rd_kafka_t* rk, const std::string& topic, 
     int64_t high = 0;
     rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
     for (int attempt = 0; attempt < 5 && err != RD_KAFKA_RESP_ERR_NO_ERROR; ++attempt) {
-      err = rd_kafka_query_watermark_offsets(rk, topic.c_str(), p, &low, &high, 10000);
+      err = processor::QueryWatermarks(rk, topic, p, &low, &high, 10000);
     }
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       Check(absl::UnavailableError(rd_kafka_err2str(err)), "end offsets of " + topic);
@@ -93,7 +93,7 @@ void RequireWholeLog(const std::string& bootstrap, const std::string& topic, int
   processor::KafkaHandle client = Client(RD_KAFKA_PRODUCER, {{"bootstrap.servers", bootstrap}});
   for (int32_t p = 0; p < partitions; ++p) {
     int64_t low = 0, high = 0;
-    if (rd_kafka_query_watermark_offsets(client.get(), topic.c_str(), p, &low, &high, 10000) !=
+    if (processor::QueryWatermarks(client.get(), topic, p, &low, &high, 10000) !=
             RD_KAFKA_RESP_ERR_NO_ERROR ||
         low > 0) {
       Check(absl::OutOfRangeError(absl::StrCat(
