@@ -162,12 +162,7 @@ Throughput MeasureThroughput(const Options& o, const fristvagt::rules::Catalog& 
   Throughput t;
   auto broker = StartBroker(o.partitions);
   const std::string bootstrap = broker->bootstrap_servers();
-  std::vector<Message> messages;
-  messages.reserve(events.size());
-  for (const v1::CaseEvent& e : events) messages.push_back({e.person_key(), e.SerializeAsString()});
-  ProduceAll(bootstrap, "case-events", messages);
-  messages.clear();
-  RequireWholeLog(bootstrap, "case-events", o.partitions);
+  ProduceCaseEvents(bootstrap, events, o.partitions);
   t.passthrough = Passthrough(bootstrap, events.size(), run, &t.passthrough_cpu);
   std::cerr << "run " << run << ": passthrough " << t.passthrough << " events/s\n";
   t.engine_alone = EngineAlone(catalog, events, o.dir / "engine-alone.state");

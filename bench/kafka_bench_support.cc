@@ -89,6 +89,16 @@ std::map<int32_t, int64_t> EndOffsets(rd_kafka_t* rk, const std::string& topic, 
   return ends;
 }
 
+void ProduceCaseEvents(const std::string& bootstrap, const std::vector<v1::CaseEvent>& events,
+                       int partitions) {
+  std::vector<Message> messages;
+  messages.reserve(events.size());
+  for (const v1::CaseEvent& e : events) messages.push_back({e.person_key(), e.SerializeAsString()});
+  ProduceAll(bootstrap, "case-events", messages);
+  messages.clear();
+  RequireWholeLog(bootstrap, "case-events", partitions);
+}
+
 void RequireWholeLog(const std::string& bootstrap, const std::string& topic, int partitions) {
   processor::KafkaHandle client = Client(RD_KAFKA_PRODUCER, {{"bootstrap.servers", bootstrap}});
   for (int32_t p = 0; p < partitions; ++p) {

@@ -54,6 +54,9 @@ int64_t Sum(const std::map<int32_t, int64_t>& offsets);
 // message sets) of each partition and drops older records: a trimmed topic would make every
 // figure wrong, so this stops the program when a partition of `topic` no longer starts at 0.
 void RequireWholeLog(const std::string& bootstrap, const std::string& topic, int partitions);
+// `events` as protobuf, keyed by person, to case-events; then RequireWholeLog on it.
+void ProduceCaseEvents(const std::string& bootstrap, const std::vector<v1::CaseEvent>& events,
+                       int partitions);
 
 // The offsets `group` committed on `topic` (a partition without a commit is absent).
 std::map<int32_t, int64_t> CommittedOffsets(rd_kafka_t* group_client, const std::string& topic,

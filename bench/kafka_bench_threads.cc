@@ -115,12 +115,7 @@ ThreadsResult MeasureThreads(const ThreadsParams& params, const rules::Catalog& 
   r.threads = threads;
   auto broker = StartBroker(params.partitions);
   const std::string bootstrap = broker->bootstrap_servers();
-  std::vector<Message> messages;
-  messages.reserve(events.size());
-  for (const v1::CaseEvent& e : events) messages.push_back({e.person_key(), e.SerializeAsString()});
-  ProduceAll(bootstrap, "case-events", messages);
-  messages.clear();
-  RequireWholeLog(bootstrap, "case-events", params.partitions);
+  ProduceCaseEvents(bootstrap, events, params.partitions);
 
   ProcessorSettings settings;
   settings.bootstrap = bootstrap;
