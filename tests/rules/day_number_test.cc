@@ -32,6 +32,21 @@ TEST(DayNumberTest, LocalDayOfMomentsAroundEveryChange) {
        t += absl::Minutes(97)) {
     ASSERT_EQ(ToCivilDay(LocalDayNumber(t)), LocalDate(t)) << t;
   }
+  // The second before, of and after every change, where a per-day table could be off by one.
+  absl::TimeZone::CivilTransition change;
+  for (absl::Time t = absl::FromCivil(absl::CivilSecond(1995, 1, 1, 0, 0, 0), Copenhagen());
+       t < absl::FromCivil(absl::CivilSecond(2110, 1, 1, 0, 0, 0), Copenhagen()) &&
+       Copenhagen().NextTransition(t, &change);) {
+    // The instant of the change: the first local time after it names it.
+    const absl::TimeZone::TimeInfo info = Copenhagen().At(change.to);
+    const absl::Time at = info.kind == absl::TimeZone::TimeInfo::UNIQUE ? info.pre : info.trans;
+    for (absl::Duration d : {absl::Seconds(-3601), absl::Seconds(-1), absl::ZeroDuration(),
+                             absl::Seconds(1), absl::Seconds(3601)}) {
+      ASSERT_EQ(ToCivilDay(LocalDayNumber(at + d)), LocalDate(at + d)) << at + d;
+    }
+    ASSERT_GT(at, t);
+    t = at;
+  }
   const absl::Time before = absl::FromUnixSeconds(-1) + absl::Milliseconds(500);
   EXPECT_EQ(ToCivilDay(LocalDayNumber(before)), LocalDate(before));
 }
