@@ -104,6 +104,7 @@ struct CFact {
   absl::Time occurred;
   absl::Time recorded;
   DayNumber day = 0;
+  const CFact* next_of_kind = nullptr;  // the course's next fact of the same kind (CourseView)
   const std::string& id() const { return event->event_id(); }
 };
 
@@ -121,8 +122,17 @@ struct CourseView {
   const CFact* start = nullptr;  // the first_contact
   uint64_t payloads = 0;         // PayloadBit of every fact's kind
   std::vector<DayNumberPeriod> barsel;
+  // The index by payload case: the course's first fact of each kind, and from each fact its
+  // next of the same kind (CFact::next_of_kind), so a rule walks only the facts it can match.
+  std::array<const CFact*, 64> first_of_kind{};
 
-  const CFact* FirstOf(int kind) const;  // in occurred order
+  // In occurred order; nullptr when the course has none.
+  const CFact* FirstOf(int kind) const {
+    const int index = kind - kFirstPayloadCase;
+    return index >= 0 && index < 64 ? first_of_kind[index] : nullptr;
+  }
+  // Links every fact of [begin, end) into its kind's chain.
+  void IndexByKind();
   v1::VisitationGroup GroupAt(absl::Time t) const;
   const CFact* EducationStartAt(absl::Time t) const;
   bool InScope() const;

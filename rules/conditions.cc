@@ -46,8 +46,8 @@ bool TestTargetGroup(const PredicateContext& ctx) {
 }
 
 bool OnFirstMeetingDate(const PredicateContext& ctx) {
-  for (const CFact* f = ctx.course.begin; f != ctx.course.end; ++f) {
-    if (f->kind == K::kMeetingHeld && f->day >= ctx.course.start->day) {
+  for (const CFact* f = ctx.course.FirstOf(K::kMeetingHeld); f != nullptr; f = f->next_of_kind) {
+    if (f->day >= ctx.course.start->day) {
       return f->day == ctx.trigger.day;
     }
   }
@@ -66,18 +66,20 @@ bool WithinMonthsOfEducationStart(const PredicateContext& ctx) {
 bool NoOtherOfferRunning(const PredicateContext& ctx) {
   const CFact* last = ctx.course.begin;
   while (last != ctx.course.end && last->occurred <= ctx.trigger.occurred) ++last;
-  for (const CFact* f = ctx.course.begin; f != last; ++f) {
-    if (f->kind != K::kOfferStarted) continue;
+  for (const CFact* f = ctx.course.FirstOf(K::kOfferStarted); f != nullptr && f < last;
+       f = f->next_of_kind) {
     const std::string& id = f->event->offer_started().offer_id();
-    bool running = true;
-    for (const CFact* g = f + 1; g != last; ++g) {
-      if (g->kind == K::kOfferStarted && g->event->offer_started().offer_id() == id) {
-        running = true;
-      } else if (g->kind == K::kOfferEnded && g->event->offer_ended().offer_id() == id) {
-        running = false;
-      }
+    // The offer runs unless its latest registration before `last` is an offer_ended.
+    const CFact* latest_start = f;
+    for (const CFact* g = f->next_of_kind; g != nullptr && g < last; g = g->next_of_kind) {
+      if (g->event->offer_started().offer_id() == id) latest_start = g;
     }
-    if (running) return false;
+    const CFact* latest_end = nullptr;
+    for (const CFact* g = ctx.course.FirstOf(K::kOfferEnded); g != nullptr && g < last;
+         g = g->next_of_kind) {
+      if (g > f && g->event->offer_ended().offer_id() == id) latest_end = g;
+    }
+    if (latest_end == nullptr || latest_end < latest_start) return false;
   }
   return true;
 }

@@ -222,6 +222,7 @@ struct InstanceContext {
 };
 
 void BuildCourse(std::string_view person_key, Course& c) {
+  c.IndexByKind();
   for (const CFact* f = c.begin; f != c.end; ++f) {
     c.payloads |= PayloadBit(f->kind);
     if (f->kind == K::kAbsenceStarted && f->event->absence_started().kind() == v1::BARSEL) {
@@ -258,18 +259,18 @@ void BuildCourse(std::string_view person_key, Course& c) {
 
 const CFact* PreviousOfKind(const Course& course, const CFact& trigger) {
   const CFact* previous = nullptr;
-  for (const CFact* f = course.begin; f != course.end; ++f) {
+  for (const CFact* f = course.FirstOf(trigger.kind); f != nullptr; f = f->next_of_kind) {
     if (f->occurred >= trigger.occurred || f->event == trigger.event) break;
-    if (f->kind == trigger.kind) previous = f;
+    previous = f;
   }
   return previous;
 }
 
 const CFact* LastNoShowBefore(const Course& course, absl::Time t) {
   const CFact* last = nullptr;
-  for (const CFact* f = course.begin; f != course.end; ++f) {
+  for (const CFact* f = course.FirstOf(K::kNoShow); f != nullptr; f = f->next_of_kind) {
     if (f->occurred > t) break;
-    if (f->kind == K::kNoShow) last = f;
+    last = f;
   }
   return last;
 }
@@ -305,8 +306,7 @@ bool TimingHolds(EventMatcher::When when, const CFact& candidate, const Instance
 // A rule's `exists`: every matcher has a matching fact in the course. A payload the course
 // lacks decides it without a scan.
 bool FactExists(const CompiledMatcher& m, const InstanceContext& ctx, DayNumber deadline) {
-  if ((ctx.course.payloads & PayloadBit(m.payload_case)) == 0) return false;
-  for (const CFact* f = ctx.course.begin; f != ctx.course.end; ++f) {
+  for (const CFact* f = ctx.course.FirstOf(m.payload_case); f != nullptr; f = f->next_of_kind) {
     if (!MatchesPayload(m, *f, &ctx.trigger, ctx.match_key)) continue;
     if (m.when == EventMatcher::When::kAtOrBeforeTrigger) {
       if (f->occurred <= ctx.trigger.occurred) return true;
@@ -328,17 +328,20 @@ bool ExistsHold(const InstanceContext& ctx, DayNumber deadline) {
   return true;
 }
 
-// The first fact (in occurred order) that any matcher accepts.
+// The first fact (in occurred order) that any matcher accepts: the earliest of each matcher's
+// first along its payload's chain (facts are one array, so earlier means a lower address).
 const CFact* FirstMatch(const std::vector<CompiledMatcher>& matchers, const InstanceContext& ctx) {
-  if (matchers.empty()) return nullptr;
-  for (const CFact* f = ctx.course.begin; f != ctx.course.end; ++f) {
-    for (const CompiledMatcher& m : matchers) {
+  const CFact* first = nullptr;
+  for (const CompiledMatcher& m : matchers) {
+    for (const CFact* f = ctx.course.FirstOf(m.payload_case); f != nullptr && (first == nullptr || f < first);
+         f = f->next_of_kind) {
       if (MatchesPayload(m, *f, &ctx.trigger, ctx.match_key) && TimingHolds(m.when, *f, ctx)) {
-        return f;
+        first = f;
+        break;
       }
     }
   }
-  return nullptr;
+  return first;
 }
 
 // BARSEL moves the deadline later by the absence days inside the open window, repeated until
@@ -445,8 +448,8 @@ const CFact* EvaluateRequirements(const InstanceContext& ctx, std::string* missi
   }
   if (count == 0) return nullptr;
   if (complete) return &ctx.trigger;
-  for (const CFact* f = ctx.course.begin; f != ctx.course.end; ++f) {
-    if (f->kind != ctx.trigger.kind || f->occurred <= ctx.trigger.occurred) continue;
+  for (const CFact* f = ctx.course.FirstOf(ctx.trigger.kind); f != nullptr; f = f->next_of_kind) {
+    if (f->occurred <= ctx.trigger.occurred) continue;
     if (!SameIdentity(*f, ctx.trigger, ctx.rule, required, count)) continue;
     bool all = true;
     for (size_t i = 0; i < count && all; ++i) all = FieldIsPresent(*f->payload, required[i]);
@@ -495,8 +498,8 @@ ObligationId PendingId(const InstanceContext& ctx) {
 }
 
 // Completes every id: StableId(person, course, rule, instance), the prefix resumed from the
-// pending id. Four at a time (StableIdHasher::AddInterleaved), grouped by length so that the
-// lockstep part is most of each: the hash was a quarter of an evaluation done one by one.
+// pending id. Four at a time (StableIdHasher::AddInterleaved): the hash was a quarter of an
+// evaluation done one by one. (Grouping them by length first measured no better.)
 void FinishIds(std::vector<ObligationView>& out) {
   const size_t n = out.size();
   constexpr char kEndPart = 0x1f;  // StableIdHasher::EndPart
@@ -540,18 +543,12 @@ void FinishIds(std::vector<ObligationView>& out) {
     *at++ = kEndPart;
     spans.emplace_back(start, static_cast<size_t>(at - start));
   }
-  absl::InlinedVector<uint32_t, 64> order(n);
-  for (size_t i = 0; i < n; ++i) order[i] = static_cast<uint32_t>(i);
-  std::sort(order.begin(), order.end(),
-            [&spans](uint32_t x, uint32_t y) { return spans[x].size() < spans[y].size(); });
   absl::InlinedVector<StableIdHasher, 64> hashers;
-  absl::InlinedVector<std::string_view, 64> bytes;
-  for (uint32_t i : order) {
-    hashers.push_back(StableIdHasher::Resume(out[i].obligation_id.a, out[i].obligation_id.b));
-    bytes.push_back(spans[i]);
+  for (const ObligationView& ob : out) {
+    hashers.push_back(StableIdHasher::Resume(ob.obligation_id.a, ob.obligation_id.b));
   }
-  StableIdHasher::AddInterleaved(hashers.data(), bytes.data(), n);
-  for (size_t j = 0; j < n; ++j) out[order[j]].obligation_id = {hashers[j].a(), hashers[j].b()};
+  StableIdHasher::AddInterleaved(hashers.data(), spans.data(), n);
+  for (size_t i = 0; i < n; ++i) out[i].obligation_id = {hashers[i].a(), hashers[i].b()};
 }
 
 bool EvaluateInstance(const InstanceContext& ctx, std::optional<DayNumber> deadline_override,
@@ -639,13 +636,16 @@ void EvaluateRecurring(const InstanceContext& ctx, const CompiledRegime& compile
                              ctx.rule,   *anchor,    InstanceKey{&anchor->id(), {}, nullptr, false}};
     ObligationView ob;
     const bool has = EvaluateInstance(link_ctx, std::nullopt, ob, nullptr);
+    // The next link: the first fact after the anchor that a met_by matcher accepts.
     const CFact* next = nullptr;
-    for (const CFact* f = ctx.course.begin; f != ctx.course.end; ++f) {
-      if (f->occurred <= anchor->occurred) continue;
-      for (const CompiledMatcher& m : ctx.rule.met_by) {
-        if (MatchesPayload(m, *f, anchor, "")) next = f;
+    for (const CompiledMatcher& m : ctx.rule.met_by) {
+      for (const CFact* f = ctx.course.FirstOf(m.payload_case);
+           f != nullptr && (next == nullptr || f < next); f = f->next_of_kind) {
+        if (f->occurred > anchor->occurred && MatchesPayload(m, *f, anchor, "")) {
+          next = f;
+          break;
+        }
       }
-      if (next != nullptr) break;
     }
     if (has) out->push_back(std::move(ob));
     if (next == nullptr) return;
@@ -669,8 +669,9 @@ void EvaluatePaalaegSteps(InstanceContext ctx, std::vector<ObligationView>* out)
        order.has_application_deadline() ? &order.application_deadline() : nullptr}};
   // A move belongs to the pålæg in force when it was made: the latest one before it.
   const CFact* next_order = nullptr;
-  for (const CFact* f = ctx.course.begin; f != ctx.course.end; ++f) {
-    if (f->kind == K::kEducationOrderIssued && f->occurred > ctx.trigger.occurred) {
+  for (const CFact* f = ctx.course.FirstOf(K::kEducationOrderIssued); f != nullptr;
+       f = f->next_of_kind) {
+    if (f->occurred > ctx.trigger.occurred) {
       next_order = f;
       break;
     }
@@ -678,8 +679,9 @@ void EvaluatePaalaegSteps(InstanceContext ctx, std::vector<ObligationView>* out)
   for (const Step& step : steps) {
     if (step.first_deadline == nullptr) continue;
     absl::InlinedVector<const CFact*, 4> changes;
-    for (const CFact* f = ctx.course.begin; f != ctx.course.end; ++f) {
-      if (f->kind == K::kEducationOrderDeadlineChanged && f->occurred >= ctx.trigger.occurred &&
+    for (const CFact* f = ctx.course.FirstOf(K::kEducationOrderDeadlineChanged); f != nullptr;
+         f = f->next_of_kind) {
+      if (f->occurred >= ctx.trigger.occurred &&
           (next_order == nullptr || f->occurred < next_order->occurred) &&
           f->event->education_order_deadline_changed().step() == step.value) {
         changes.push_back(f);
@@ -766,7 +768,8 @@ void EvaluateRule(const EvalContext& eval, const Course& course, const Regime& r
   // The index: a rule whose trigger payload the course lacks cannot open anything.
   if ((course.payloads & PayloadBit(rule.trigger.payload_case)) == 0) return;
   bool first_seen = false;
-  for (const CFact* f = course.begin; f != course.end; ++f) {
+  for (const CFact* f = course.FirstOf(rule.trigger.payload_case); f != nullptr;
+       f = f->next_of_kind) {
     if (f->kind == K::kFirstContact && f != course.start) continue;
     if (f->day < course.start->day && f->kind != K::kFirstContact) continue;
     if (!MatchesPayload(rule.trigger, *f, nullptr, "")) continue;
@@ -791,27 +794,32 @@ bool Compiled(const Catalog& catalog) {
 
 // ---------------------------------------------------------------------------------------------
 
-const CFact* CourseView::FirstOf(int kind) const {
-  for (const CFact* f = begin; f != end; ++f) {
-    if (f->kind == kind) return f;
+void CourseView::IndexByKind() {
+  first_of_kind.fill(nullptr);
+  for (const CFact* f = end; f != begin;) {
+    --f;
+    const int index = f->kind - kFirstPayloadCase;
+    if (index < 0 || index >= 64) continue;  // no payload: Evaluate does not get this far
+    // The facts are Evaluate's own vector, not const objects; the view is const for the rules.
+    const_cast<CFact*>(f)->next_of_kind = first_of_kind[index];
+    first_of_kind[index] = f;
   }
-  return nullptr;
 }
 
 v1::VisitationGroup CourseView::GroupAt(absl::Time t) const {
   v1::VisitationGroup group = v1::UDDANNELSESPARAT;
-  for (const CFact* f = begin; f != end; ++f) {
+  for (const CFact* f = FirstOf(K::kVisitationDecided); f != nullptr; f = f->next_of_kind) {
     if (f->occurred > t) break;
-    if (f->kind == K::kVisitationDecided) group = f->event->visitation_decided().group();
+    group = f->event->visitation_decided().group();
   }
   return group;
 }
 
 const CFact* CourseView::EducationStartAt(absl::Time t) const {
   const CFact* latest = nullptr;
-  for (const CFact* f = begin; f != end; ++f) {
+  for (const CFact* f = FirstOf(K::kEducationStarted); f != nullptr; f = f->next_of_kind) {
     if (f->occurred > t) break;
-    if (f->kind == K::kEducationStarted) latest = f;
+    latest = f;
   }
   return latest;
 }
@@ -828,19 +836,6 @@ std::string InstanceKey::str() const {
   if (change != nullptr) out.append(":").append(*change);
   if (limit) out.append(":limit");
   return out;
-}
-
-void InstanceKey::HashInto(StableIdHasher& hasher) const {
-  if (trigger != nullptr) hasher.Add(*trigger);
-  if (!step.empty()) {
-    hasher.Add(":");
-    hasher.Add(step);
-  }
-  if (change != nullptr) {
-    hasher.Add(":");
-    hasher.Add(*change);
-  }
-  if (limit) hasher.Add(":limit");
 }
 
 void RuleSelection::Add(std::string_view regime_id, std::string_view rule_id) {

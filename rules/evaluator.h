@@ -41,7 +41,6 @@ struct InstanceKey {
 
   std::string str() const;
   operator std::string() const { return str(); }  // NOLINT: callers store it as text
-  void HashInto(StableIdHasher& hasher) const;
 };
 
 struct ObligationView {
