@@ -39,8 +39,10 @@ std::string Setting(const std::map<std::string, std::string>& kafka, const std::
 }
 
 // The settings to look at, named as in the TOML file's [kafka] table, and for SCRAM the one
-// cause that is not a setting: librdkafka before 2.6.1 builds a SCRAM proof that brokers from
-// Kafka 4.0 on refuse (they check the nonce strictly), so even the right password fails there.
+// cause that is not a setting: librdkafka before 2.6.1 puts the client nonce twice into its
+// SCRAM client-final message, which brokers from Kafka 4.0 on refuse (they check the nonce
+// strictly), so even the right password fails there; Kafka 3.9 accepts it
+// (tests/integration/kafka_sasl_test.cc runs SCRAM-SHA-512 over SASL_SSL on 3.9.1).
 absl::Status Refused(const std::map<std::string, std::string>& kafka, const std::string& reason) {
   if (absl::StartsWith(reason, "_SSL")) {
     return absl::UnauthenticatedError(absl::StrCat(
@@ -55,8 +57,10 @@ absl::Status Refused(const std::map<std::string, std::string>& kafka, const std:
   if (absl::StartsWith(mechanism, "SCRAM-") && rd_kafka_version() < kScramFixedVersion) {
     absl::StrAppend(&message, ". Note: this fristvagt uses librdkafka ", rd_kafka_version_str(),
                     ", whose SCRAM login Kafka 4.0 and later brokers refuse even with the right "
-                    "password (fixed in librdkafka 2.6.1); against such brokers use "
-                    "sasl.mechanism = PLAIN over security.protocol = SASL_SSL (docs/operations.md, Kafka security)");
+                    "password (fixed in librdkafka 2.6.1). With a Kafka 4.x broker, use a "
+                    "fristvagt built with librdkafka 2.6.1 or later, or sasl.mechanism = PLAIN "
+                    "over security.protocol = SASL_SSL; a Kafka 3.x broker (3.9.1 is tested) "
+                    "accepts this SCRAM login (docs/operations.md, Kafka security)");
   }
   return absl::UnauthenticatedError(message);
 }

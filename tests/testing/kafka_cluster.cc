@@ -87,6 +87,7 @@ absl::StatusOr<std::unique_ptr<KafkaCluster>> KafkaCluster::Start(const fs::path
   for (const std::string& p : options.properties) argv.insert(argv.end(), {"--prop", p});
   for (const std::string& l : options.listeners) argv.insert(argv.end(), {"--listener", l});
   for (const std::string& a : options.format_args) argv.insert(argv.end(), {"--format-arg", a});
+  if (!options.version.empty()) argv.insert(argv.end(), {"--version", options.version});
   const fs::path prepare_log = dir / "prepare.log";
   std::unique_ptr<ChildProcess> prepare = ChildProcess::StartProgram(argv, {}, prepare_log);
   // A first call on a fresh machine fetches the jars with Maven first.

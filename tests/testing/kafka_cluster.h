@@ -30,6 +30,9 @@ struct KafkaClusterOptions {
   std::vector<std::string> listeners;
   // Arguments for StorageTool format, e.g. {"--add-scram", "SCRAM-SHA-256=[name=u,password=p]"}.
   std::vector<std::string> format_args;
+  // The Kafka version, e.g. "3.9.1" (its jars in .cache/kafka/lib-3.9.1, fetched on first
+  // use); empty: the default of tests/testing/kafka/pom.xml (or FRISTVAGT_KAFKA_VERSION).
+  std::string version;
 };
 
 class KafkaCluster {
