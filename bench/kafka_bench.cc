@@ -5,7 +5,7 @@
 //
 //   kafka_bench [--quick] [--runs N] [--events N] [--persons N] [--rate N] [--seconds S]
 //               [--only tlr] [--fetch-wait-ms N] [--dir DIR] [--binary PATH] [--rules DIR]
-//               [--bootstrap HOST:PORT] [--partitions N] [--threads N]
+//               [--bootstrap HOST:PORT] [--partitions N] [--threads N] [--batch-size N]
 //
 // --bootstrap: a real cluster instead of the embedded broker; the bench's own topics and
 // groups are deleted and created again before each measurement (kafka_bench_broker.cc).
@@ -62,7 +62,8 @@ struct Options {
   std::string only = "tlr";
   int fetch_wait_ms = 5;
   int partitions = 3;
-  int threads = 2;  // measurement p: compared with 1
+  int threads = 2;
+  int batch_size = 500;  // measurement p: the processor's [processing] batch_size  // measurement p: compared with 1
   fs::path dir = fs::temp_directory_path() / "fristvagt-kafka-bench";
   std::string binary = FRISTVAGT_BENCH_BINARY;
   std::string rules_dir = FRISTVAGT_BENCH_RULES_DIR;
@@ -253,6 +254,8 @@ bool ParseOptions(int argc, char** argv, Options* o) {
       o->bootstrap = value;
     else if (flag == "--partitions" && absl::SimpleAtoi(value, &o->partitions) && o->partitions > 0)
       continue;
+    else if (flag == "--batch-size" && absl::SimpleAtoi(value, &o->batch_size) && o->batch_size > 0)
+      continue;
     else if (flag == "--threads" && absl::SimpleAtoi(value, &o->threads) && o->threads > 0)
       continue;
     else
@@ -274,7 +277,7 @@ int main(int argc, char** argv) {
   if (!ParseOptions(argc, argv, &o)) {
     std::cerr << "usage: kafka_bench [--quick] [--runs N] [--events N] [--persons N] [--rate N] "
                  "[--seconds S] [--only tlr] [--fetch-wait-ms N] [--dir DIR] [--binary PATH] "
-                 "[--rules DIR] [--bootstrap HOST:PORT] [--partitions N] [--threads N]\n";
+                 "[--rules DIR] [--bootstrap HOST:PORT] [--partitions N] [--threads N] [--batch-size N]\n";
     return 2;
   }
   std::vector<fristvagt::rules::RuleFileError> errors;
@@ -400,7 +403,7 @@ int main(int argc, char** argv) {
     const std::vector<v1::CaseEvent> events =
         CohortEvents(o.events, absl::Now() - absl::Hours(24 * 70));
     std::vector<ThreadsResult> one, many;
-    const ThreadsParams params{o.binary, o.dir, o.partitions};
+    const ThreadsParams params{o.binary, o.dir, o.partitions, o.batch_size};
     for (int run = 0; run < o.runs; ++run) {  // alternating, so both see the same load
       one.push_back(MeasureThreads(params, *catalog, events, 1, run));
       many.push_back(MeasureThreads(params, *catalog, events, o.threads, run));

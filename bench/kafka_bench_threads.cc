@@ -122,6 +122,7 @@ ThreadsResult MeasureThreads(const ThreadsParams& params, const rules::Catalog& 
   settings.state_dir = params.dir / "threads.state";
   settings.http_port = FreeTcpPort();
   settings.threads = threads;
+  settings.batch_size = params.batch_size;
   const std::string name = absl::StrCat("threads-", threads, "-run", run);
   RunningProcessor p = LaunchProcessor(params.binary, params.dir, name, settings,
                                        absl::Seconds(120));

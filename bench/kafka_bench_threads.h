@@ -21,6 +21,7 @@ struct ThreadsParams {
   std::string binary;
   std::filesystem::path dir;
   int partitions = 4;
+  int batch_size = 500;  // [processing] batch_size of the processor (docs/configuration.md)
 };
 
 struct ThreadsResult {
