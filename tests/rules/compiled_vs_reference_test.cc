@@ -89,6 +89,46 @@ TEST_P(CompiledVsReference, SameObligationsAfterEveryEvent) {
   EXPECT_GT(evaluations, 500);
 }
 
+// A long history with long event ids (a case system may send UUIDs with prefixes): more id
+// bytes than the evaluator's stack buffer for finishing ids holds (FinishIds), so its heap path
+// is compared with the reference too.
+TEST(CompiledVsReferenceLongHistory, MoreIdBytesThanTheStackBufferGetTheSameIds) {
+  std::vector<RuleFileError> errors;
+  absl::StatusOr<Catalog> catalog =
+      LoadCatalog((fristvagt::testing::SourceDir() / "rules/regimes").string(), &errors);
+  ASSERT_TRUE(catalog.ok()) << catalog.status();
+  std::vector<v1::CaseEvent> events(2 + 180);
+  absl::Time at = absl::FromCivil(absl::CivilSecond(2019, 3, 4, 9, 30, 0), Copenhagen());
+  for (size_t i = 0; i < events.size(); ++i, at += absl::Hours(24 * 10)) {
+    v1::CaseEvent& e = events[i];
+    e.set_person_key("p-long");
+    e.set_municipality_code("851");
+    e.set_caseworker_id("cw-1");
+    e.mutable_occurred_at()->set_seconds(absl::ToUnixSeconds(at));
+    e.mutable_recorded_at()->set_seconds(absl::ToUnixSeconds(at));
+    if (i == 0) {
+      e.set_event_id("fc-1");
+      e.mutable_first_contact()->set_benefit(v1::UDDANNELSESHJAELP);
+      e.mutable_first_contact()->set_age_years(22);
+    } else if (i == 1) {
+      e.set_event_id("vd-1");
+      e.mutable_visitation_decided()->set_group(v1::AKTIVITETSPARAT);
+      e.mutable_visitation_decided()->set_is_final(true);
+    } else {
+      e.set_event_id(absl::StrCat("meeting-", std::string(120, 'x'), "-", i));
+      e.mutable_meeting_held()->set_channel(v1::IN_PERSON);
+    }
+  }
+  std::vector<const v1::CaseEvent*> facts;
+  for (const v1::CaseEvent& e : events) facts.push_back(&e);
+  const std::vector<ObligationView> compiled = Evaluate("p-long", facts, *catalog, at);
+  size_t id_bytes = 0;
+  for (const ObligationView& v : compiled) id_bytes += v.rule_id.size() + v.instance.str().size() + 2;
+  EXPECT_GT(id_bytes, 4096u) << compiled.size() << " obligations";
+  EXPECT_EQ(DescribeAll(compiled),
+            DescribeAll(reference::Evaluate("p-long", facts, *catalog, at)));
+}
+
 INSTANTIATE_TEST_SUITE_P(Periods, CompiledVsReference,
                          ::testing::Values(absl::CivilDay(2019, 1, 1), absl::CivilDay(2021, 7, 1),
                                            absl::CivilDay(2024, 9, 1)));
