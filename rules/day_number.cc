@@ -107,7 +107,9 @@ struct DayTable {
   bool Has(DayNumber day) const {
     return day >= first && day - first < static_cast<DayNumber>(offset.size());
   }
+  // From the table inside it, computed outside.
   Ymd YmdOf(DayNumber day) const {
+    if (!Has(day)) return CivilFromDays(day);
     const uint32_t packed = ymd[day - first];
     return {static_cast<int64_t>(packed >> 9), static_cast<int>((packed >> 5) & 15),
             static_cast<int>(packed & 31)};
@@ -148,8 +150,7 @@ DayNumber ToDayNumber(absl::CivilDay day) {
 }
 
 absl::CivilDay ToCivilDay(DayNumber day) {
-  const DayTable& days = Days();
-  const Ymd ymd = days.Has(day) ? days.YmdOf(day) : CivilFromDays(day);
+  const Ymd ymd = Days().YmdOf(day);
   return absl::CivilDay(ymd.y, ymd.m, ymd.d);
 }
 
@@ -157,9 +158,11 @@ DayNumber LocalDayNumber(absl::Time t) {
   const int64_t seconds = absl::ToUnixSeconds(t);  // rounds towards the infinite past
   const DayTable& days = Days();
   const int64_t utc_day = FloorDiv(seconds, 86400);
-  if (utc_day >= days.first && utc_day - days.first < static_cast<int64_t>(days.utc_offset.size())) {
+  if (utc_day >= days.first && utc_day < days.first + static_cast<int64_t>(days.utc_offset.size())) {
     const int32_t offset = days.utc_offset[utc_day - days.first];
-    if (offset != DayTable::kNear) return static_cast<DayNumber>(FloorDiv(seconds + offset, 86400));
+    if (offset != DayTable::kNear) {
+      return static_cast<DayNumber>(FloorDiv(seconds + offset, 86400));
+    }
   }
   const Offsets& offsets = CopenhagenOffsets();
   return static_cast<DayNumber>(FloorDiv(seconds + offsets.At(seconds), 86400));
@@ -181,7 +184,7 @@ absl::Time LocalMomentOf(DayNumber day, int hour) {
 
 DayNumber AddMonthsTo(DayNumber day, int months) {
   const DayTable& days = Days();
-  const Ymd ymd = days.Has(day) ? days.YmdOf(day) : CivilFromDays(day);
+  const Ymd ymd = days.YmdOf(day);
   const int64_t index = ymd.y * 12 + (ymd.m - 1) + months;
   const int64_t y = FloorDiv(index, 12);
   const int m = static_cast<int>(index - y * 12) + 1;

@@ -24,6 +24,14 @@ namespace {
 using google::protobuf::Message;
 using K = v1::CaseEvent::PayloadCase;
 
+constexpr std::string_view kLimitSuffix = ":limit";  // InstanceKey of a window's cap
+
+// Copies `bytes` to `out`; returns the end.
+char* Write(char* out, std::string_view bytes) {
+  std::memcpy(out, bytes.data(), bytes.size());
+  return out + bytes.size();
+}
+
 absl::Time TimeOf(const google::protobuf::Timestamp& ts) {
   return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
 }
@@ -303,8 +311,8 @@ bool TimingHolds(EventMatcher::When when, const CFact& candidate, const Instance
   return false;
 }
 
-// A rule's `exists`: every matcher has a matching fact in the course. A payload the course
-// lacks decides it without a scan.
+// A rule's `exists`: every matcher has a matching fact in the course, found along the chain of
+// its payload case (empty when the course lacks it).
 bool FactExists(const CompiledMatcher& m, const InstanceContext& ctx, DayNumber deadline) {
   for (const CFact* f = ctx.course.FirstOf(m.payload_case); f != nullptr; f = f->next_of_kind) {
     if (!MatchesPayload(m, *f, &ctx.trigger, ctx.match_key)) continue;
@@ -333,8 +341,8 @@ bool ExistsHold(const InstanceContext& ctx, DayNumber deadline) {
 const CFact* FirstMatch(const std::vector<CompiledMatcher>& matchers, const InstanceContext& ctx) {
   const CFact* first = nullptr;
   for (const CompiledMatcher& m : matchers) {
-    for (const CFact* f = ctx.course.FirstOf(m.payload_case); f != nullptr && (first == nullptr || f < first);
-         f = f->next_of_kind) {
+    for (const CFact* f = ctx.course.FirstOf(m.payload_case);
+         f != nullptr && (first == nullptr || f < first); f = f->next_of_kind) {
       if (MatchesPayload(m, *f, &ctx.trigger, ctx.match_key) && TimingHolds(m.when, *f, ctx)) {
         first = f;
         break;
@@ -503,15 +511,10 @@ ObligationId PendingId(const InstanceContext& ctx) {
 void FinishIds(std::vector<ObligationView>& out) {
   const size_t n = out.size();
   constexpr char kEndPart = 0x1f;  // StableIdHasher::EndPart
-  // The bytes each id still needs: rule id, end of part, instance key (the bytes of
-  // InstanceKey::str()), end of part; in one buffer, on the stack unless it is unusually large.
+  // The bytes each id still needs: rule id, end of part, instance key, end of part; in one
+  // buffer, on the stack unless it is unusually large.
   size_t total = 0;
-  for (const ObligationView& ob : out) {
-    const InstanceKey& key = ob.instance;
-    total += ob.rule_id.size() + 2 + (key.trigger != nullptr ? key.trigger->size() : 0) +
-             (key.step.empty() ? 0 : 1 + key.step.size()) +
-             (key.change != nullptr ? 1 + key.change->size() : 0) + (key.limit ? 6 : 0);
-  }
+  for (const ObligationView& ob : out) total += ob.rule_id.size() + ob.instance.size() + 2;
   char stack_buffer[4096];
   std::unique_ptr<char[]> heap_buffer;
   char* text = stack_buffer;
@@ -521,25 +524,11 @@ void FinishIds(std::vector<ObligationView>& out) {
   }
   absl::InlinedVector<std::string_view, 64> spans;
   char* at = text;
-  const auto append = [&at](std::string_view bytes) {
-    std::memcpy(at, bytes.data(), bytes.size());
-    at += bytes.size();
-  };
   for (const ObligationView& ob : out) {
     char* const start = at;
-    const InstanceKey& key = ob.instance;
-    append(ob.rule_id);
+    at = Write(at, ob.rule_id);
     *at++ = kEndPart;
-    if (key.trigger != nullptr) append(*key.trigger);
-    if (!key.step.empty()) {
-      *at++ = ':';
-      append(key.step);
-    }
-    if (key.change != nullptr) {
-      *at++ = ':';
-      append(*key.change);
-    }
-    if (key.limit) append(":limit");
+    at = ob.instance.WriteTo(at);
     *at++ = kEndPart;
     spans.emplace_back(start, static_cast<size_t>(at - start));
   }
@@ -830,11 +819,28 @@ bool CourseView::InScope() const {
   return contact.age_years() == 0 || contact.age_years() < 30;
 }
 
+size_t InstanceKey::size() const {
+  return (trigger != nullptr ? trigger->size() : 0) + (step.empty() ? 0 : 1 + step.size()) +
+         (change != nullptr ? 1 + change->size() : 0) + (limit ? kLimitSuffix.size() : 0);
+}
+
+char* InstanceKey::WriteTo(char* out) const {
+  if (trigger != nullptr) out = Write(out, *trigger);
+  if (!step.empty()) {
+    *out++ = ':';
+    out = Write(out, step);
+  }
+  if (change != nullptr) {
+    *out++ = ':';
+    out = Write(out, *change);
+  }
+  if (limit) out = Write(out, kLimitSuffix);
+  return out;
+}
+
 std::string InstanceKey::str() const {
-  std::string out = trigger == nullptr ? std::string() : *trigger;
-  if (!step.empty()) out.append(":").append(step);
-  if (change != nullptr) out.append(":").append(*change);
-  if (limit) out.append(":limit");
+  std::string out(size(), '\0');
+  WriteTo(out.data());
   return out;
 }
 

@@ -41,6 +41,10 @@ struct InstanceKey {
 
   std::string str() const;
   operator std::string() const { return str(); }  // NOLINT: callers store it as text
+  // The bytes of str() without building it: their count, and writing them at `out` (returns
+  // the end); the evaluator hashes them into the obligation id.
+  size_t size() const;
+  char* WriteTo(char* out) const;
 };
 
 struct ObligationView {

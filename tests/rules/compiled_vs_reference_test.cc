@@ -123,7 +123,9 @@ TEST(CompiledVsReferenceLongHistory, MoreIdBytesThanTheStackBufferGetTheSameIds)
   for (const v1::CaseEvent& e : events) facts.push_back(&e);
   const std::vector<ObligationView> compiled = Evaluate("p-long", facts, *catalog, at);
   size_t id_bytes = 0;
-  for (const ObligationView& v : compiled) id_bytes += v.rule_id.size() + v.instance.str().size() + 2;
+  for (const ObligationView& v : compiled) {
+    id_bytes += v.rule_id.size() + v.instance.str().size() + 2;
+  }
   EXPECT_GT(id_bytes, 4096u) << compiled.size() << " obligations";
   EXPECT_EQ(DescribeAll(compiled),
             DescribeAll(reference::Evaluate("p-long", facts, *catalog, at)));
