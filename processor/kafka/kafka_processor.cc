@@ -250,12 +250,39 @@ absl::Status KafkaProcessor::Start(const std::string& bootstrap) {
 
   metrics_->SetWaitingFor(absl::StrCat("an assignment: joining group ", config_.group_id,
                                        " on ", config_.topics.input));
+  LearnOutputTopics();
   if (absl::Status s = Subscribe(); !s.ok()) return s;
   Logger("processor")
       ->info("consuming {} as group {} from {}{}", config_.topics.input, config_.group_id,
              bootstrap,
              transactional_ ? absl::StrCat(", transactional id ", transactional_id_) : "");
   return absl::OkStatus();
+}
+
+// librdkafka learns an output topic's partitions only after the first message to it, at its
+// next one-second topic scan: the first batch to reach each topic waited 0.8-1 s for that
+// (issue 15: 1.8 s of a 3.3 s kafka_bench measurement, docs/benchmarks.md). Naming the topics
+// up front and asking for their metadata once removes the wait. Best effort: when the broker
+// does not answer now, librdkafka asks again by itself, as before.
+void KafkaProcessor::LearnOutputTopics() {
+  for (const std::string* name : {&config_.topics.alerts, &config_.topics.obligations,
+                                  &config_.topics.dead_letter, &config_.topics.changelog}) {
+    if (name->empty()) continue;
+    if (rd_kafka_topic_t* topic = rd_kafka_topic_new(producer_.get(), name->c_str(), nullptr)) {
+      output_topics_.emplace_back(topic);
+    }
+  }
+  const rd_kafka_metadata_t* metadata = nullptr;
+  // all_topics = 0: the topics this producer knows, i.e. the ones just named.
+  const rd_kafka_resp_err_t err =
+      rd_kafka_metadata(producer_.get(), /*all_topics=*/0, nullptr, &metadata, 5000);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    rd_kafka_metadata_destroy(metadata);
+  } else {
+    Logger("kafka")->info("the output topics' partitions are not known yet ({}); the first "
+                          "batch asks again",
+                          rd_kafka_err2str(err));
+  }
 }
 
 absl::Status KafkaProcessor::Subscribe() {

@@ -154,6 +154,7 @@ class KafkaProcessor {
   void UpdateLag();
   void SendDueDigests(absl::Time now);  // kafka_digest.cc
   absl::Status Subscribe();
+  void LearnOutputTopics();
 
   const Config& config_;
   const rules::Catalog& catalog_;
@@ -162,6 +163,10 @@ class KafkaProcessor {
   std::string bootstrap_;
   KafkaHandle consumer_;
   KafkaHandle producer_;
+  struct TopicDeleter {
+    void operator()(rd_kafka_topic_t* topic) const { rd_kafka_topic_destroy(topic); }
+  };
+  std::vector<std::unique_ptr<rd_kafka_topic_t, TopicDeleter>> output_topics_;  // LearnOutputTopics
   bool transactional_ = false;
   std::string transactional_id_;  // exactly-once only
   std::map<int32_t, Partition> partitions_;
