@@ -139,7 +139,9 @@ fi
 # Maven and the broker's jars (.cache/kafka/lib, fetched by ./dev kafka); skipped without them.
 if command -v java >/dev/null && command -v mvn >/dev/null &&
   [ -f "${FRISTVAGT_KAFKA_LIB:-$repo/.cache/kafka/lib}/.complete" ]; then
-  if [ "$build" = 1 ]; then
+  # peer_bench is EXCLUDE_FROM_ALL: built here also under --no-build when it is missing (a
+  # --no-build quick run once reported the peer as "exit status 127" instead).
+  if [ "$build" = 1 ] || [ ! -x "$build_dir/bench/peer_bench" ]; then
     cmake --build "$build_dir" --target peer_bench >>"$log" 2>&1 || true
   fi
   if [ "$quick" = 1 ]; then peer_persons=20000; else peer_persons=1000000; fi
