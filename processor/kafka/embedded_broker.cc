@@ -22,7 +22,9 @@ int LocalPort(int fd) {
   sockaddr_storage address{};
   socklen_t length = sizeof(address);
   if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) return 0;
-  if (address.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port);
+  if (address.ss_family == AF_INET) {
+    return ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port);
+  }
   if (address.ss_family == AF_INET6) {
     return ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port);
   }

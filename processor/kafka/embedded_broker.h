@@ -19,7 +19,7 @@ namespace fristvagt::processor {
 // where a real Kafka broker sets TCP_NODELAY on every one. With several requests in flight on a
 // connection, a response written behind an unacknowledged one then waits for the client's
 // delayed ACK: ~45 ms stalls in about half of the processor's delivery rounds, more than half of
-// its wall time (issue 15, docs/benchmarks.md "the embedded broker's 45 ms stalls"). Linux
+// its wall time (docs/benchmarks.md, "Issue 15, session 8"). Linux
 // hands a listening socket's TCP_NODELAY on to the connections it accepts, and the mock exposes
 // no socket, so this finds its listening sockets among this process's descriptors by the ports
 // of `bootstraps` ("host:port,...") and sets the option on them. Returns how many it set.

@@ -83,7 +83,8 @@ TEST(EmbeddedBrokerTest, DisableNagleOnListenersFindsOnlyTheNamedListeners) {
   ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
   const int port = ntohs(address.sin_port);
 
-  EXPECT_EQ(DisableNagleOnListeners(absl::StrCat("127.0.0.1:", port + 1 == 65536 ? 1 : port + 1)), 0);
+  const int other_port = port == 65535 ? 1 : port + 1;
+  EXPECT_EQ(DisableNagleOnListeners(absl::StrCat("127.0.0.1:", other_port)), 0);
   int nodelay = -1;
   length = sizeof(nodelay);
   ASSERT_EQ(getsockopt(listener, IPPROTO_TCP, TCP_NODELAY, &nodelay, &length), 0);
