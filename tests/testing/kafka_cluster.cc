@@ -81,6 +81,24 @@ fs::path KafkaClusterScript() {
 
 absl::StatusOr<std::unique_ptr<KafkaCluster>> KafkaCluster::Start(const fs::path& dir,
                                                                   KafkaClusterOptions options) {
+  // `prepare` picks free ports, but the nodes bind them only seconds later, after a JVM has
+  // formatted the storage and another has started: meanwhile any process's outgoing connection
+  // can take one as its ephemeral port (seen twice in a day under -j2: "Address already in
+  // use"). Such a start is tried again from scratch, with new ports.
+  absl::StatusOr<std::unique_ptr<KafkaCluster>> cluster = StartOnce(dir, options);
+  for (int attempt = 2; attempt <= 3 && !cluster.ok() &&
+                        absl::StrContains(cluster.status().message(), "Address already in use");
+       ++attempt) {
+    // The failed attempt's nodes were stopped when its KafkaCluster was destroyed.
+    std::error_code error;
+    fs::remove_all(dir, error);
+    cluster = StartOnce(dir, options);
+  }
+  return cluster;
+}
+
+absl::StatusOr<std::unique_ptr<KafkaCluster>> KafkaCluster::StartOnce(
+    const fs::path& dir, const KafkaClusterOptions& options) {
   fs::create_directories(dir);
   std::vector<std::string> argv = {KafkaClusterScript().string(), "prepare", "--dir",
                                    dir.string(), "--nodes", std::to_string(options.nodes)};

@@ -69,6 +69,8 @@ class KafkaCluster {
   std::string NodeLog(int node) const;
 
  private:
+  static absl::StatusOr<std::unique_ptr<KafkaCluster>> StartOnce(
+      const std::filesystem::path& dir, const KafkaClusterOptions& options);
   KafkaCluster() = default;
 
   std::filesystem::path dir_;
