@@ -259,15 +259,28 @@ absl::Status KafkaProcessor::Start(const std::string& bootstrap) {
   return absl::OkStatus();
 }
 
+// The configured name of a logical outbox topic; nullptr for none.
+static const std::string* ConfiguredTopic(const TopicNames& names, v1::OutboxTopic topic) {
+  switch (topic) {
+    case v1::OUTBOX_ALERTS: return &names.alerts;
+    case v1::OUTBOX_OBLIGATIONS: return &names.obligations;
+    case v1::OUTBOX_DEAD_LETTERS: return &names.dead_letter;
+    case v1::OUTBOX_CHANGELOG: return &names.changelog;
+    default: return nullptr;
+  }
+}
+
 // librdkafka learns an output topic's partitions only after the first message to it, at its
 // next one-second topic scan: the first batch to reach each topic waited 0.8-1 s for that
 // (issue 15: 1.8 s of a 3.3 s kafka_bench measurement, docs/benchmarks.md). Naming the topics
 // up front and asking for their metadata once removes the wait. Best effort: when the broker
 // does not answer now, librdkafka asks again by itself, as before.
 void KafkaProcessor::LearnOutputTopics() {
-  for (const std::string* name : {&config_.topics.alerts, &config_.topics.obligations,
-                                  &config_.topics.dead_letter, &config_.topics.changelog}) {
-    if (name->empty()) continue;
+  // Every topic the outbox can name, as ProduceEntry resolves it.
+  for (int value = v1::OutboxTopic_MIN; value <= v1::OutboxTopic_MAX; ++value) {
+    const std::string* name =
+        ConfiguredTopic(config_.topics, static_cast<v1::OutboxTopic>(value));
+    if (name == nullptr || name->empty()) continue;
     if (rd_kafka_topic_t* topic = rd_kafka_topic_new(producer_.get(), name->c_str(), nullptr)) {
       output_topics_.emplace_back(topic);
     }
@@ -740,17 +753,6 @@ absl::Status KafkaProcessor::WriteBatch(Partition* partition) {
     }
   }
   return partition->engine->Flush();
-}
-
-// The configured name of a logical outbox topic; nullptr for none.
-static const std::string* ConfiguredTopic(const TopicNames& names, v1::OutboxTopic topic) {
-  switch (topic) {
-    case v1::OUTBOX_ALERTS: return &names.alerts;
-    case v1::OUTBOX_OBLIGATIONS: return &names.obligations;
-    case v1::OUTBOX_DEAD_LETTERS: return &names.dead_letter;
-    case v1::OUTBOX_CHANGELOG: return &names.changelog;
-    default: return nullptr;
-  }
 }
 
 // The bytes a stored outbox value goes out as: alerts and obligation records in the configured
