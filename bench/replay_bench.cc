@@ -509,6 +509,7 @@ int main(int argc, char** argv) {
   int runs = 3;
   bool memory_store = false;
   std::string phases = "ABD";
+  uint64_t baseline_only_bytes = 0;  // --value-bytes: phase B alone
   std::string dir = (fs::temp_directory_path() / "fristvagt-bench").string();
   std::string rules_dir = FRISTVAGT_BENCH_RULES_DIR;
   std::string markdown_path;
@@ -537,13 +538,17 @@ int main(int argc, char** argv) {
       markdown_path = value;
       continue;
     }
+    if (flag == "--value-bytes" && absl::SimpleAtoi(value, &baseline_only_bytes) &&
+        baseline_only_bytes > 0) {
+      continue;
+    }
     if (flag == "--store" && (value == "memory" || value == "rocksdb")) {
       memory_store = value == "memory";
       continue;
     }
     std::cerr << "usage: replay_bench [--persons N] [--fire-persons N] [--runs N] "
                  "[--phases ABD] [--dir DIR] [--rules DIR] [--store rocksdb|memory] "
-                 "[--markdown FILE] [--batch N]\n";
+                 "[--markdown FILE] [--batch N] [--value-bytes N]\n";
     return 2;
   }
   if (argc % 2 == 0) {
@@ -563,6 +568,22 @@ int main(int argc, char** argv) {
     return 0;
   }
   const bool run_a = phases.find('A') != std::string::npos;
+  if (!run_a && phases.find('B') != std::string::npos) {
+    // Phase B alone (the full size's baseline, hours after its phase A): the value size is
+    // phase A's mean person record, given by --value-bytes.
+    if (baseline_only_bytes == 0) {
+      std::cerr << "replay_bench: --phases B without A needs --value-bytes (phase A's mean "
+                   "person record)\n";
+      return 2;
+    }
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    ResetPeakRss();
+    double b_cpu = 0;
+    RunBaseline(dir + "/baseline", persons, start, baseline_only_bytes, &b_cpu);
+    PrintMemory("after B");
+    return 0;
+  }
   const bool run_d = phases.find('D') != std::string::npos && fire_persons > 0;
   std::string markdown = absl::StrCat(
       "### replay_bench: ",

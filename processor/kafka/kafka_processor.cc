@@ -232,6 +232,10 @@ absl::Status KafkaProcessor::Start(const std::string& bootstrap) {
   if (!consumer.ok()) return consumer.status();
   consumer_ = std::move(*consumer);
   rd_kafka_poll_set_consumer(consumer_.get());
+  absl::StatusOr<std::unique_ptr<PartitionQueues>> queues =
+      PartitionQueues::Create(consumer_.get(), config_.topics.input);
+  if (!queues.ok()) return queues.status();
+  queues_ = std::move(*queues);
 
   conf = MakeConf(producer_props);
   if (!conf.ok()) return conf.status();
@@ -397,6 +401,9 @@ void KafkaProcessor::Assign(rd_kafka_topic_partition_list_t* partitions) {
     Logger("processor")
         ->info("partition {} assigned, resuming at offset {}", tp.partition, partition.next_offset);
   }
+  for (int i = 0; i < partitions->cnt; ++i) {  // before the assign: see partition_queues.h
+    if (absl::Status s = queues_->Attach(partitions->elems[i].partition); !s.ok()) return Fail(s);
+  }
   if (std::string(rd_kafka_rebalance_protocol(consumer_.get())) == "COOPERATIVE") {
     if (rd_kafka_error_t* error = rd_kafka_incremental_assign(consumer_.get(), partitions)) {
       const std::string message = rd_kafka_error_string(error);
@@ -458,6 +465,7 @@ void KafkaProcessor::Revoke(rd_kafka_topic_partition_list_t* partitions, bool lo
     auto it = partitions_.find(id);
     if (it == partitions_.end()) continue;
     if (store_listener != nullptr) store_listener->Unregister(id);
+    queues_->Detach(id);
     partitions_.erase(it);
     metrics_->ForgetPartition(id);
     Logger("processor")->info("partition {} {}", id, lost ? "lost" : "revoked");
@@ -590,6 +598,33 @@ void KafkaProcessor::Collect(rd_kafka_message_t* message, absl::Time now) {
   if (it == partitions_.end()) return;
   batch_started_ = std::min(batch_started_, now);
   it->second.pending.push_back(std::move(pending));
+}
+
+void KafkaProcessor::CollectBatch(const std::atomic<bool>& stop) {
+  const absl::Time batch_end = clock_.Now() + config_.batch_linger;
+  const size_t batch_size = static_cast<size_t>(std::max(1, config_.batch_size));
+  size_t count = 0;
+  std::vector<rd_kafka_message_t*> taken;
+  while (count < batch_size && !stop.load() && fatal_.ok()) {
+    // Rebalances (which apply what is pending first), consumer errors and statistics.
+    while (rd_kafka_message_t* event = rd_kafka_consumer_poll(consumer_.get(), 0)) {
+      Collect(event, clock_.Now());
+    }
+    if (!fatal_.ok()) return;
+    taken.clear();
+    const size_t took = queues_->Take(batch_size - count, &taken);
+    const absl::Time now = clock_.Now();
+    for (rd_kafka_message_t* message : taken) Collect(message, now);
+    count += took;
+    if (count >= batch_size || (count > 0 && now >= batch_end)) return;
+    if (took > 0) continue;  // a queue had less than its share: look once more before waiting
+    // Nothing anywhere: wait for the first message (200 ms, then the loop comes round for the
+    // wall clock), or after one for the rest of the linger.
+    const int timeout_ms =
+        count == 0 ? 200
+                   : static_cast<int>(std::max<int64_t>(0, absl::ToInt64Milliseconds(batch_end - now)));
+    if (timeout_ms == 0 || !queues_->Wait(timeout_ms)) return;
+  }
 }
 
 void KafkaProcessor::ApplyPending(absl::Time now, bool advance) {
@@ -1186,19 +1221,7 @@ absl::Status KafkaProcessor::Run(const std::atomic<bool>& stop) {
   absl::Time last_lag = absl::InfinitePast();
   absl::Time last_warning = absl::InfinitePast();
   while (!stop.load() && fatal_.ok()) {
-    const absl::Time batch_end = clock_.Now() + config_.batch_linger;
-    int count = 0;
-    while (count < config_.batch_size && !stop.load() && fatal_.ok()) {
-      const absl::Duration left = batch_end - clock_.Now();
-      const int timeout_ms =
-          count == 0 ? 200
-                     : static_cast<int>(std::max<int64_t>(0, absl::ToInt64Milliseconds(left)));
-      rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer_.get(), timeout_ms);
-      if (message == nullptr) break;
-      Collect(message, clock_.Now());
-      ++count;
-      if (clock_.Now() >= batch_end) break;
-    }
+    CollectBatch(stop);
     const absl::Time now = clock_.Now();
     ApplyPending(now, /*advance=*/true);
     if (absl::Status s = CommitBatch(); !s.ok() && now - last_warning > absl::Seconds(5)) {
@@ -1217,11 +1240,13 @@ absl::Status KafkaProcessor::Run(const std::atomic<bool>& stop) {
   }
   if (!fatal_.ok()) {
     // Nothing of the open batch is written: the store and the group keep the last good batch.
+    queues_->DetachAll();
     rd_kafka_consumer_close(consumer_.get());
     return fatal_;
   }
   Logger("processor")->info("stopping: finishing the batch, flushing and committing");
   absl::Status final_commit = CommitBatch();
+  queues_->DetachAll();
   rd_kafka_consumer_close(consumer_.get());
   rd_kafka_flush(producer_.get(),
                  static_cast<int>(absl::ToInt64Milliseconds(config_.shutdown_timeout)));

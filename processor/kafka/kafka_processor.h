@@ -26,6 +26,7 @@
 #include "processor/kafka/group_watch.h"
 #include "processor/kafka/kafka_client.h"
 #include "processor/kafka/partition_listener.h"
+#include "processor/kafka/partition_queues.h"
 #include "processor/kafka/partition_workers.h"
 #include "processor/kafka/stable_offsets.h"
 #include "processor/base/clock.h"
@@ -128,6 +129,9 @@ class KafkaProcessor {
   absl::Status RestoreFromChangelog(std::vector<RestoreTarget>* restores);
   // Keeps a polled message for its partition's task (or handles a consumer error at once).
   void Collect(rd_kafka_message_t* message, absl::Time now);
+  // Fills the open batch up to `batch_size` messages, a share from each partition (see
+  // PartitionQueues), serving rebalances and errors on the way; waits up to the linger.
+  void CollectBatch(const std::atomic<bool>& stop);
   // Applies every partition's pending messages on the workers and, with `advance`, moves the
   // clock of each caught-up partition to `now`; then reports, in partition order, what the
   // tasks found (the first failure stops the processor).
@@ -163,6 +167,8 @@ class KafkaProcessor {
   std::string bootstrap_;
   KafkaHandle consumer_;
   KafkaHandle producer_;
+  // Each assigned partition's fetch queue (partition_queues.h); released before consumer_.
+  std::unique_ptr<PartitionQueues> queues_;
   struct TopicDeleter {
     void operator()(rd_kafka_topic_t* topic) const { rd_kafka_topic_destroy(topic); }
   };
