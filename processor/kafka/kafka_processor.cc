@@ -791,17 +791,26 @@ absl::Status KafkaProcessor::WriteBatch(Partition* partition) {
 }
 
 // The bytes a stored outbox value goes out as: alerts and obligation records in the configured
-// wire format with a content-type header; everything else unchanged.
-absl::StatusOr<std::string> KafkaProcessor::WireValue(const v1::OutboxEntry& entry,
-                                                      rd_kafka_headers_t* headers) const {
+// wire format with a content-type header; everything else, and tombstones, unchanged. Runs on
+// the workers: it reads only the const config.
+KafkaProcessor::WireForm KafkaProcessor::WireFormOf(const v1::OutboxEntry& entry) const {
   const bool alert = entry.topic() == kAlertsTopic;
-  if (!alert && entry.topic() != kObligationsTopic) return entry.value();
+  const bool obligation = entry.topic() == kObligationsTopic;
+  if (!alert && !obligation) return {};
+  if (obligation && entry.value().empty()) return {};  // a tombstone goes as it is
   const alerts::WireMessage type =
       alert ? alerts::WireMessage::kAlert : alerts::WireMessage::kObligation;
   const alerts::WireFormat format = config_.alert_output.format;
-  const std::string content_type = alerts::WireContentType(type, format);
-  rd_kafka_header_add(headers, "content-type", -1, content_type.data(), content_type.size());
-  return alerts::EncodeForWire(type, entry.value(), format);
+  WireForm wire;
+  wire.content_type = alerts::WireContentType(type, format);
+  absl::StatusOr<std::string> encoded = alerts::EncodeForWire(type, entry.value(), format);
+  if (encoded.ok()) {
+    wire.value = std::move(*encoded);
+  } else {
+    // A value the outbox cannot re-encode would fail forever: it goes as stored.
+    Logger("processor")->error("{}", std::string(encoded.status().message()));
+  }
+  return wire;
 }
 
 absl::Status KafkaProcessor::ProduceOutbox(Partition* partition) {
@@ -815,6 +824,7 @@ absl::Status KafkaProcessor::ProduceOutbox(Partition* partition) {
 struct KafkaProcessor::OutboxShare {
   Partition* partition = nullptr;
   std::vector<std::pair<uint64_t, v1::OutboxEntry>> entries;
+  std::vector<WireForm> wire;  // per entry
   size_t first_slot = 0;  // its entries' delivery slots start here
   bool ok = true;         // every message produced so far was acknowledged
 };
@@ -830,6 +840,8 @@ absl::Status KafkaProcessor::ReadOutbox(OutboxShare* share) {
     if (!record.ok()) return record.status();
     entry.set_value(record->has_value() ? std::move(**record) : std::string());
   }
+  share->wire.reserve(share->entries.size());
+  for (const auto& [seq, entry] : share->entries) share->wire.push_back(WireFormOf(entry));
   return absl::OkStatus();
 }
 
@@ -886,7 +898,9 @@ std::set<int32_t> KafkaProcessor::ProduceOutboxes(const std::vector<Partition*>&
         const v1::OutboxEntry& entry = share.entries[i].second;
         if ((entry.topic() == kChangelogTopic) != changelog) continue;
         DeliveryRound::Slot& slot = deliveries[share.first_slot + i];
-        if (ProduceEntry(entry, share.partition->id, &slot)) ++round->outstanding;
+        if (ProduceEntry(entry, share.wire[i], share.partition->id, &slot)) {
+          ++round->outstanding;
+        }
       }
     }
     rd_kafka_flush(producer_.get(), kFlushTimeoutMs);
@@ -922,8 +936,8 @@ std::set<int32_t> KafkaProcessor::ProduceOutboxes(const std::vector<Partition*>&
 
 // Produces one outbox entry to its topic; false (with the error in `slot`) when librdkafka
 // refused it.
-bool KafkaProcessor::ProduceEntry(const v1::OutboxEntry& entry, int32_t input_partition,
-                                  DeliveryRound::Slot* slot) {
+bool KafkaProcessor::ProduceEntry(const v1::OutboxEntry& entry, const WireForm& wire,
+                                  int32_t input_partition, DeliveryRound::Slot* slot) {
   const bool changelog = entry.topic() == kChangelogTopic;
   const std::string* topic_name = ConfiguredTopic(config_.topics, entry.topic());
   if (topic_name == nullptr) {
@@ -940,26 +954,21 @@ bool KafkaProcessor::ProduceEntry(const v1::OutboxEntry& entry, int32_t input_pa
     rd_kafka_header_add(headers, name.c_str(), -1, value.data(), value.size());
   }
   if (entry.topic() == kDeadLetterTopic) AddSourceHeaders(entry, headers);
+  if (!wire.content_type.empty()) {
+    rd_kafka_header_add(headers, "content-type", -1, wire.content_type.data(),
+                        wire.content_type.size());
+  }
   // An empty value on a compacted topic (changelog, obligations) is a tombstone.
   const bool tombstone = entry.value().empty() && (changelog || entry.topic() == kObligationsTopic);
-  std::string wire_value;
-  if (!tombstone) {
-    absl::StatusOr<std::string> encoded = WireValue(entry, headers);
-    if (!encoded.ok()) {
-      // A value the outbox cannot re-encode would fail forever: send it as stored.
-      Logger("processor")->error("{}", std::string(encoded.status().message()));
-      encoded = entry.value();
-    }
-    wire_value = std::move(*encoded);
-  }
+  const std::string& value = wire.value.has_value() ? *wire.value : entry.value();
   rd_kafka_resp_err_t err;
   do {
     err = rd_kafka_producev(
         producer_.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
         RD_KAFKA_V_PARTITION(entry.to_input_partition() ? input_partition : RD_KAFKA_PARTITION_UA),
         RD_KAFKA_V_KEY(entry.key().empty() ? nullptr : entry.key().data(), entry.key().size()),
-        RD_KAFKA_V_VALUE(tombstone ? nullptr : wire_value.data(),
-                         tombstone ? 0 : wire_value.size()),
+        RD_KAFKA_V_VALUE(tombstone ? nullptr : const_cast<char*>(value.data()),
+                         tombstone ? 0 : value.size()),
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
         RD_KAFKA_V_OPAQUE(slot), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) rd_kafka_poll(producer_.get(), 100);

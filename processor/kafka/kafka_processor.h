@@ -147,14 +147,19 @@ class KafkaProcessor {
   struct OutboxShare;
   absl::Status ReadOutbox(OutboxShare* share);
   std::set<int32_t> ProduceOutboxes(const std::vector<Partition*>& partitions);
-  bool ProduceEntry(const v1::OutboxEntry& entry, int32_t input_partition,
+  // An outbox entry's value as it goes out, made on the workers (ReadOutbox) so that the main
+  // thread's serial part of a round is only the producing.
+  struct WireForm {
+    std::string content_type;          // empty: no content-type header
+    std::optional<std::string> value;  // nullopt: the stored value as it is
+  };
+  WireForm WireFormOf(const v1::OutboxEntry& entry) const;
+  bool ProduceEntry(const v1::OutboxEntry& entry, const WireForm& wire, int32_t input_partition,
                     DeliveryRound::Slot* slot);
   void CommitTransaction(std::vector<OutboxShare>* shares);
   void CountSent(const OutboxShare& share);
   absl::Status RemoveSent(const OutboxShare& share,
                           const std::vector<DeliveryRound::Slot>& deliveries);
-  absl::StatusOr<std::string> WireValue(const v1::OutboxEntry& entry,
-                                        rd_kafka_headers_t* headers) const;
   void UpdateLag();
   void SendDueDigests(absl::Time now);  // kafka_digest.cc
   absl::Status Subscribe();
