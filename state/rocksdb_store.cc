@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <optional>
 #include <utility>
 
@@ -70,6 +71,14 @@ class RocksDbStore : public StateStore {
   std::optional<TimerKey> first_timer_;
   uint64_t outbox_floor_ = 0;  // every pending entry's seq is >= this
   uint64_t outbox_end_ = 0;    // one past the highest seq this process added
+  // The outbox's whole content while this process knows it: from a scan that reached the end,
+  // then kept by every commit. The processor reads back every entry it has just committed, and
+  // a copy is cheaper than a RocksDB scan that parses each one again (issue 15). Dropped when
+  // a commit fails (what the database holds is then unknown) or past kOutboxMirrorCap entries
+  // (a broker away for long: the database holds them, memory stays bounded).
+  static constexpr size_t kOutboxMirrorCap = 20000;
+  std::optional<std::map<uint64_t, v1::OutboxEntry>> outbox_mirror_;
+  void MirrorCommitted(const Batch& batch);
 };
 
 absl::StatusOr<std::optional<v1::PersonState>> RocksDbStore::GetPerson(std::string_view key) {
@@ -201,6 +210,14 @@ absl::Status RocksDbStore::ScanOutbox(size_t limit,
                                       std::vector<std::pair<uint64_t, v1::OutboxEntry>>* out) {
   out->clear();
   if (limit == 0) return absl::OkStatus();
+  if (outbox_mirror_.has_value()) {
+    for (auto it = outbox_mirror_->begin(); it != outbox_mirror_->end() && out->size() < limit;
+         ++it) {
+      out->emplace_back(it->first, it->second);
+    }
+    outbox_floor_ = out->empty() ? std::max(outbox_floor_, outbox_end_) : out->front().first;
+    return absl::OkStatus();
+  }
   const std::string lower = keys::EncodeSeq(outbox_floor_);
   const rocksdb::Slice lower_slice(lower);
   rocksdb::ReadOptions read;
@@ -217,7 +234,11 @@ absl::Status RocksDbStore::ScanOutbox(size_t limit,
     out->emplace_back(*seq, std::move(entry));
   }
   if (!it->status().ok()) return Error(it->status(), "scanning the outbox");
+  const bool whole = !it->Valid();  // the scan reached the end: `out` is the whole outbox
   outbox_floor_ = out->empty() ? std::max(outbox_floor_, outbox_end_) : out->front().first;
+  if (whole && out->size() <= kOutboxMirrorCap) {
+    outbox_mirror_.emplace(out->begin(), out->end());
+  }
   return absl::OkStatus();
 }
 
@@ -304,9 +325,11 @@ absl::Status RocksDbStore::Commit(const Batch& batch) {
   options.sync = false;
   options.disableWAL = false;
   if (rocksdb::Status s = db_->db()->Write(options, &write); !s.ok()) {
+    outbox_mirror_.reset();
     return Error(s, "committing a batch");
   }
   NoteCommitted(batch);
+  MirrorCommitted(batch);
   FRISTVAGT_CRASH_POINT("state.after_commit");
   return absl::OkStatus();
 }
@@ -327,6 +350,15 @@ void RocksDbStore::NoteCommitted(const Batch& batch) {
     outbox_floor_ = std::min(outbox_floor_, seq);
     outbox_end_ = std::max(outbox_end_, seq + 1);
   }
+}
+
+// The same changes as BuildWrite makes to the outbox, in the same order: removals, then
+// additions.
+void RocksDbStore::MirrorCommitted(const Batch& batch) {
+  if (!outbox_mirror_.has_value()) return;
+  for (uint64_t seq : batch.outbox_removed) outbox_mirror_->erase(seq);
+  for (const auto& [seq, entry] : batch.outbox_added) outbox_mirror_->insert_or_assign(seq, entry);
+  if (outbox_mirror_->size() > kOutboxMirrorCap) outbox_mirror_.reset();
 }
 
 // A store whose database exists but has no format record is only acceptable empty: that is a
