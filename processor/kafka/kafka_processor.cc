@@ -612,7 +612,8 @@ void KafkaProcessor::CollectBatch(const std::atomic<bool>& stop) {
     }
     if (!fatal_.ok()) return;
     taken.clear();
-    const size_t took = queues_->Take(batch_size - count, &taken);
+    const size_t took =
+        queues_->Take(batch_size - count, static_cast<size_t>(workers_.threads()), &taken);
     const absl::Time now = clock_.Now();
     for (rd_kafka_message_t* message : taken) Collect(message, now);
     count += took;

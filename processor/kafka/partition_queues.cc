@@ -83,7 +83,8 @@ void PartitionQueues::DetachAll() {
   }
 }
 
-size_t PartitionQueues::Take(size_t max, std::vector<rd_kafka_message_t*>* out) {
+size_t PartitionQueues::Take(size_t max, size_t spread,
+                             std::vector<rd_kafka_message_t*>* out) {
   if (queues_.empty() || max == 0) return 0;
   std::vector<rd_kafka_queue_t*> active;
   active.reserve(queues_.size());
@@ -91,14 +92,18 @@ size_t PartitionQueues::Take(size_t max, std::vector<rd_kafka_message_t*>* out) 
   std::rotate(active.begin(), active.begin() + static_cast<std::ptrdiff_t>(start_ % active.size()),
               active.end());
   start_ = (start_ + 1) % active.size();
+  spread = std::max<size_t>(1, spread);
   size_t taken = 0;
   while (taken < max && !active.empty()) {
-    const size_t share = std::max<size_t>(1, (max - taken) / active.size());
-    for (auto it = active.begin(); it != active.end() && taken < max;) {
+    // The first `spread` queues of the rotation share what is left; one that runs dry leaves
+    // the window and the next queue moves into it.
+    const size_t share =
+        std::max<size_t>(1, (max - taken) / std::min(spread, active.size()));
+    for (size_t i = 0; i < std::min(spread, active.size()) && taken < max;) {
       const size_t want = std::min(share, max - taken);
       const size_t before = out->size();
       out->resize(before + want);
-      const ssize_t got = rd_kafka_consume_batch_queue(*it, 0, out->data() + before, want);
+      const ssize_t got = rd_kafka_consume_batch_queue(active[i], 0, out->data() + before, want);
       if (got < 0) {  // librdkafka refused the call itself: say so, and take nothing from it
         Logger("kafka")->warn("reading an input partition's queue: {}",
                               rd_kafka_err2str(rd_kafka_last_error()));
@@ -107,7 +112,11 @@ size_t PartitionQueues::Take(size_t max, std::vector<rd_kafka_message_t*>* out) 
       out->resize(before + n);
       taken += n;
       // Fewer than asked: the queue is empty for now (or held only librdkafka's own ops).
-      it = n < want ? active.erase(it) : std::next(it);
+      if (n < want) {
+        active.erase(active.begin() + static_cast<std::ptrdiff_t>(i));
+      } else {
+        ++i;
+      }
     }
   }
   return taken;

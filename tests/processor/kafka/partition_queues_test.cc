@@ -1,6 +1,7 @@
 // PartitionQueues against the embedded broker in this process: once every partition's queue
-// holds messages, a Take gives each partition an equal share, in offset order; a partition
-// with fewer leaves its share to the others; no message reaches the consumer queue; a Wait
+// holds messages, a Take spread over all of them gives each an equal share, in offset order,
+// and one spread over fewer (the thread count) takes from only that many; a partition with
+// fewer leaves its share to the others; no message reaches the consumer queue; a Wait
 // ends when a message arrives. Waits are for real events, each with a deadline (no sleeps).
 #include "processor/kafka/partition_queues.h"
 
@@ -121,7 +122,7 @@ TEST_F(PartitionQueuesTest, ABatchTakesAnEqualShareFromEveryPartitionInOffsetOrd
   for (int32_t p = 0; p < kPartitions; ++p) ASSERT_TRUE(QueueHolds(p, 100)) << p;
 
   std::vector<rd_kafka_message_t*> taken;
-  ASSERT_EQ(queues_->Take(40, &taken), 40u);
+  ASSERT_EQ(queues_->Take(40, kPartitions, &taken), 40u);
   std::map<int32_t, std::vector<int>> first = ByPartition(taken);
   ASSERT_EQ(first.size(), 4u);
   for (const auto& [p, numbers] : first) {
@@ -129,7 +130,7 @@ TEST_F(PartitionQueuesTest, ABatchTakesAnEqualShareFromEveryPartitionInOffsetOrd
   }
 
   taken.clear();
-  ASSERT_EQ(queues_->Take(1000, &taken), 360u);
+  ASSERT_EQ(queues_->Take(1000, kPartitions, &taken), 360u);
   for (const auto& [p, numbers] : ByPartition(taken)) {
     ASSERT_EQ(numbers.size(), 90u) << "partition " << p;
     for (size_t i = 0; i < numbers.size(); ++i) EXPECT_EQ(numbers[i], static_cast<int>(10 + i));
@@ -148,13 +149,38 @@ TEST_F(PartitionQueuesTest, APartitionWithFewMessagesLeavesItsShareToTheOthers) 
   for (int32_t p = 1; p < kPartitions; ++p) ASSERT_TRUE(QueueHolds(p, 100)) << p;
 
   std::vector<rd_kafka_message_t*> taken;
-  ASSERT_EQ(queues_->Take(40, &taken), 40u);
+  ASSERT_EQ(queues_->Take(40, kPartitions, &taken), 40u);
   std::map<int32_t, std::vector<int>> counts = ByPartition(taken);
   EXPECT_EQ(counts[0], (std::vector<int>{0, 1, 2}));
   for (int32_t p = 1; p < kPartitions; ++p) {
     EXPECT_GE(counts[p].size(), 12u) << "partition " << p;  // 37 over three: 12, 12, 13
     EXPECT_LE(counts[p].size(), 13u) << "partition " << p;
   }
+}
+
+TEST_F(PartitionQueuesTest, ASpreadOfTwoTakesFromTwoPartitionsAndOneThatRunsDryIsReplaced) {
+  Produce(0, 3);
+  for (int32_t p = 1; p < kPartitions; ++p) Produce(p, 100);
+  AttachAndAssign();
+  ASSERT_TRUE(QueueHolds(0, 3));
+  for (int32_t p = 1; p < kPartitions; ++p) ASSERT_TRUE(QueueHolds(p, 100)) << p;
+
+  std::vector<rd_kafka_message_t*> taken;
+  // The first call's rotation starts at partition 0: its 3, then partition 1 takes its half
+  // and partition 2 the rest; partition 3 is not touched.
+  ASSERT_EQ(queues_->Take(40, 2, &taken), 40u);
+  std::map<int32_t, std::vector<int>> first = ByPartition(taken);
+  EXPECT_EQ(first[0].size(), 3u);
+  EXPECT_EQ(first[1].size(), 20u);
+  EXPECT_EQ(first[2].size(), 17u);
+  EXPECT_EQ(first.count(3), 0u);
+  // With one thread a batch comes from one partition (the rotation's next: partition 1).
+  taken.clear();
+  ASSERT_EQ(queues_->Take(30, 1, &taken), 30u);
+  std::map<int32_t, std::vector<int>> second = ByPartition(taken);
+  ASSERT_EQ(second.size(), 1u);
+  ASSERT_EQ(second.count(1), 1u);
+  EXPECT_EQ(second[1].front(), 20);  // where the first call left it
 }
 
 TEST_F(PartitionQueuesTest, AWaitEndsWhenAMessageArrives) {
@@ -167,7 +193,7 @@ TEST_F(PartitionQueuesTest, AWaitEndsWhenAMessageArrives) {
     while (rd_kafka_message_t* event = rd_kafka_consumer_poll(consumer_.get(), 0)) {
       rd_kafka_message_destroy(event);
     }
-    ASSERT_EQ(queues_->Take(10, &taken), 0u);  // the processor's order: read, then wait
+    ASSERT_EQ(queues_->Take(10, kPartitions, &taken), 0u);  // the processor's order: read, then wait
     quiet = !queues_->Wait(20);
   }
   ASSERT_TRUE(quiet);
@@ -175,7 +201,7 @@ TEST_F(PartitionQueuesTest, AWaitEndsWhenAMessageArrives) {
   Produce(2, 1);
   EXPECT_TRUE(queues_->Wait(20000));
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (queues_->Take(10, &taken) == 0 && absl::Now() < deadline) queues_->Wait(1000);
+  while (queues_->Take(10, kPartitions, &taken) == 0 && absl::Now() < deadline) queues_->Wait(1000);
   ASSERT_EQ(taken.size(), 1u);
   EXPECT_EQ(ByPartition(taken)[2], std::vector<int>{0});
 }
