@@ -94,6 +94,15 @@ class PartitionQueuesTest : public ::testing::Test {
     return held;
   }
 
+  // Partition 0 gets 3 messages, the others 100 each; returns once the queues hold them.
+  void FewInPartitionZeroManyInTheOthers() {
+    Produce(0, 3);
+    for (int32_t p = 1; p < kPartitions; ++p) Produce(p, 100);
+    AttachAndAssign();
+    ASSERT_TRUE(QueueHolds(0, 3));
+    for (int32_t p = 1; p < kPartitions; ++p) ASSERT_TRUE(QueueHolds(p, 100)) << p;
+  }
+
   // Per partition, the message numbers taken, in the order taken; destroys the messages.
   static std::map<int32_t, std::vector<int>> ByPartition(
       const std::vector<rd_kafka_message_t*>& messages) {
@@ -142,11 +151,7 @@ TEST_F(PartitionQueuesTest, ABatchTakesAnEqualShareFromEveryPartitionInOffsetOrd
 }
 
 TEST_F(PartitionQueuesTest, APartitionWithFewMessagesLeavesItsShareToTheOthers) {
-  Produce(0, 3);
-  for (int32_t p = 1; p < kPartitions; ++p) Produce(p, 100);
-  AttachAndAssign();
-  ASSERT_TRUE(QueueHolds(0, 3));
-  for (int32_t p = 1; p < kPartitions; ++p) ASSERT_TRUE(QueueHolds(p, 100)) << p;
+  ASSERT_NO_FATAL_FAILURE(FewInPartitionZeroManyInTheOthers());
 
   std::vector<rd_kafka_message_t*> taken;
   ASSERT_EQ(queues_->Take(40, kPartitions, &taken), 40u);
@@ -159,11 +164,7 @@ TEST_F(PartitionQueuesTest, APartitionWithFewMessagesLeavesItsShareToTheOthers) 
 }
 
 TEST_F(PartitionQueuesTest, ASpreadOfTwoTakesFromTwoPartitionsAndOneThatRunsDryIsReplaced) {
-  Produce(0, 3);
-  for (int32_t p = 1; p < kPartitions; ++p) Produce(p, 100);
-  AttachAndAssign();
-  ASSERT_TRUE(QueueHolds(0, 3));
-  for (int32_t p = 1; p < kPartitions; ++p) ASSERT_TRUE(QueueHolds(p, 100)) << p;
+  ASSERT_NO_FATAL_FAILURE(FewInPartitionZeroManyInTheOthers());
 
   std::vector<rd_kafka_message_t*> taken;
   // The first call's rotation starts at partition 0: its 3, then partition 1 takes its half
