@@ -10,11 +10,12 @@
 // test need assessment after ten; first contacts spread over 60 days) through Engine +
 // RocksDbStore the way `replay --state-dir` does: due timers fired before each event, one
 // commit per --batch events (default 1000, as `replay`), the outbox drained after each commit. Phase B is the raw baseline:
-// one Get and one Put per event, same keys in the same order, values of the mean size the
-// engine wrote, one WriteBatch per 1000 events, same options. Phase C reports peak RSS after
+// one Get and one Put per event, same keys in the same order, the values a sample of the records
+// the engine wrote (so they compress as the engine's do), one WriteBatch per 1000 events, same
+// options; `--phases B` alone samples them from a small phase A over MemoryStore. Phase C reports peak RSS after
 // phase A and counts the open obligations then held. Phase D gives M persons the same first
 // contact moment and times FireTimersUpTo over the moment their first timers fall due; its
-// baseline is one raw Get and Put per fired timer, same keys, same order, same value size.
+// baseline is one raw Get and Put per fired timer, same keys, same order, sampled records.
 // Each phase runs --runs times (default 3) on a fresh directory; the summary gives medians,
 // ratios to the baseline of the same run, and the first run's own peak RSS per phase (VmHWM
 // is reset to the current RSS before each phase through /proc/self/clear_refs; later runs
@@ -120,6 +121,37 @@ class Cohort {
   std::priority_queue<Pending, std::vector<Pending>, std::greater<>> followups_;
 };
 
+// A uniform sample (reservoir, fixed seed) of the person records the engine wrote. The baselines
+// write these as their values, so their tables compress like the engine's: a value of one
+// repeated byte compresses ~1,000 times, and at the full size one 70 MB table of such values
+// held 2.1 M keys and a 6.9 MB index block that no 4 MiB cache shard could keep, so every Get
+// read it again (docs/benchmarks.md, "Issue 15, session 9").
+class RecordSample {
+ public:
+  static constexpr size_t kSize = 1024;
+  void Offer(const std::string& record) {
+    ++seen_;
+    if (records_.size() < kSize) {
+      records_.push_back(record);
+      return;
+    }
+    state_ = state_ * 6364136223846793005ULL + 1442695040888963407ULL;
+    if (const uint64_t at = (state_ >> 11) % seen_; at < kSize) records_[at] = record;
+  }
+  const std::vector<std::string>& records() const { return records_; }
+
+ private:
+  std::vector<std::string> records_;
+  uint64_t seen_ = 0;
+  uint64_t state_ = 42;
+};
+
+uint64_t MeanBytes(const std::vector<std::string>& values) {
+  uint64_t total = 0;
+  for (const std::string& v : values) total += v.size();
+  return values.empty() ? 0 : total / values.size();
+}
+
 // Forwards to the real store, notes the size of every person record written (so the
 // baseline writes values of the same size) and the time spent inside the store.
 class MeasuringStore : public fristvagt::state::StateStore {
@@ -162,12 +194,15 @@ class MeasuringStore : public fristvagt::state::StateStore {
       if (!person.has_value()) continue;
       ++person_writes_;
       person_bytes_ += person->size();
+      sample_.Offer(*person);
     }
     Timed timed(&commit_seconds_);
     ++commits_;
     return inner_->Commit(batch);
   }
   uint64_t MeanPersonBytes() const { return person_writes_ ? person_bytes_ / person_writes_ : 0; }
+  // Records the engine wrote, for the baselines' values.
+  const std::vector<std::string>& SampleRecords() const { return sample_.records(); }
   std::string Report() const {
     return absl::StrCat("store: ", commits_, " commits ", commit_seconds_, " s, ", gets_, " gets ",
                         get_seconds_, " s, scans ", scan_seconds_, " s, ", person_writes_,
@@ -183,6 +218,7 @@ class MeasuringStore : public fristvagt::state::StateStore {
   };
 
   fristvagt::state::StateStore* inner_;
+  RecordSample sample_;
   uint64_t person_bytes_ = 0;
   uint64_t person_writes_ = 0;
   uint64_t commits_ = 0;
@@ -212,6 +248,7 @@ struct PhaseA {
   double cpu_seconds = 0;
   uint64_t timers_fired = 0;
   uint64_t mean_person_bytes = 0;
+  std::vector<std::string> sample_records;  // for the baseline's values
   absl::Time clock;
 };
 
@@ -262,6 +299,7 @@ PhaseA RunEngine(const fristvagt::rules::Catalog& catalog, fristvagt::state::Sta
   result.seconds = Seconds(began);
   result.cpu_seconds = ThreadCpuSeconds() - cpu_began;
   result.mean_person_bytes = store.MeanPersonBytes();
+  result.sample_records = store.SampleRecords();
   result.clock = driver.clock();
   const auto& c = engine.counters();
   result.timers_fired = c.timers_fired;
@@ -298,11 +336,12 @@ void OpenRaw(const std::string& dir, RawDb* raw_db) {
   raw_db->db.reset(raw);
 }
 
-// One Get and one Put per key, the Puts in one WriteBatch per --batch keys; returns keys/s,
-// and keys per CPU-second of this thread in `*per_cpu`.
+// One Get and one Put per key, the Puts in one WriteBatch per --batch keys, the values taken
+// in turn from `values`; returns keys/s, and keys per CPU-second of this thread in `*per_cpu`.
 template <typename NextKey>
-double RawGetPut(RawDb* raw, const std::string& value, NextKey next_key, uint64_t* count,
-                 double* per_cpu = nullptr) {
+double RawGetPut(RawDb* raw, const std::vector<std::string>& values, NextKey next_key,
+                 uint64_t* count, double* per_cpu = nullptr) {
+  if (values.empty()) Check(absl::InternalError("no values"), "baseline");
   std::string read;
   rocksdb::WriteBatch batch;
   std::string key;
@@ -312,10 +351,14 @@ double RawGetPut(RawDb* raw, const std::string& value, NextKey next_key, uint64_
   while (next_key(&key)) {
     const rocksdb::Status got = raw->db->Get(rocksdb::ReadOptions(), raw->handles[1], key, &read);
     if (!got.ok() && !got.IsNotFound()) Check(got, "baseline get");
-    Check(batch.Put(raw->handles[1], key, value), "baseline put");
+    Check(batch.Put(raw->handles[1], key, values[*count % values.size()]), "baseline put");
     if (++*count % kEventsPerBatch == 0) {
       Check(raw->db->Write(rocksdb::WriteOptions(), &batch), "baseline write");
       batch.Clear();
+    }
+    if (*count % 1000000 == 0) {  // the format bench/replay_sampled.sh reads
+      std::cerr << "  " << *count << " events (baseline), " << Seconds(began) << " s, RSS "
+                << ProcStatusKb("VmRSS") / 1024 << " MiB\n";
     }
   }
   Check(raw->db->Write(rocksdb::WriteOptions(), &batch), "baseline write");
@@ -324,13 +367,13 @@ double RawGetPut(RawDb* raw, const std::string& value, NextKey next_key, uint64_
 }
 
 double RunBaseline(const std::string& dir, uint64_t persons, absl::Time start,
-                   uint64_t value_bytes, double* per_cpu) {
+                   const std::vector<std::string>& values, double* per_cpu) {
   RawDb raw;
   OpenRaw(dir, &raw);
   Cohort cohort(persons, start);
   uint64_t events = 0;
   const double rate = RawGetPut(
-      &raw, std::string(value_bytes, 'v'),
+      &raw, values,
       [&cohort](std::string* key) {
         Pending next;
         if (!cohort.Next(&next)) return false;
@@ -340,7 +383,8 @@ double RunBaseline(const std::string& dir, uint64_t persons, absl::Time start,
       &events, per_cpu);
   std::cout << "B raw RocksDB Get+Put: " << events << " events at " << static_cast<uint64_t>(rate)
             << " events/s, " << static_cast<uint64_t>(*per_cpu) << " per CPU-second ("
-            << value_bytes << " B values)\n";
+            << MeanBytes(values) << " B values on average, " << values.size()
+            << " records the engine wrote)\n";
   return rate;
 }
 
@@ -406,7 +450,7 @@ struct PhaseD {
 PhaseD RunFiring(const fristvagt::rules::Catalog& catalog, const std::string& dir, uint64_t persons,
                  absl::Time at, bool count_open) {
   PhaseD result;
-  uint64_t mean_bytes = 0;
+  std::vector<std::string> values;  // records the engine wrote
   std::vector<std::string> keys;
   {
     ResetPeakRss();
@@ -443,7 +487,7 @@ PhaseD RunFiring(const fristvagt::rules::Catalog& catalog, const std::string& di
     result.rate = result.fired / seconds;
     result.per_cpu = result.fired / (ThreadCpuSeconds() - cpu_began);
     result.peak_fire_mib = PeakRssMiB();
-    mean_bytes = store.MeanPersonBytes();
+    values = store.SampleRecords();
     std::cout << "D firing: " << result.fired << " timers due at " << absl::FormatTime(due)
               << " fired in " << seconds << " s = " << static_cast<uint64_t>(result.rate)
               << " timers/s (" << result.open << " open obligations before)\n  " << store.Report()
@@ -457,11 +501,10 @@ PhaseD RunFiring(const fristvagt::rules::Catalog& catalog, const std::string& di
   if (keys.size() > result.fired) keys.resize(result.fired);
   RawDb raw;
   OpenRaw(dir + "/firing-baseline", &raw);
-  const std::string value(mean_bytes, 'v');
   size_t loaded = 0;
   uint64_t count = 0;
   RawGetPut(
-      &raw, value,
+      &raw, values,
       [&](std::string* key) {
         if (loaded == keys.size()) return false;
         *key = keys[loaded++];
@@ -470,7 +513,7 @@ PhaseD RunFiring(const fristvagt::rules::Catalog& catalog, const std::string& di
       &count);
   size_t next = 0;
   result.baseline = RawGetPut(
-      &raw, value,
+      &raw, values,
       [&](std::string* key) {
         if (next == keys.size()) return false;
         *key = keys[next++];
@@ -478,8 +521,8 @@ PhaseD RunFiring(const fristvagt::rules::Catalog& catalog, const std::string& di
       },
       &count, &result.baseline_per_cpu);
   std::cout << "D baseline raw RocksDB Get+Put per fired timer: " << count << " at "
-            << static_cast<uint64_t>(result.baseline) << " /s (" << mean_bytes
-            << " B values); ratio " << result.rate / result.baseline << "; per CPU-second "
+            << static_cast<uint64_t>(result.baseline) << " /s (" << MeanBytes(values)
+            << " B values on average); ratio " << result.rate / result.baseline << "; per CPU-second "
             << static_cast<uint64_t>(result.per_cpu) << " vs "
             << static_cast<uint64_t>(result.baseline_per_cpu) << ", ratio "
             << result.per_cpu / result.baseline_per_cpu << '\n';
@@ -509,7 +552,6 @@ int main(int argc, char** argv) {
   int runs = 3;
   bool memory_store = false;
   std::string phases = "ABD";
-  uint64_t baseline_only_bytes = 0;  // --value-bytes: phase B alone
   std::string dir = (fs::temp_directory_path() / "fristvagt-bench").string();
   std::string rules_dir = FRISTVAGT_BENCH_RULES_DIR;
   std::string markdown_path;
@@ -538,17 +580,13 @@ int main(int argc, char** argv) {
       markdown_path = value;
       continue;
     }
-    if (flag == "--value-bytes" && absl::SimpleAtoi(value, &baseline_only_bytes) &&
-        baseline_only_bytes > 0) {
-      continue;
-    }
     if (flag == "--store" && (value == "memory" || value == "rocksdb")) {
       memory_store = value == "memory";
       continue;
     }
     std::cerr << "usage: replay_bench [--persons N] [--fire-persons N] [--runs N] "
                  "[--phases ABD] [--dir DIR] [--rules DIR] [--store rocksdb|memory] "
-                 "[--markdown FILE] [--batch N] [--value-bytes N]\n";
+                 "[--markdown FILE] [--batch N]\n";
     return 2;
   }
   if (argc % 2 == 0) {
@@ -569,18 +607,17 @@ int main(int argc, char** argv) {
   }
   const bool run_a = phases.find('A') != std::string::npos;
   if (!run_a && phases.find('B') != std::string::npos) {
-    // Phase B alone (the full size's baseline, hours after its phase A): the value size is
-    // phase A's mean person record, given by --value-bytes.
-    if (baseline_only_bytes == 0) {
-      std::cerr << "replay_bench: --phases B without A needs --value-bytes (phase A's mean "
-                   "person record)\n";
-      return 2;
-    }
+    // Phase B alone (the full size's baseline, run apart from its phase A): its values are
+    // records the engine writes for the same cohort, sampled from a phase A of at most 20,000
+    // persons over MemoryStore (a person's record does not depend on the cohort's size).
+    std::unique_ptr<fristvagt::state::StateStore> sampling = fristvagt::state::NewMemoryStore();
+    const PhaseA sampled = RunEngine(*catalog, sampling.get(), "MemoryStore (the baseline's values)",
+                                     std::min<uint64_t>(persons, 20000), start);
     fs::remove_all(dir);
     fs::create_directories(dir);
     ResetPeakRss();
     double b_cpu = 0;
-    RunBaseline(dir + "/baseline", persons, start, baseline_only_bytes, &b_cpu);
+    RunBaseline(dir + "/baseline", persons, start, sampled.sample_records, &b_cpu);
     PrintMemory("after B");
     return 0;
   }
@@ -614,7 +651,7 @@ int main(int argc, char** argv) {
       if (phases.find('B') != std::string::npos) {
         double b_cpu = 0;
         baseline.push_back(
-            RunBaseline(dir + "/baseline", persons, start, a.mean_person_bytes, &b_cpu));
+            RunBaseline(dir + "/baseline", persons, start, a.sample_records, &b_cpu));
         ratio.push_back(rate.back() / baseline.back());
         base_cpu.push_back(b_cpu);
         cpu_ratio.push_back(per_cpu.back() / b_cpu);
