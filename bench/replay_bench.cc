@@ -162,6 +162,11 @@ class MeasuringStore : public fristvagt::state::StateStore {
     ++gets_;
     return inner_->GetPerson(key);
   }
+  absl::StatusOr<bool> ReadPerson(std::string_view key, v1::PersonState* into) override {
+    Timed timed(&get_seconds_);
+    ++gets_;
+    return inner_->ReadPerson(key, into);
+  }
   absl::Status ScanTimers(int64_t up_to, size_t limit,
                           std::vector<fristvagt::state::TimerKey>* out) override {
     Timed timed(&scan_seconds_);

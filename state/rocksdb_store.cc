@@ -42,6 +42,7 @@ class RocksDbStore : public StateStore {
   explicit RocksDbStore(std::unique_ptr<StoreDb> db) : db_(std::move(db)) {}
 
   absl::StatusOr<std::optional<v1::PersonState>> GetPerson(std::string_view key) override;
+  absl::StatusOr<bool> ReadPerson(std::string_view key, v1::PersonState* into) override;
   absl::StatusOr<std::optional<std::string>> GetPersonRecord(std::string_view key) override;
   absl::Status ScanTimers(int64_t up_to_micros, size_t limit, std::vector<TimerKey>* out) override;
   absl::Status ScanTimersAfter(const TimerKey* after, int64_t up_to_micros, size_t limit,
@@ -92,6 +93,21 @@ absl::StatusOr<std::optional<v1::PersonState>> RocksDbStore::GetPerson(std::stri
     return Corrupt("a person record does not parse");  // the key is personal data: not named
   }
   return person;
+}
+
+absl::StatusOr<bool> RocksDbStore::ReadPerson(std::string_view key, v1::PersonState* into) {
+  into->Clear();
+  rocksdb::PinnableSlice value;
+  const rocksdb::Status status =
+      db_->db()->Get(rocksdb::ReadOptions(), db_->family(StoreDb::kPersons), key, &value);
+  if (status.IsNotFound()) return false;
+  if (!status.ok()) return Error(status, "reading a person record");
+  // Parsing into a used message reuses its repeated elements and string buffers.
+  if (!into->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+    into->Clear();
+    return Corrupt("a person record does not parse");  // the key is personal data: not named
+  }
+  return true;
 }
 
 absl::StatusOr<std::optional<std::string>> RocksDbStore::GetPersonRecord(std::string_view key) {

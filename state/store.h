@@ -64,6 +64,16 @@ class StateStore {
   virtual ~StateStore() = default;
 
   virtual absl::StatusOr<std::optional<v1::PersonState>> GetPerson(std::string_view key) = 0;
+  // The stored person parsed into `*into` (which is cleared first, but keeps its allocations:
+  // the engine hands in recycled messages, issue 15); false when there is none.
+  virtual absl::StatusOr<bool> ReadPerson(std::string_view key, v1::PersonState* into) {
+    absl::StatusOr<std::optional<v1::PersonState>> person = GetPerson(key);
+    if (!person.ok()) return person.status();
+    into->Clear();
+    if (!person->has_value()) return false;
+    *into = std::move(**person);
+    return true;
+  }
   // The stored person record as its serialized bytes (for the changelog), not parsed.
   virtual absl::StatusOr<std::optional<std::string>> GetPersonRecord(std::string_view key) {
     absl::StatusOr<std::optional<v1::PersonState>> person = GetPerson(key);

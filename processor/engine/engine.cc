@@ -50,15 +50,16 @@ Engine::Engine(const rules::Catalog& catalog, state::StateStore* store, EngineOp
 
 absl::StatusOr<v1::PersonState*> Engine::LoadPerson(const std::string& key) {
   if (v1::PersonState* cached = persons_.FindForUpdate(key)) return cached;
-  v1::PersonState person;
-  // Until Flush, the batch's person entries are erasures: an erased person starts empty.
-  if (!batch_.persons.contains(key)) {
-    absl::StatusOr<std::optional<v1::PersonState>> stored = store_->GetPerson(key);
-    if (!stored.ok()) return stored.status();
-    if (stored->has_value()) person = std::move(**stored);
-  }
-  person.set_person_key(key);
-  return persons_.InsertDirty(key, std::move(person));
+  // Read into a recycled message (person_cache.h), not a new one.
+  return persons_.InsertDirtyFilled(key, [&](v1::PersonState* person) -> absl::Status {
+    // Until Flush, the batch's person entries are erasures: an erased person starts empty.
+    if (!batch_.persons.contains(key)) {
+      absl::StatusOr<bool> found = store_->ReadPerson(key, person);
+      if (!found.ok()) return found.status();
+    }
+    person->set_person_key(key);
+    return absl::OkStatus();
+  });
 }
 
 absl::Status Engine::ApplyEvent(const v1::CaseEvent& event, absl::Time now,

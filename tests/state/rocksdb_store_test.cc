@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "state/store.h"
 #include "tests/state/store_test_util.h"
@@ -26,6 +27,8 @@ namespace {
 
 using ::fristvagt::state::testing::Entry;
 using ::fristvagt::state::testing::Person;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
 constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
@@ -272,6 +275,29 @@ TEST_P(StoreContractTest, PersonRecordIsTheStoredBytes) {
   EXPECT_FALSE(store_->GetPersonRecord("p-2")->has_value());
 }
 
+// The engine reads persons into recycled messages: nothing of the message's last person may
+// survive the read.
+TEST_P(StoreContractTest, ReadPersonIntoAUsedMessageGivesExactlyTheStoredPerson) {
+  v1::PersonState stored = Person("p-1", "851");
+  stored.add_seen_event_ids("e-1");
+  Batch batch;
+  batch.PutPerson("p-1", stored);
+  Commit(batch);
+  Reopen();
+  v1::PersonState used = Person("p-9", "101");
+  used.set_caseworker_id("cw-9");
+  for (int i = 0; i < 5; ++i) used.add_seen_event_ids("old-" + std::to_string(i));
+  used.add_obligations()->set_obligation_id("ob-9");
+  absl::StatusOr<bool> found = store_->ReadPerson("p-1", &used);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_TRUE(*found);
+  EXPECT_EQ(used.SerializeAsString(), stored.SerializeAsString());
+  found = store_->ReadPerson("p-2", &used);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_FALSE(*found);
+  EXPECT_EQ(used.ByteSizeLong(), 0u);  // absent: the message is left empty
+}
+
 TEST_P(StoreContractTest, ProgressIsKeptByName) {
   Batch batch;
   batch.progress["a"] = "1";
@@ -443,6 +469,25 @@ TEST(StoreDifferentialTest, TheOutboxAnsweredFromMemoryIsWhatTheDatabaseHolds) {
   ASSERT_TRUE((*rocks)->ScanOutbox(SIZE_MAX, &held).ok());
   EXPECT_FALSE(held.empty());
   EXPECT_TRUE(same(answered, held));
+}
+
+// A record that does not parse is data loss, named by the state dir (never by the person's key),
+// and the caller's message is left empty rather than half filled.
+TEST(RocksDbStoreReadTest, AStoredPersonThatDoesNotParseIsDataLoss) {
+  fristvagt::testing::TempDir dir;
+  const std::string path = (dir.path() / "db").string();
+  auto store = OpenRocksDbStore(path, {"t", 0});
+  ASSERT_TRUE(store.ok()) << store.status();
+  Batch batch;
+  batch.persons["p-secret"] = std::string("\x0a\x7f" "cut short", 11);  // a length past the end
+  ASSERT_TRUE((*store)->Commit(batch).ok());
+  v1::PersonState into = Person("p-9");
+  absl::StatusOr<bool> found = (*store)->ReadPerson("p-secret", &into);
+  ASSERT_FALSE(found.ok());
+  EXPECT_EQ(found.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(found.status().message()), HasSubstr(path));
+  EXPECT_THAT(std::string(found.status().message()), Not(HasSubstr("p-secret")));
+  EXPECT_EQ(into.ByteSizeLong(), 0u);
 }
 
 // A process killed without closing the store keeps every batch whose Commit returned.

@@ -32,6 +32,10 @@ class FaultyStore : public state::StateStore {
     if (fail_get_person) return absl::UnavailableError("injected: GetPerson failed");
     return base_->GetPerson(key);
   }
+  absl::StatusOr<bool> ReadPerson(std::string_view key, v1::PersonState* into) override {
+    if (fail_get_person) return absl::UnavailableError("injected: ReadPerson failed");
+    return base_->ReadPerson(key, into);
+  }
   absl::StatusOr<std::optional<std::string>> GetPersonRecord(std::string_view key) override {
     if (fail_get_person) return absl::UnavailableError("injected: GetPersonRecord failed");
     return base_->GetPersonRecord(key);

@@ -84,5 +84,53 @@ TEST(PersonCacheTest, InsertingAKeyAgainReplacesIt) {
   EXPECT_THAT(Flush(&cache), ElementsAre("a=new"));
 }
 
+// Evicted entries are recycled for the next person read (person_cache.h): nothing of the person
+// an entry held before may show in the next one.
+TEST(PersonCacheTest, ARecycledEntryHoldsNothingOfItsLastPerson) {
+  PersonCache cache(1);
+  v1::PersonState big = Person("cw-old");
+  for (int i = 0; i < 20; ++i) big.add_seen_event_ids("event-" + std::to_string(i));
+  big.add_obligations()->set_obligation_id("ob-old");
+  cache.InsertDirty("old", big);
+  Flush(&cache);
+  cache.InsertDirty("new", Person("cw-new"));
+  Flush(&cache);  // "old" is evicted into the pool
+  EXPECT_EQ(cache.spare(), 1u);
+  v1::PersonState expected = Person("cw-fill");
+  expected.add_seen_event_ids("e-1");
+  absl::StatusOr<v1::PersonState*> filled =
+      cache.InsertDirtyFilled("fill", [&](v1::PersonState* person) {
+        EXPECT_EQ(person->ByteSizeLong(), 0u);  // handed over empty
+        person->MergeFrom(expected);
+        return absl::OkStatus();
+      });
+  ASSERT_TRUE(filled.ok());
+  EXPECT_EQ(cache.spare(), 0u);
+  EXPECT_EQ((*filled)->SerializeAsString(), expected.SerializeAsString());
+  EXPECT_THAT(Flush(&cache), ElementsAre("fill=cw-fill"));
+}
+
+TEST(PersonCacheTest, AFailedFillCachesNothing) {
+  PersonCache cache(10);
+  absl::StatusOr<v1::PersonState*> filled =
+      cache.InsertDirtyFilled("a", [](v1::PersonState* person) {
+        person->set_caseworker_id("half");
+        return absl::UnavailableError("injected");
+      });
+  EXPECT_EQ(filled.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(cache.size(), 0u);
+  EXPECT_EQ(cache.dirty(), 0u);
+  EXPECT_EQ(cache.FindForUpdate("a"), nullptr);
+  EXPECT_THAT(Flush(&cache), IsEmpty());
+  // The next person in the recycled entry starts empty.
+  filled = cache.InsertDirtyFilled("b", [](v1::PersonState* person) {
+    EXPECT_EQ(person->ByteSizeLong(), 0u);
+    person->set_caseworker_id("cw-b");
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(filled.ok());
+  EXPECT_THAT(Flush(&cache), ElementsAre("b=cw-b"));
+}
+
 }  // namespace
 }  // namespace fristvagt::processor
