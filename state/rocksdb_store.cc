@@ -83,15 +83,10 @@ class RocksDbStore : public StateStore {
 };
 
 absl::StatusOr<std::optional<v1::PersonState>> RocksDbStore::GetPerson(std::string_view key) {
-  rocksdb::PinnableSlice value;
-  const rocksdb::Status status =
-      db_->db()->Get(rocksdb::ReadOptions(), db_->family(StoreDb::kPersons), key, &value);
-  if (status.IsNotFound()) return std::optional<v1::PersonState>();
-  if (!status.ok()) return Error(status, "reading a person record");
   std::optional<v1::PersonState> person(std::in_place);
-  if (!person->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-    return Corrupt("a person record does not parse");  // the key is personal data: not named
-  }
+  absl::StatusOr<bool> found = ReadPerson(key, &*person);
+  if (!found.ok()) return found.status();
+  if (!*found) return std::optional<v1::PersonState>();
   return person;
 }
 

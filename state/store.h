@@ -67,9 +67,9 @@ class StateStore {
   // The stored person parsed into `*into` (which is cleared first, but keeps its allocations:
   // the engine hands in recycled messages, issue 15); false when there is none.
   virtual absl::StatusOr<bool> ReadPerson(std::string_view key, v1::PersonState* into) {
+    into->Clear();
     absl::StatusOr<std::optional<v1::PersonState>> person = GetPerson(key);
     if (!person.ok()) return person.status();
-    into->Clear();
     if (!person->has_value()) return false;
     *into = std::move(**person);
     return true;
