@@ -195,15 +195,24 @@ class MeasuringStore : public fristvagt::state::StateStore {
     return inner_->ScanPersons(after, limit, out);
   }
   absl::Status Commit(const fristvagt::state::Batch& batch) override {
+    Count(batch);
+    Timed timed(&commit_seconds_);
+    ++commits_;
+    return inner_->Commit(batch);
+  }
+  absl::Status CommitConsuming(fristvagt::state::Batch* batch) override {
+    Count(*batch);
+    Timed timed(&commit_seconds_);
+    ++commits_;
+    return inner_->CommitConsuming(batch);
+  }
+  void Count(const fristvagt::state::Batch& batch) {
     for (const auto& [key, person] : batch.persons) {
       if (!person.has_value()) continue;
       ++person_writes_;
       person_bytes_ += person->size();
       sample_.Offer(*person);
     }
-    Timed timed(&commit_seconds_);
-    ++commits_;
-    return inner_->Commit(batch);
   }
   uint64_t MeanPersonBytes() const { return person_writes_ ? person_bytes_ / person_writes_ : 0; }
   // Records the engine wrote, for the baselines' values.

@@ -54,6 +54,7 @@ class RocksDbStore : public StateStore {
   absl::Status ScanPersons(std::string_view after, size_t limit,
                            std::vector<v1::PersonState>* out) override;
   absl::Status Commit(const Batch& batch) override;
+  absl::Status CommitConsuming(Batch* batch) override;
 
  private:
   absl::Status Error(const rocksdb::Status& status, absl::string_view what) const {
@@ -79,7 +80,8 @@ class RocksDbStore : public StateStore {
   // (a broker away for long: the database holds them, memory stays bounded).
   static constexpr size_t kOutboxMirrorCap = 20000;
   std::optional<std::map<uint64_t, v1::OutboxEntry>> outbox_mirror_;
-  void MirrorCommitted(const Batch& batch);
+  void MirrorCommitted(const Batch& batch, Batch* consumable);
+  absl::Status Write(const Batch& batch, Batch* consumable);
 };
 
 absl::StatusOr<std::optional<v1::PersonState>> RocksDbStore::GetPerson(std::string_view key) {
@@ -324,7 +326,12 @@ rocksdb::Status BuildWrite(const Batch& batch, const StoreDb& db, rocksdb::Write
   return first_error;
 }
 
-absl::Status RocksDbStore::Commit(const Batch& batch) {
+absl::Status RocksDbStore::Commit(const Batch& batch) { return Write(batch, nullptr); }
+
+absl::Status RocksDbStore::CommitConsuming(Batch* batch) { return Write(*batch, batch); }
+
+// `consumable` is null or `&batch`: then the outbox copy takes the batch's entries by move.
+absl::Status RocksDbStore::Write(const Batch& batch, Batch* consumable) {
   FRISTVAGT_CRASH_POINT("state.before_commit");
   rocksdb::WriteBatch write;
   if (rocksdb::Status s = BuildWrite(batch, *db_, &write); !s.ok()) {
@@ -340,7 +347,7 @@ absl::Status RocksDbStore::Commit(const Batch& batch) {
     return Error(s, "committing a batch");
   }
   NoteCommitted(batch);
-  MirrorCommitted(batch);
+  MirrorCommitted(batch, consumable);
   FRISTVAGT_CRASH_POINT("state.after_commit");
   return absl::OkStatus();
 }
@@ -365,10 +372,16 @@ void RocksDbStore::NoteCommitted(const Batch& batch) {
 
 // The same changes as BuildWrite makes to the outbox, in the same order: removals, then
 // additions.
-void RocksDbStore::MirrorCommitted(const Batch& batch) {
+void RocksDbStore::MirrorCommitted(const Batch& batch, Batch* consumable) {
   if (!outbox_mirror_.has_value()) return;
   for (uint64_t seq : batch.outbox_removed) outbox_mirror_->erase(seq);
-  for (const auto& [seq, entry] : batch.outbox_added) outbox_mirror_->insert_or_assign(seq, entry);
+  if (consumable != nullptr) {
+    for (auto& [seq, entry] : consumable->outbox_added) {
+      outbox_mirror_->insert_or_assign(seq, std::move(entry));
+    }
+  } else {
+    for (const auto& [seq, entry] : batch.outbox_added) outbox_mirror_->insert_or_assign(seq, entry);
+  }
   if (outbox_mirror_->size() > kOutboxMirrorCap) outbox_mirror_.reset();
 }
 

@@ -117,6 +117,11 @@ class StateStore {
   virtual absl::Status ScanPersons(std::string_view after, size_t limit,
                                    std::vector<v1::PersonState>* out) = 0;
   virtual absl::Status Commit(const Batch& batch) = 0;
+  // Commit, allowed to move out of `batch` what the store keeps in memory (RocksDbStore's copy
+  // of the outbox) instead of copying it: the engine's batch is discarded after its commit
+  // (issue 15: copying every outbox entry was ~7 % of `run`). The caller must treat the
+  // batch's outbox entries as gone afterwards, whatever the result.
+  virtual absl::Status CommitConsuming(Batch* batch) { return Commit(*batch); }
 };
 
 std::unique_ptr<StateStore> NewMemoryStore();

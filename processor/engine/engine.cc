@@ -517,7 +517,7 @@ absl::Status Engine::Flush() {
   });
   if (batch_.empty()) return absl::OkStatus();
   if (options_.emit_changelog) EnqueueChangelog();
-  absl::Status status = store_->Commit(batch_);
+  absl::Status status = store_->CommitConsuming(&batch_);  // batch_ is reset below
   if (!status.ok()) persons_.Clear();  // the cache may hold what the store did not take
   if (!batch_.timers_added.empty()) {
     // Timers reach the store now: one armed below the cursor (the clock moved back) resets

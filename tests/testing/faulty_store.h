@@ -75,6 +75,12 @@ class FaultyStore : public state::StateStore {
     if (s.ok()) ++commits;
     return s;
   }
+  absl::Status CommitConsuming(state::Batch* batch) override {
+    if (fail_commit) return absl::UnavailableError("injected: Commit failed");
+    absl::Status s = base_->CommitConsuming(batch);
+    if (s.ok()) ++commits;
+    return s;
+  }
 
   state::StateStore* base() { return base_.get(); }
 
