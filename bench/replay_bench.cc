@@ -152,8 +152,8 @@ uint64_t MeanBytes(const std::vector<std::string>& values) {
   return values.empty() ? 0 : total / values.size();
 }
 
-// Forwards to the real store, notes the size of every person record written (so the
-// baseline writes values of the same size) and the time spent inside the store.
+// Forwards to the real store, notes the size of every person record written and keeps a sample
+// of them (the baselines' values), and the time spent inside the store.
 class MeasuringStore : public fristvagt::state::StateStore {
  public:
   explicit MeasuringStore(fristvagt::state::StateStore* inner) : inner_(inner) {}
@@ -206,14 +206,6 @@ class MeasuringStore : public fristvagt::state::StateStore {
     ++commits_;
     return inner_->CommitConsuming(batch);
   }
-  void Count(const fristvagt::state::Batch& batch) {
-    for (const auto& [key, person] : batch.persons) {
-      if (!person.has_value()) continue;
-      ++person_writes_;
-      person_bytes_ += person->size();
-      sample_.Offer(*person);
-    }
-  }
   uint64_t MeanPersonBytes() const { return person_writes_ ? person_bytes_ / person_writes_ : 0; }
   // Records the engine wrote, for the baselines' values.
   const std::vector<std::string>& SampleRecords() const { return sample_.records(); }
@@ -224,6 +216,14 @@ class MeasuringStore : public fristvagt::state::StateStore {
   }
 
  private:
+  void Count(const fristvagt::state::Batch& batch) {
+    for (const auto& [key, person] : batch.persons) {
+      if (!person.has_value()) continue;
+      ++person_writes_;
+      person_bytes_ += person->size();
+      sample_.Offer(*person);
+    }
+  }
   struct Timed {
     explicit Timed(double* total) : total(total), began(Clock::now()) {}
     ~Timed() { *total += Seconds(began); }
