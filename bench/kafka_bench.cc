@@ -6,6 +6,7 @@
 //   kafka_bench [--quick] [--runs N] [--events N] [--persons N] [--rate N] [--seconds S]
 //               [--only tlr] [--fetch-wait-ms N] [--dir DIR] [--binary PATH] [--rules DIR]
 //               [--bootstrap HOST:PORT] [--partitions N] [--threads N] [--batch-size N]
+//               [--overlap-delivery 0|1]
 //
 // --bootstrap: a real cluster instead of the embedded broker; the bench's own topics and
 // groups are deleted and created again before each measurement (kafka_bench_broker.cc).
@@ -63,6 +64,7 @@ struct Options {
   int fetch_wait_ms = 5;
   int partitions = 3;
   int threads = 2;
+  bool overlap_delivery = false;  // measurement p: [processing] overlap_delivery
   int batch_size = 500;  // measurement p: the processor's [processing] batch_size  // measurement p: compared with 1
   fs::path dir = fs::temp_directory_path() / "fristvagt-kafka-bench";
   std::string binary = FRISTVAGT_BENCH_BINARY;
@@ -254,6 +256,8 @@ bool ParseOptions(int argc, char** argv, Options* o) {
       o->bootstrap = value;
     else if (flag == "--partitions" && absl::SimpleAtoi(value, &o->partitions) && o->partitions > 0)
       continue;
+    else if (flag == "--overlap-delivery" && (value == "0" || value == "1"))
+      o->overlap_delivery = value == "1";
     else if (flag == "--batch-size" && absl::SimpleAtoi(value, &o->batch_size) && o->batch_size > 0)
       continue;
     else if (flag == "--threads" && absl::SimpleAtoi(value, &o->threads) && o->threads > 0)
@@ -277,7 +281,7 @@ int main(int argc, char** argv) {
   if (!ParseOptions(argc, argv, &o)) {
     std::cerr << "usage: kafka_bench [--quick] [--runs N] [--events N] [--persons N] [--rate N] "
                  "[--seconds S] [--only tlr] [--fetch-wait-ms N] [--dir DIR] [--binary PATH] "
-                 "[--rules DIR] [--bootstrap HOST:PORT] [--partitions N] [--threads N] [--batch-size N]\n";
+                 "[--rules DIR] [--bootstrap HOST:PORT] [--partitions N] [--threads N] [--batch-size N] [--overlap-delivery 0|1]\n";
     return 2;
   }
   std::vector<fristvagt::rules::RuleFileError> errors;
@@ -403,7 +407,7 @@ int main(int argc, char** argv) {
     const std::vector<v1::CaseEvent> events =
         CohortEvents(o.events, absl::Now() - absl::Hours(24 * 70));
     std::vector<ThreadsResult> one, many;
-    const ThreadsParams params{o.binary, o.dir, o.partitions, o.batch_size};
+    const ThreadsParams params{o.binary, o.dir, o.partitions, o.batch_size, o.overlap_delivery};
     for (int run = 0; run < o.runs; ++run) {  // alternating, so both see the same load
       one.push_back(MeasureThreads(params, *catalog, events, 1, run));
       many.push_back(MeasureThreads(params, *catalog, events, o.threads, run));
@@ -416,6 +420,7 @@ int main(int argc, char** argv) {
     const std::string n = absl::StrCat("threads = ", o.threads);
     out << "Threads: " << events.size() << " case events, " << o.partitions
         << " partitions, `fristvagt run` with [processing] threads = 1 and " << o.threads
+        << " (overlap_delivery = " << (o.overlap_delivery ? "true" : "false") << ")"
         << ", alternating, a fresh embedded broker (in this process) each\n\n"
         << "| figure | threads = 1 | " << n << " | ratio " << o.threads << " / 1 |\n|---|---|---|---|\n"
         << "| processor, events/s (/readyz 200 → all offsets committed) | "

@@ -252,6 +252,7 @@ std::string ProcessorToml(const ProcessorSettings& s) {
   return absl::StrCat(kafka, "[processing]\ngroup_id = \"", s.group_id,
                       "\"\nbatch_size = ", s.batch_size, "\nbatch_linger_ms = ", s.batch_linger_ms,
                       "\nthreads = ", s.threads,
+                      "\noverlap_delivery = ", s.overlap_delivery ? "true" : "false",
                       "\n[state]\ndir = \"", s.state_dir.string(),
                       "\"\n[http]\nport = ", s.http_port, "\nallow_unauthenticated = true\n");
 }

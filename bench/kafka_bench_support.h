@@ -113,6 +113,7 @@ struct ProcessorSettings {
   int batch_linger_ms = 20;    //
   int fetch_wait_max_ms = -1;  // -1: librdkafka's default (500)
   int threads = 1;             // [processing] threads
+  bool overlap_delivery = false;  // [processing] overlap_delivery
 };
 std::string ProcessorToml(const ProcessorSettings& settings);
 

@@ -123,6 +123,7 @@ ThreadsResult MeasureThreads(const ThreadsParams& params, const rules::Catalog& 
   settings.http_port = FreeTcpPort();
   settings.threads = threads;
   settings.batch_size = params.batch_size;
+  settings.overlap_delivery = params.overlap_delivery;
   const std::string name = absl::StrCat("threads-", threads, "-run", run);
   RunningProcessor p = LaunchProcessor(params.binary, params.dir, name, settings,
                                        absl::Seconds(120));

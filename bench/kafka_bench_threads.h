@@ -22,6 +22,7 @@ struct ThreadsParams {
   std::filesystem::path dir;
   int partitions = 4;
   int batch_size = 500;  // [processing] batch_size of the processor (docs/configuration.md)
+  bool overlap_delivery = false;  // [processing] overlap_delivery
 };
 
 struct ThreadsResult {

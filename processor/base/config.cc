@@ -194,7 +194,7 @@ void ReadSections(const toml::table& root, const std::string& file, Config* c,
   Section processing(root["processing"].as_table(), "processing", file, errors);
   processing.RejectUnknown({"group_id", "group_instance_id", "batch_size", "batch_linger_ms",
                             "processing_guarantee", "shutdown_timeout_ms", "language",
-                            "threads"});
+                            "threads", "overlap_delivery"});
   processing.String("group_id", &c->group_id);
   processing.String("group_instance_id", &c->group_instance_id);
   if (c->group_instance_id.empty()) {
@@ -215,6 +215,7 @@ void ReadSections(const toml::table& root, const std::string& file, Config* c,
   processing.Int("batch_linger_ms", 0, 60000, &linger_ms);
   c->batch_linger = absl::Milliseconds(linger_ms);
   processing.Int("threads", 1, 64, &c->threads);
+  processing.Bool("overlap_delivery", &c->overlap_delivery);
   processing.Choice("processing_guarantee",
                     {{"at_least_once", [&] { c->guarantee = ProcessingGuarantee::kAtLeastOnce; }},
                      {"exactly_once", [&] { c->guarantee = ProcessingGuarantee::kExactlyOnce; }}});

@@ -58,6 +58,10 @@ struct Config {
   // Threads that apply the assigned partitions' events (one partition per task at a time);
   // consuming, producing and committing stay on the main thread (kafka/partition_workers.h).
   int threads = 1;
+  // Produce a batch's outbox on a delivery thread while the next batch is applied
+  // (kafka/outbox_delivery.cc). Off by default: on the 2-core machine it cost CPU per event and
+  // gained no throughput (docs/benchmarks.md, issue 15, session 11).
+  bool overlap_delivery = false;
   ProcessingGuarantee guarantee = ProcessingGuarantee::kAtLeastOnce;
   absl::Duration shutdown_timeout = absl::Seconds(10);
   std::string state_dir = "fristvagt-state";

@@ -26,32 +26,10 @@ namespace fristvagt::processor {
 namespace {
 
 constexpr char kInputOffsetProgress[] = "input_offset";
-constexpr char kChangelogOffsetProgress[] = "changelog_offset";
 constexpr char kClockProgress[] = "clock_micros";
-constexpr int kFlushTimeoutMs = 30000;
 // A restore that reads nothing for this long fails (and the partition is not consumed) rather
 // than leaving a partial store that the processor would take for the whole.
 constexpr absl::Duration kRestoreStallTimeout = absl::Seconds(60);
-
-// Hands a round over to librdkafka's remaining reports when ProduceOutbox returns.
-struct DeliveryRoundReleaser {
-  void operator()(DeliveryRound* round) const {
-    if (round->outstanding == 0) {
-      delete round;
-    } else {
-      round->abandoned = true;
-    }
-  }
-};
-
-void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void*) {
-  auto* slot = static_cast<DeliveryRound::Slot*>(message->_private);
-  if (slot == nullptr) return;
-  slot->err = message->err;
-  slot->offset = message->offset;
-  DeliveryRound* round = slot->round;
-  if (--round->outstanding == 0 && round->abandoned) delete round;
-}
 
 // librdkafka's own diagnostics (connection failures, retries) go to the "kafka" logger, so
 // they are JSON lines like every other log line instead of librdkafka's stderr format.
@@ -83,33 +61,6 @@ void OnKafkaError(rd_kafka_t* rk, int err, const char* reason, void*) {
 void RouteKafkaLogs(rd_kafka_conf_t* conf) {
   rd_kafka_conf_set_log_cb(conf, &OnKafkaLog);
   rd_kafka_conf_set_error_cb(conf, &OnKafkaError);
-}
-
-// A dead letter the engine raises later (NO_COURSE, when a parked event expires) knows where
-// its event came from only as "topic/partition@offset", the position Apply gave it; the
-// dead-letter topic promises the source as three headers, so they are added from it.
-void AddSourceHeaders(const v1::OutboxEntry& entry, rd_kafka_headers_t* headers) {
-  if (entry.headers().count("fristvagt.source.topic") > 0) return;
-  auto position = entry.headers().find("fristvagt.source.position");
-  if (position == entry.headers().end()) return;
-  const std::string& text = position->second;
-  const size_t slash = text.rfind('/');
-  const size_t at = text.rfind('@');
-  int32_t partition = 0;
-  int64_t offset = 0;
-  if (slash == std::string::npos || at == std::string::npos || at < slash ||
-      !absl::SimpleAtoi(text.substr(slash + 1, at - slash - 1), &partition) ||
-      !absl::SimpleAtoi(text.substr(at + 1), &offset)) {
-    return;  // not a Kafka position
-  }
-  const std::string topic = text.substr(0, slash);
-  const std::string partition_text = std::to_string(partition);
-  const std::string offset_text = std::to_string(offset);
-  rd_kafka_header_add(headers, "fristvagt.source.topic", -1, topic.data(), topic.size());
-  rd_kafka_header_add(headers, "fristvagt.source.partition", -1, partition_text.data(),
-                      partition_text.size());
-  rd_kafka_header_add(headers, "fristvagt.source.offset", -1, offset_text.data(),
-                      offset_text.size());
 }
 
 // Adds what the engine counted since `reported` to the metrics.
@@ -167,6 +118,7 @@ KafkaProcessor::KafkaProcessor(const Config& config, const rules::Catalog& catal
       workers_(config.threads) {}
 
 KafkaProcessor::~KafkaProcessor() {
+  AbandonInFlight();  // Run settles it; only a processor destroyed without Run's end has one
   if (store_listener != nullptr) store_listener->UnregisterAll();  // before stores close
 }
 
@@ -240,7 +192,7 @@ absl::Status KafkaProcessor::Start(const std::string& bootstrap) {
   conf = MakeConf(producer_props);
   if (!conf.ok()) return conf.status();
   RouteKafkaLogs(*conf);
-  rd_kafka_conf_set_dr_msg_cb(*conf, &OnDelivery);
+  rd_kafka_conf_set_dr_msg_cb(*conf, &KafkaProcessor::OnDeliveryReport);
   absl::StatusOr<KafkaHandle> producer = NewClient(RD_KAFKA_PRODUCER, *conf);
   if (!producer.ok()) return producer.status();
   producer_ = std::move(*producer);
@@ -264,7 +216,7 @@ absl::Status KafkaProcessor::Start(const std::string& bootstrap) {
 }
 
 // The configured name of a logical outbox topic; nullptr for none.
-static const std::string* ConfiguredTopic(const TopicNames& names, v1::OutboxTopic topic) {
+const std::string* ConfiguredTopic(const TopicNames& names, v1::OutboxTopic topic) {
   switch (topic) {
     case v1::OUTBOX_ALERTS: return &names.alerts;
     case v1::OUTBOX_OBLIGATIONS: return &names.obligations;
@@ -326,6 +278,10 @@ void KafkaProcessor::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                                  rd_kafka_topic_partition_list_t* partitions, void* opaque) {
   auto* self = static_cast<KafkaProcessor*>(opaque);
   self->join_watch_->Reset(self->clock_.Now());
+  // The round in flight goes out (or stays in the outboxes) before partitions change hands.
+  if (absl::Status s = self->SettleInFlight(); !s.ok()) {
+    Logger("processor")->warn("before the rebalance: {}", std::string(s.message()));
+  }
   // What the open batch polled before the rebalance is applied first, as if applied when
   // polled: a revoked partition's flush then carries it, and no task runs during the change.
   self->ApplyPending(self->clock_.Now(), /*advance=*/false);
@@ -437,6 +393,27 @@ void KafkaProcessor::Fail(absl::Status status) {
   metrics_->SetWaitingFor(absl::StrCat("nothing: stopped on an error: ", status.message()));
   metrics_->ready = false;
   fatal_ = std::move(status);
+}
+
+void KafkaProcessor::CheckFenced() {
+  char reason[512] = "";
+  for (rd_kafka_t* client : {producer_.get(), consumer_.get()}) {
+    if (client == nullptr) continue;
+    const rd_kafka_resp_err_t err = rd_kafka_fatal_error(client, reason, sizeof(reason));
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+    // A fenced client cannot write again: another process with this identity took over (its
+    // init aborted our open transaction, or its join replaced our static member). Carrying on
+    // would only retry in vain; stopping leaves the partitions to it.
+    const bool fenced = err == RD_KAFKA_RESP_ERR__FENCED ||
+                        err == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+                        err == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH ||
+                        err == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID;
+    return Fail(absl::AbortedError(absl::StrCat(
+        fenced ? "fenced: another instance took over this one's identity (" : "Kafka client failed (",
+        client == producer_.get() ? "transactional id " + transactional_id_
+                                  : "group.instance.id " + config_.group_instance_id,
+        "): ", reason, fenced ? "; this instance writes nothing more and exits" : "")));
+  }
 }
 
 void KafkaProcessor::Revoke(rd_kafka_topic_partition_list_t* partitions, bool lost) {
@@ -791,290 +768,6 @@ absl::Status KafkaProcessor::WriteBatch(Partition* partition) {
   return partition->engine->Flush();
 }
 
-// The bytes a stored outbox value goes out as: alerts and obligation records in the configured
-// wire format with a content-type header; everything else, and tombstones, unchanged. Runs on
-// the workers: it reads only the const config.
-KafkaProcessor::WireForm KafkaProcessor::WireFormOf(const v1::OutboxEntry& entry) const {
-  const bool alert = entry.topic() == kAlertsTopic;
-  const bool obligation = entry.topic() == kObligationsTopic;
-  if (!alert && !obligation) return {};
-  if (obligation && entry.value().empty()) return {};  // a tombstone goes as it is
-  const alerts::WireMessage type =
-      alert ? alerts::WireMessage::kAlert : alerts::WireMessage::kObligation;
-  const alerts::WireFormat format = config_.alert_output.format;
-  WireForm wire;
-  wire.content_type = alerts::WireContentType(type, format);
-  absl::StatusOr<std::string> encoded = alerts::EncodeForWire(type, entry.value(), format);
-  if (encoded.ok()) {
-    wire.value = std::move(*encoded);
-  } else {
-    // A value the outbox cannot re-encode would fail forever: it goes as stored.
-    Logger("processor")->error("{}", std::string(encoded.status().message()));
-  }
-  return wire;
-}
-
-absl::Status KafkaProcessor::ProduceOutbox(Partition* partition) {
-  if (ProduceOutboxes({partition}).empty()) return absl::OkStatus();
-  return absl::UnavailableError(absl::StrCat("partition ", partition->id,
-                                             ": the broker did not acknowledge every message; "
-                                             "they stay in the outbox"));
-}
-
-// One partition's committed outbox in a delivery round.
-struct KafkaProcessor::OutboxShare {
-  Partition* partition = nullptr;
-  std::vector<std::pair<uint64_t, v1::OutboxEntry>> entries;
-  std::vector<WireForm> wire;  // per entry
-  size_t first_slot = 0;  // its entries' delivery slots start here
-  bool ok = true;         // every message produced so far was acknowledged
-};
-
-// Reads a partition's committed outbox. Changelog entries name a person: they carry the record
-// the store holds now (a person erased since goes out as a tombstone).
-absl::Status KafkaProcessor::ReadOutbox(OutboxShare* share) {
-  state::StateStore* store = share->partition->store.get();
-  if (absl::Status s = store->ScanOutbox(SIZE_MAX, &share->entries); !s.ok()) return s;
-  for (auto& [seq, entry] : share->entries) {
-    if (!entry.value_is_person()) continue;
-    absl::StatusOr<std::optional<std::string>> record = store->GetPersonRecord(entry.key());
-    if (!record.ok()) return record.status();
-    entry.set_value(record->has_value() ? std::move(**record) : std::string());
-  }
-  share->wire.reserve(share->entries.size());
-  for (const auto& [seq, entry] : share->entries) share->wire.push_back(WireFormOf(entry));
-  return absl::OkStatus();
-}
-
-// Produces the committed outboxes of `partitions` in one delivery round: alerts, obligations
-// and dead letters of all of them first and one flush, then the changelog and one more flush.
-// One round for all partitions instead of one per partition: the two broker round trips of a
-// round bounded the processor, not the engine (issue 8). Returns the partitions whose messages
-// were not all acknowledged; their entries stay in the outbox for the next round.
-std::set<int32_t> KafkaProcessor::ProduceOutboxes(const std::vector<Partition*>& partitions) {
-  std::set<int32_t> failed;
-  std::vector<OutboxShare> shares;
-  size_t slots = 0;
-  // Each partition's outbox is read from its store on the workers; produced in order below.
-  std::vector<OutboxShare> read(partitions.size());
-  std::vector<absl::Status> read_status(partitions.size());
-  workers_.Run(partitions.size(), [&](size_t i) {
-    read[i].partition = partitions[i];
-    read_status[i] = ReadOutbox(&read[i]);
-  });
-  for (size_t i = 0; i < partitions.size(); ++i) {
-    OutboxShare& share = read[i];
-    Partition* partition = partitions[i];
-    if (const absl::Status& s = read_status[i]; !s.ok()) {
-      Logger("processor")
-          ->warn("partition {}: reading the outbox: {}", partition->id, std::string(s.message()));
-      failed.insert(partition->id);
-      continue;
-    }
-    if (share.entries.empty()) continue;
-    share.first_slot = slots;
-    slots += share.entries.size();
-    shares.push_back(std::move(share));
-  }
-  if (shares.empty()) return failed;
-  auto fail_all = [&] {
-    for (OutboxShare& share : shares) share.ok = false;
-  };
-  produced_round_ = true;
-  FRISTVAGT_CRASH_POINT("kafka.after_store_write");
-  if (transactional_) {
-    if (rd_kafka_error_t* error = rd_kafka_begin_transaction(producer_.get())) {
-      Logger("kafka")->warn("begin transaction: {}", rd_kafka_error_string(error));
-      rd_kafka_error_destroy(error);
-      fail_all();
-      CheckFenced();
-    }
-  }
-  std::unique_ptr<DeliveryRound, DeliveryRoundReleaser> round(new DeliveryRound(slots));
-  std::vector<DeliveryRound::Slot>& deliveries = round->slots;
-  auto produce_phase = [&](bool changelog) {
-    for (OutboxShare& share : shares) {
-      if (!share.ok) continue;
-      for (size_t i = 0; i < share.entries.size(); ++i) {
-        const v1::OutboxEntry& entry = share.entries[i].second;
-        if ((entry.topic() == kChangelogTopic) != changelog) continue;
-        DeliveryRound::Slot& slot = deliveries[share.first_slot + i];
-        if (ProduceEntry(entry, share.wire[i], share.partition->id, &slot)) {
-          ++round->outstanding;
-        }
-      }
-    }
-    rd_kafka_flush(producer_.get(), kFlushTimeoutMs);
-    for (OutboxShare& share : shares) {
-      if (!share.ok) continue;
-      for (size_t i = 0; i < share.entries.size(); ++i) {
-        if ((share.entries[i].second.topic() == kChangelogTopic) != changelog) continue;
-        if (deliveries[share.first_slot + i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-          share.ok = false;
-          metrics_->produce_failures.fetch_add(1);
-        }
-      }
-    }
-  };
-  // Alerts, obligations and dead letters first, the changelog after: a changelog that has a
-  // batch implies its alerts reached the broker, so a restore never skips unsent alerts.
-  produce_phase(false);
-  FRISTVAGT_CRASH_POINT("kafka.between_phases");
-  produce_phase(true);
-  if (transactional_) CommitTransaction(&shares);
-  FRISTVAGT_CRASH_POINT("kafka.after_produce_before_ack");
-  // The stores forget what was acknowledged on the workers; counting stays here, in order.
-  std::vector<absl::Status> removed(shares.size());
-  workers_.Run(shares.size(), [&](size_t i) {
-    if (shares[i].ok) removed[i] = RemoveSent(shares[i], deliveries);
-  });
-  for (size_t i = 0; i < shares.size(); ++i) {
-    if (shares[i].ok) CountSent(shares[i]);
-    if (!shares[i].ok || !removed[i].ok()) failed.insert(shares[i].partition->id);
-  }
-  return failed;
-}
-
-// Produces one outbox entry to its topic; false (with the error in `slot`) when librdkafka
-// refused it.
-bool KafkaProcessor::ProduceEntry(const v1::OutboxEntry& entry, const WireForm& wire,
-                                  int32_t input_partition, DeliveryRound::Slot* slot) {
-  const bool changelog = entry.topic() == kChangelogTopic;
-  const std::string* topic_name = ConfiguredTopic(config_.topics, entry.topic());
-  if (topic_name == nullptr) {
-    // Only a damaged entry has no topic (the engine always sets one): fail the round loudly
-    // rather than guess where it goes.
-    Logger("processor")->error("an outbox entry names no topic ({}): not produced",
-                               static_cast<int>(entry.topic()));
-    slot->err = RD_KAFKA_RESP_ERR__INVALID_ARG;
-    return false;
-  }
-  const std::string& topic = *topic_name;
-  rd_kafka_headers_t* headers = rd_kafka_headers_new(entry.headers_size() + 3);
-  for (const auto& [name, value] : entry.headers()) {
-    rd_kafka_header_add(headers, name.c_str(), -1, value.data(), value.size());
-  }
-  if (entry.topic() == kDeadLetterTopic) AddSourceHeaders(entry, headers);
-  if (!wire.content_type.empty()) {
-    rd_kafka_header_add(headers, "content-type", -1, wire.content_type.data(),
-                        wire.content_type.size());
-  }
-  // An empty value on a compacted topic (changelog, obligations) is a tombstone.
-  const bool tombstone = entry.value().empty() && (changelog || entry.topic() == kObligationsTopic);
-  const std::string& value = wire.value.has_value() ? *wire.value : entry.value();
-  rd_kafka_resp_err_t err;
-  do {
-    err = rd_kafka_producev(
-        producer_.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
-        RD_KAFKA_V_PARTITION(entry.to_input_partition() ? input_partition : RD_KAFKA_PARTITION_UA),
-        RD_KAFKA_V_KEY(entry.key().empty() ? nullptr : entry.key().data(), entry.key().size()),
-        RD_KAFKA_V_VALUE(tombstone ? nullptr : const_cast<char*>(value.data()),
-                         tombstone ? 0 : value.size()),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
-        RD_KAFKA_V_OPAQUE(slot), RD_KAFKA_V_END);
-    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) rd_kafka_poll(producer_.get(), 100);
-  } while (err == RD_KAFKA_RESP_ERR__QUEUE_FULL);
-  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return true;
-  rd_kafka_headers_destroy(headers);
-  slot->err = err;
-  return false;
-}
-
-// Exactly-once: the round's messages and the input offsets of its partitions commit as one
-// transaction, or none of it does (and every share fails).
-void KafkaProcessor::CommitTransaction(std::vector<OutboxShare>* shares) {
-  bool ok = std::all_of(shares->begin(), shares->end(), [](const auto& s) { return s.ok; });
-  if (ok) {
-    PartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(shares->size())));
-    for (const OutboxShare& share : *shares) {
-      rd_kafka_topic_partition_list_add(offsets.get(), config_.topics.input.c_str(),
-                                        share.partition->id)
-          ->offset = share.partition->next_offset;
-    }
-    rd_kafka_consumer_group_metadata_t* group = rd_kafka_consumer_group_metadata(consumer_.get());
-    rd_kafka_error_t* error =
-        rd_kafka_send_offsets_to_transaction(producer_.get(), offsets.get(), group, 30000);
-    rd_kafka_consumer_group_metadata_destroy(group);
-    if (error == nullptr) error = rd_kafka_commit_transaction(producer_.get(), 30000);
-    if (error != nullptr) {
-      const bool fatal = rd_kafka_error_is_fatal(error);
-      Logger("kafka")->warn("transaction failed{}: {}", fatal ? "" : ", will retry",
-                            rd_kafka_error_string(error));
-      rd_kafka_error_destroy(error);
-      ok = false;
-    }
-  }
-  if (ok) return;
-  for (OutboxShare& share : *shares) share.ok = false;
-  CheckFenced();
-  if (!fatal_.ok()) return;  // a fenced producer cannot even abort; the successor did
-  if (rd_kafka_error_t* error = rd_kafka_abort_transaction(producer_.get(), 30000)) {
-    rd_kafka_error_destroy(error);
-  }
-}
-
-void KafkaProcessor::CheckFenced() {
-  char reason[512] = "";
-  for (rd_kafka_t* client : {producer_.get(), consumer_.get()}) {
-    if (client == nullptr) continue;
-    const rd_kafka_resp_err_t err = rd_kafka_fatal_error(client, reason, sizeof(reason));
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
-    // A fenced client cannot write again: another process with this identity took over (its
-    // init aborted our open transaction, or its join replaced our static member). Carrying on
-    // would only retry in vain; stopping leaves the partitions to it.
-    const bool fenced = err == RD_KAFKA_RESP_ERR__FENCED ||
-                        err == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
-                        err == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH ||
-                        err == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID;
-    return Fail(absl::AbortedError(absl::StrCat(
-        fenced ? "fenced: another instance took over this one's identity (" : "Kafka client failed (",
-        client == producer_.get() ? "transactional id " + transactional_id_
-                                  : "group.instance.id " + config_.group_instance_id,
-        "): ", reason, fenced ? "; this instance writes nothing more and exits" : "")));
-  }
-}
-
-// Removes a share's acknowledged entries from its outbox and records how far its changelog
-// got (a worker task: it touches only the share's store).
-absl::Status KafkaProcessor::RemoveSent(const OutboxShare& share,
-                                        const std::vector<DeliveryRound::Slot>& deliveries) {
-  state::Batch done;
-  int64_t changelog_next = -1;
-  for (size_t i = 0; i < share.entries.size(); ++i) {
-    done.outbox_removed.push_back(share.entries[i].first);
-    if (share.entries[i].second.topic() == kChangelogTopic) {
-      changelog_next = std::max(changelog_next, deliveries[share.first_slot + i].offset + 1);
-    }
-  }
-  if (changelog_next >= 0) done.progress[kChangelogOffsetProgress] = std::to_string(changelog_next);
-  return share.partition->store->Commit(done);
-}
-
-// Counts an acknowledged share's alerts and dead letters for the metrics and hands its alerts
-// to on_alert (main thread).
-void KafkaProcessor::CountSent(const OutboxShare& share) {
-  for (const auto& [seq, entry] : share.entries) {
-    if (entry.topic() == kDeadLetterTopic) {
-      const auto code = entry.headers().find("fristvagt.error.code");
-      metrics_->AddDeadLetter(code != entry.headers().end() ? code->second : "UNKNOWN");
-    } else if (entry.topic() == kAlertsTopic) {
-      // The headers count it; the alert is parsed only for an on_alert listener (demo).
-      const auto header = [&](const char* name) -> std::string {
-        const auto it = entry.headers().find(name);
-        return it != entry.headers().end() ? it->second : "";
-      };
-      metrics_->AddAlert(header("fristvagt.kind"), header("fristvagt.rule"),
-                         header("fristvagt.municipality"));
-      if (share.partition->batch_first_timestamp_ms > 0) {
-        metrics_->ObserveEventToAlert(
-            absl::ToDoubleSeconds(clock_.Now() - absl::FromUnixMillis(
-                                                    share.partition->batch_first_timestamp_ms)));
-      }
-      v1::Alert alert;
-      if (on_alert && alert.ParseFromString(entry.value())) on_alert(alert);
-    }
-  }
-}
 
 // Rebuilds the stores of `restores` from the changelog records [low, high), all partitions
 // through one consumer (changelog_restore.h). Reads until the end of each partition (with
@@ -1116,10 +809,8 @@ absl::Status KafkaProcessor::RestoreFromChangelog(std::vector<RestoreTarget>* re
   return absl::OkStatus();
 }
 
-absl::Status KafkaProcessor::CommitBatch() {
+absl::Status KafkaProcessor::CommitBatch(bool overlap) {
   if (!fatal_.ok()) return fatal_;
-  PartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(partitions_.size())));
-  absl::Status result = absl::OkStatus();
   std::vector<Partition*> written;
   // Only a batch with an event or a fired timer counts (and is timed): idle loops are not
   // batches, so batches_committed_total stays flat while nothing happens.
@@ -1132,7 +823,8 @@ absl::Status KafkaProcessor::CommitBatch() {
     written.push_back(&partition);
   }
   // Each partition's store write is its own task; nothing is produced or committed until all
-  // of them are done.
+  // of them are done. The previous batch's round may still be delivering meanwhile: it holds
+  // copies of what it produces and touches no store.
   workers_.Run(written.size(),
                [&](size_t i) { written[i]->failure = WriteBatch(written[i]); });
   for (Partition* partition : written) {
@@ -1146,35 +838,32 @@ absl::Status KafkaProcessor::CommitBatch() {
       return fatal_;
     }
   }
-  const std::set<int32_t> failed = ProduceOutboxes(written);
+  // The previous round's entries stay in the outboxes until it is settled: settle it before
+  // they are read again.
+  absl::Status result = SettleInFlight();
+  if (!fatal_.ok()) return fatal_;
+  std::unique_ptr<Round> round = ReadRound(written);
+  round->worked = worked;
+  round->batch_started = started;
   for (Partition* partition : written) {
-    if (failed.count(partition->id) > 0) {
-      // The outbox keeps what was not acknowledged; the next batch retries.
-      result = absl::UnavailableError(absl::StrCat("partition ", partition->id,
-                                                   ": the broker did not acknowledge every "
-                                                   "message; they stay in the outbox"));
-      continue;
-    }
-    if (partition->dirty && partition->next_offset >= 0) {
-      rd_kafka_topic_partition_list_add(offsets.get(), config_.topics.input.c_str(), partition->id)
-          ->offset = partition->next_offset;
-    }
+    round->batch.push_back({partition, partition->next_offset, partition->dirty,
+                            partition->batch_first_timestamp_ms});
     partition->dirty = false;
     partition->batch_first_timestamp_ms = -1;
   }
-  if (offsets->cnt > 0 && !transactional_) {
-    // The store's offsets are the truth a restart resumes from; the group's commit only tells
-    // a new owner where to start before its restore. A failure is reported, not fatal.
-    if (rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), offsets.get(), /*async=*/1)) {
-      Logger("processor")->warn("committing input offsets: {}", rd_kafka_err2str(err));
-    }
-  }
   batch_started_ = absl::InfiniteFuture();
-  if (worked) {
-    metrics_->batches_committed.fetch_add(1);
-    metrics_->ObserveBatch(absl::ToDoubleSeconds(clock_.Now() - started));
+  if (!round->shares.empty()) produced_round_ = true;
+  in_flight_ = std::move(round);
+  if (overlap && !in_flight_->shares.empty()) {
+    if (delivery_ == nullptr) delivery_ = std::make_unique<DeliveryThread>();
+    Round* flying = in_flight_.get();
+    flying->delivering = true;
+    delivery_->Start([this, flying] { Deliver(flying); });
+    return result;
   }
-  return result;
+  Deliver(in_flight_.get());
+  absl::Status settled = SettleInFlight();
+  return result.ok() ? settled : result;
 }
 
 bool KafkaProcessor::CaughtUp(const Partition& partition) {
@@ -1234,7 +923,8 @@ absl::Status KafkaProcessor::Run(const std::atomic<bool>& stop) {
     CollectBatch(stop);
     const absl::Time now = clock_.Now();
     ApplyPending(now, /*advance=*/true);
-    if (absl::Status s = CommitBatch(); !s.ok() && now - last_warning > absl::Seconds(5)) {
+    if (absl::Status s = CommitBatch(config_.overlap_delivery);
+        !s.ok() && now - last_warning > absl::Seconds(5)) {
       Logger("processor")->warn("{}", std::string(s.message()));
       last_warning = now;
     }
@@ -1250,12 +940,13 @@ absl::Status KafkaProcessor::Run(const std::atomic<bool>& stop) {
   }
   if (!fatal_.ok()) {
     // Nothing of the open batch is written: the store and the group keep the last good batch.
+    AbandonInFlight();
     queues_->DetachAll();
     rd_kafka_consumer_close(consumer_.get());
     return fatal_;
   }
   Logger("processor")->info("stopping: finishing the batch, flushing and committing");
-  absl::Status final_commit = CommitBatch();
+  absl::Status final_commit = CommitBatch(/*overlap=*/false);
   queues_->DetachAll();
   rd_kafka_consumer_close(consumer_.get());
   rd_kafka_flush(producer_.get(),

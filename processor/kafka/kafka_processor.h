@@ -3,10 +3,12 @@
 // applies each partition's events through its own Engine and state store, fires deadlines by the
 // wall clock, produces the outbox (alerts, obligations, dead letters, then the changelog) and
 // commits. Partitions that move here are restored from the changelog before they are consumed.
-// The main thread (Run) consumes, produces, commits and handles rebalances; a batch's
-// per-partition work — decode and apply, fire timers, write the store — runs on
+// The main thread (Run) consumes, commits and handles rebalances; a batch's per-partition work
+// — decode and apply, fire timers, write the store, read the outbox back — runs on
 // `[processing] threads` (partition_workers.h), one task per partition, while the main thread
-// waits; librdkafka has threads of its own. Metrics is shared with HTTP.
+// waits. Producing a batch's outbox (outbox_delivery.cc) runs on the main thread too, or with
+// `[processing] overlap_delivery` on a delivery thread of its own while the next batch is
+// applied; librdkafka has threads of its own. Metrics is shared with HTTP.
 
 #include <atomic>
 #include <functional>
@@ -20,6 +22,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "processor/kafka/changelog_restore.h"
+#include "processor/kafka/delivery_thread.h"
 #include "processor/base/config.h"
 #include "processor/engine/clock_driver.h"
 #include "processor/engine/engine.h"
@@ -38,8 +41,9 @@
 namespace fristvagt::processor {
 
 // The delivery reports of one produce round. A flush that times out leaves messages with
-// librdkafka, which reports them later; so the round outlives ProduceOutbox until the last
-// report is in (the reports run on the processing thread, inside rd_kafka_poll/flush).
+// librdkafka, which reports them later; so the round outlives its Settle until the last report
+// is in (the reports run inside rd_kafka_poll/flush, on whichever thread produces: only one
+// thread at a time does).
 struct DeliveryRound {
   struct Slot {
     DeliveryRound* round = nullptr;
@@ -51,8 +55,11 @@ struct DeliveryRound {
   }
   std::vector<Slot> slots;
   size_t outstanding = 0;  // produced, report not yet in
-  bool abandoned = false;  // ProduceOutbox returned; the last report deletes the round
+  bool abandoned = false;  // the round was settled; the last report deletes it
 };
+
+// The configured name of a logical outbox topic; nullptr for none.
+const std::string* ConfiguredTopic(const TopicNames& names, v1::OutboxTopic topic);
 
 class KafkaProcessor {
  public:
@@ -113,6 +120,8 @@ class KafkaProcessor {
     bool went_live = false;            // caught up for the first time in this round
   };
 
+  static constexpr char kChangelogOffsetProgress[] = "changelog_offset";
+
   static int OnStatistics(rd_kafka_t* rk, char* json, size_t json_len, void* opaque);
   static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                           rd_kafka_topic_partition_list_t* partitions, void* opaque);
@@ -141,25 +150,82 @@ class KafkaProcessor {
   void Apply(Partition* partition, const rd_kafka_message_t* message, absl::Time now);
   void AdvanceClock(Partition* partition, absl::Time to);
   bool CaughtUp(const Partition& partition);
-  absl::Status CommitBatch();
+  // Writes the batch of every partition; then settles the previous batch's delivery round and
+  // starts this one's: on the delivery thread when `overlap`, else before returning.
+  absl::Status CommitBatch(bool overlap);
   absl::Status WriteBatch(Partition* partition);
-  absl::Status ProduceOutbox(Partition* partition);
-  struct OutboxShare;
-  absl::Status ReadOutbox(OutboxShare* share);
-  std::set<int32_t> ProduceOutboxes(const std::vector<Partition*>& partitions);
-  // An outbox entry's value as it goes out, made on the workers (ReadOutbox) so that the main
-  // thread's serial part of a round is only the producing.
+
+  // --- outbox_delivery.cc: the outbox's way to the broker ---
+  // An outbox entry's value as it goes out, made on the workers (ReadOutbox) so that the
+  // serial part of a round is only the producing.
   struct WireForm {
     std::string content_type;          // empty: no content-type header
     std::optional<std::string> value;  // nullopt: the stored value as it is
   };
-  WireForm WireFormOf(const v1::OutboxEntry& entry) const;
+  // One partition's committed outbox in a delivery round, with what the round needs of the
+  // partition as it was when the outbox was read (the next batch moves the partition on).
+  struct OutboxShare {
+    Partition* partition = nullptr;
+    int32_t partition_id = 0;
+    int64_t next_offset = -1;         // the input position the outbox belongs to
+    int64_t first_timestamp_ms = -1;  // Kafka timestamp of its batch's first input, or -1
+    std::vector<std::pair<uint64_t, v1::OutboxEntry>> entries;
+    std::vector<WireForm> wire;  // per entry
+    size_t first_slot = 0;       // its entries' delivery slots start here
+    bool ok = true;              // every message produced so far was acknowledged
+  };
+  // What CommitBatch hands a round of the batch it wrote: a partition's position, for the
+  // group commit once the round is acknowledged, and what to restore if it is not.
+  struct WrittenPartition {
+    Partition* partition = nullptr;
+    int64_t next_offset = -1;
+    bool dirty = false;
+    int64_t first_timestamp_ms = -1;
+  };
+  // One delivery round: read on the main thread (ReadRound), produced by Deliver (on the
+  // delivery thread when overlapped), settled on the main thread (Settle).
+  struct Round {
+    std::vector<OutboxShare> shares;
+    DeliveryRound* deliveries = nullptr;     // owned; released in Settle (ReleaseDeliveries)
+    std::set<int32_t> unreadable;            // partitions whose outbox could not be read
+    bool client_failed = false;  // a transaction call failed: Settle looks for a fenced client
+    absl::Time acknowledged_at;  // when Deliver's last flush returned (the latency metric)
+    std::vector<WrittenPartition> batch;  // empty for a round outside CommitBatch
+    bool worked = false;                  // the batch applied an event or fired a timer
+    absl::Time batch_started;
+    bool delivering = false;  // Deliver runs on delivery_ (overlapped)
+  };
+  std::unique_ptr<Round> ReadRound(const std::vector<Partition*>& partitions);
+  absl::Status ReadOutbox(OutboxShare* share);
+  // Produces a round: alerts, obligations and dead letters of all shares and one flush, then
+  // the changelog and one more flush, then the transaction's commit. Touches only the round,
+  // the const config, librdkafka and atomic metrics, so it may run beside the workers.
+  void Deliver(Round* round);
   bool ProduceEntry(const v1::OutboxEntry& entry, const WireForm& wire, int32_t input_partition,
                     DeliveryRound::Slot* slot);
-  void CommitTransaction(std::vector<OutboxShare>* shares);
-  void CountSent(const OutboxShare& share);
+  void CommitTransaction(std::vector<OutboxShare>* shares, bool* client_failed);
+  // Main thread, no task running: removes what the broker acknowledged from the stores, counts
+  // it, commits the batch's input offsets (at-least-once). Returns the partitions whose messages
+  // were not all acknowledged; their entries stay in the outbox for the next round.
+  std::set<int32_t> Settle(Round* round);
   absl::Status RemoveSent(const OutboxShare& share,
                           const std::vector<DeliveryRound::Slot>& deliveries);
+  void CountSent(const OutboxShare& share, absl::Time acknowledged_at);
+  // Read, Deliver and Settle in one go (rebalances, a partition's start).
+  std::set<int32_t> ProduceOutboxes(const std::vector<Partition*>& partitions);
+  absl::Status ProduceOutbox(Partition* partition);
+  // Waits for the round in flight, if any, and settles it; Unavailable names the partitions
+  // whose messages the broker did not all acknowledge. Before anything else touches the
+  // producer or the stores' outboxes: a rebalance, the next round, the stop.
+  absl::Status SettleInFlight();
+  // Waits for the round in flight and drops it unsettled (the processor stops on an error;
+  // what it sent stays in the outbox and goes again after the restart).
+  void AbandonInFlight();
+  static void OnDeliveryReport(rd_kafka_t*, const rd_kafka_message_t* message, void*);
+  static void ReleaseDeliveries(DeliveryRound* round);
+  WireForm WireFormOf(const v1::OutboxEntry& entry) const;
+  // --- end of outbox_delivery.cc ---
+
   void UpdateLag();
   void SendDueDigests(absl::Time now);  // kafka_digest.cc
   absl::Status Subscribe();
@@ -204,6 +270,8 @@ class KafkaProcessor {
   absl::Status fatal_;
   std::atomic<int> live_partitions_{0};
   bool produced_round_ = false;  // since the last batch boundary (the kafka.between_batches point)
+  std::unique_ptr<Round> in_flight_;  // the last batch's round, until settled
+  std::unique_ptr<DeliveryThread> delivery_;  // runs in_flight_'s Deliver (overlap_delivery)
 };
 
 }  // namespace fristvagt::processor

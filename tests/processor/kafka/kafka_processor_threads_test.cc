@@ -1,6 +1,7 @@
 // `[processing] threads`: the Kafka processor in-process (embedded broker, real RocksDB stores)
 // over the same input — a synthetic cohort with its irregular cases and a garbage line, on four
-// partitions — with 1, 2 and 3 threads. Every produced alert, obligation record and dead letter
+// partitions — with 1, 2 and 3 threads, and with and without overlap_delivery (a batch's outbox
+// produced on its own thread while the next batch is applied). Every produced alert, obligation record and dead letter
 // (per key, in order), the changelog's last record per key, and every stored person, timer,
 // outbox entry and progress marker must be identical to one thread's. Left out: the records
 // about persons the cohort erases — erasure drops what was not yet sent about the person, so
@@ -103,7 +104,7 @@ class KafkaProcessorThreadsTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   // The config of run `name` with `threads`: its own group, output topics and state dir.
-  processor::Config RunConfig(const std::string& name, int threads) {
+  processor::Config RunConfig(const std::string& name, int threads, bool overlap_delivery) {
     testing::RunSettings settings;
     settings.state_dir = dir_ / name;
     settings.group_id = name;
@@ -113,6 +114,7 @@ class KafkaProcessorThreadsTest : public ::testing::Test {
         processor::ParseConfig(testing::ProcessorToml(bootstrap(), settings), "t.toml", &errors);
     EXPECT_TRUE(config.ok()) << config.status();
     config->threads = threads;
+    config->overlap_delivery = overlap_delivery;
 #if defined(__SANITIZE_THREAD__)
     // GroupJoinWatch reads librdkafka's statistics through protobuf's JSON Struct, whose Map
     // crashes (SEGV in map.h) when TSan-instrumented header code meets Debian's uninstrumented
@@ -229,11 +231,18 @@ class KafkaProcessorThreadsTest : public ::testing::Test {
     return dump;
   }
 
-  // Clean runs from an empty state with each of `threads`, at the same time.
-  std::vector<Outcome> RunClean(const std::vector<int>& threads) {
+  // Clean runs from an empty state with each of `threads`, at the same time; overlap_delivery
+  // as `overlap` says (off, the default, when it is empty).
+  std::vector<Outcome> RunClean(const std::vector<int>& threads,
+                                const std::vector<bool>& overlap = {}) {
     std::vector<processor::Config> configs;
     std::vector<processor::Metrics> metrics(threads.size());
-    for (int t : threads) configs.push_back(RunConfig(absl::StrCat("run", ++runs_, "-t", t), t));
+    for (size_t i = 0; i < threads.size(); ++i) {
+      const bool overlapped = !overlap.empty() && overlap[i];
+      configs.push_back(RunConfig(
+          absl::StrCat("run", ++runs_, "-t", threads[i], overlapped ? "-overlap" : ""), threads[i],
+          overlapped));
+    }
     std::vector<std::thread> runners;
     for (size_t i = 0; i < threads.size(); ++i) {
       runners.emplace_back([&, i] {
@@ -292,7 +301,8 @@ class KafkaProcessorThreadsTest : public ::testing::Test {
 };
 
 TEST_F(KafkaProcessorThreadsTest, SeveralThreadsGiveExactlyWhatOneThreadGives) {
-  const std::vector<Outcome> outcomes = RunClean({1, 2, 3});
+  // The baseline is the straightforward path: one thread, each batch delivered before the next.
+  const std::vector<Outcome> outcomes = RunClean({1, 2, 3, 1}, {false, false, true, true});
   one_thread_ = new Outcome(outcomes[0]);
   const Outcome& one = outcomes[0];
   // The input is not trivial: alerts, obligation records, a dead letter, fired deadlines.
@@ -305,13 +315,14 @@ TEST_F(KafkaProcessorThreadsTest, SeveralThreadsGiveExactlyWhatOneThreadGives) {
   EXPECT_GT(dead_letters, 0u);
   for (int p = 0; p < kPartitions; ++p) EXPECT_GT(one.stores.at(p).size(), 10u) << p;
   ExpectSame(one, outcomes[1], "2 threads");
-  ExpectSame(one, outcomes[2], "3 threads");
+  ExpectSame(one, outcomes[2], "3 threads, delivery overlapped");
+  ExpectSame(one, outcomes[3], "1 thread, delivery overlapped");
 }
 
 TEST_F(KafkaProcessorThreadsTest, AFailedStoreWriteOnAWorkerStopsWithoutCommittingTheBatch) {
   if (one_thread_ == nullptr) one_thread_ = new Outcome(RunClean({1})[0]);  // run alone
   const Outcome& one = *one_thread_;
-  processor::Config config = RunConfig("faulty", 2);
+  processor::Config config = RunConfig("faulty", 2, /*overlap_delivery=*/true);
   constexpr int kFailing = 2;
   {
     processor::Metrics metrics;
