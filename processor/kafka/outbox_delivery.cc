@@ -250,7 +250,9 @@ std::set<int32_t> KafkaProcessor::Settle(Round* round) {
     Partition* partition = written.partition;
     if (failed.count(partition->id) > 0) {
       partition->dirty = partition->dirty || written.dirty;
-      if (written.first_timestamp_ms >= 0) partition->batch_first_timestamp_ms = written.first_timestamp_ms;
+      if (written.first_timestamp_ms >= 0) {
+        partition->batch_first_timestamp_ms = written.first_timestamp_ms;
+      }
       continue;
     }
     if (written.dirty && written.next_offset >= 0) {
