@@ -58,6 +58,17 @@ struct DeliveryRound {
   bool abandoned = false;  // the round was settled; the last report deletes it
 };
 
+// Releases a round: deletes it, or leaves it to its last outstanding report.
+struct DeliveryRoundReleaser {
+  void operator()(DeliveryRound* round) const {
+    if (round->outstanding == 0) {
+      delete round;
+    } else {
+      round->abandoned = true;
+    }
+  }
+};
+
 // The configured name of a logical outbox topic; nullptr for none.
 const std::string* ConfiguredTopic(const TopicNames& names, v1::OutboxTopic topic);
 
@@ -186,7 +197,7 @@ class KafkaProcessor {
   // delivery thread when overlapped), settled on the main thread (Settle).
   struct Round {
     std::vector<OutboxShare> shares;
-    DeliveryRound* deliveries = nullptr;     // owned; released in Settle (ReleaseDeliveries)
+    std::unique_ptr<DeliveryRound, DeliveryRoundReleaser> deliveries;  // released in Settle
     std::set<int32_t> unreadable;            // partitions whose outbox could not be read
     bool client_failed = false;  // a transaction call failed: Settle looks for a fenced client
     absl::Time acknowledged_at;  // when Deliver's last flush returned (the latency metric)
@@ -222,7 +233,6 @@ class KafkaProcessor {
   // what it sent stays in the outbox and goes again after the restart).
   void AbandonInFlight();
   static void OnDeliveryReport(rd_kafka_t*, const rd_kafka_message_t* message, void*);
-  static void ReleaseDeliveries(DeliveryRound* round);
   WireForm WireFormOf(const v1::OutboxEntry& entry) const;
   // --- end of outbox_delivery.cc ---
 

@@ -79,6 +79,14 @@ void AddSourceHeaders(const v1::OutboxEntry& entry, rd_kafka_headers_t* headers)
                       offset_text.size());
 }
 
+// Unavailable naming the partitions whose messages the broker did not all acknowledge.
+absl::Status NotAllAcknowledged(const std::set<int32_t>& failed) {
+  if (failed.empty()) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrCat(
+      "partition", failed.size() > 1 ? "s " : " ", absl::StrJoin(failed, ", "),
+      ": the broker did not acknowledge every message; they stay in the outbox"));
+}
+
 }  // namespace
 
 void KafkaProcessor::OnDeliveryReport(rd_kafka_t*, const rd_kafka_message_t* message, void*) {
@@ -88,18 +96,6 @@ void KafkaProcessor::OnDeliveryReport(rd_kafka_t*, const rd_kafka_message_t* mes
   slot->offset = message->offset;
   DeliveryRound* round = slot->round;
   if (--round->outstanding == 0 && round->abandoned) delete round;
-}
-
-
-// Hands a round's reports over to librdkafka's remaining ones: a flush that timed out leaves
-// messages whose reports come later.
-void KafkaProcessor::ReleaseDeliveries(DeliveryRound* round) {
-  if (round == nullptr) return;
-  if (round->outstanding == 0) {
-    delete round;
-  } else {
-    round->abandoned = true;
-  }
 }
 
 // The bytes a stored outbox value goes out as: alerts and obligation records in the configured
@@ -169,7 +165,7 @@ std::unique_ptr<KafkaProcessor::Round> KafkaProcessor::ReadRound(
     slots += read[i].entries.size();
     round->shares.push_back(std::move(read[i]));
   }
-  if (!round->shares.empty()) round->deliveries = new DeliveryRound(slots);
+  if (!round->shares.empty()) round->deliveries.reset(new DeliveryRound(slots));
   return round;
 }
 
@@ -190,7 +186,7 @@ void KafkaProcessor::Deliver(Round* round) {
       round->client_failed = true;
     }
   }
-  DeliveryRound* deliveries_round = round->deliveries;
+  DeliveryRound* deliveries_round = round->deliveries.get();
   std::vector<DeliveryRound::Slot>& deliveries = deliveries_round->slots;
   auto produce_phase = [&](bool changelog) {
     for (OutboxShare& share : shares) {
@@ -241,8 +237,7 @@ std::set<int32_t> KafkaProcessor::Settle(Round* round) {
     if (shares[i].ok && fatal_.ok()) CountSent(shares[i], round->acknowledged_at);
     if (!shares[i].ok || !removed[i].ok() || !fatal_.ok()) failed.insert(shares[i].partition_id);
   }
-  ReleaseDeliveries(round->deliveries);
-  round->deliveries = nullptr;
+  round->deliveries.reset();
   // The batch the round carried: its input offsets go to the group once acknowledged; a
   // partition whose messages were not all acknowledged keeps its batch open for the next one.
   PartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(round->batch.size())));
@@ -282,27 +277,19 @@ std::set<int32_t> KafkaProcessor::ProduceOutboxes(const std::vector<Partition*>&
 }
 
 absl::Status KafkaProcessor::ProduceOutbox(Partition* partition) {
-  if (ProduceOutboxes({partition}).empty()) return absl::OkStatus();
-  return absl::UnavailableError(absl::StrCat("partition ", partition->id,
-                                             ": the broker did not acknowledge every message; "
-                                             "they stay in the outbox"));
+  return NotAllAcknowledged(ProduceOutboxes({partition}));
 }
 
 absl::Status KafkaProcessor::SettleInFlight() {
   if (in_flight_ == nullptr) return absl::OkStatus();
   std::unique_ptr<Round> round = std::move(in_flight_);
   if (round->delivering) delivery_->Wait();
-  const std::set<int32_t> failed = Settle(round.get());
-  if (failed.empty()) return absl::OkStatus();
-  return absl::UnavailableError(absl::StrCat(
-      "partition", failed.size() > 1 ? "s " : " ", absl::StrJoin(failed, ", "),
-      ": the broker did not acknowledge every message; they stay in the outbox"));
+  return NotAllAcknowledged(Settle(round.get()));
 }
 
 void KafkaProcessor::AbandonInFlight() {
   if (in_flight_ == nullptr) return;
   if (in_flight_->delivering) delivery_->Wait();
-  ReleaseDeliveries(in_flight_->deliveries);
   in_flight_.reset();
 }
 
