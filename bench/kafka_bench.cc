@@ -436,7 +436,7 @@ int main(int argc, char** argv) {
         << Cell(Column(many, [](auto& r) { return r.engine_alone; })) << " | "
         << Cell(ratio([](auto& r) { return r.engine_alone; }), 2) << " |\n"
         ;
-    for (const char* kind : {"main", "pool helpers", "librdkafka", "rocksdb", "other"}) {
+    for (const char* kind : {"main", "pool helpers", "librdkafka", "rocksdb", "other", "exited"}) {
       auto of = [kind](const ThreadsResult& r) {
         auto it = r.cpu_us_by_thread.find(kind);
         return it != r.cpu_us_by_thread.end() ? it->second : 0.0;

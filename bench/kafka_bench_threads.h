@@ -31,7 +31,8 @@ struct ThreadsResult {
   double cpu_us_per_event = 0;  // the processor's user + system time, all its threads
   double engine_alone = 0;      // events/s of the partitions' engines alone on `threads`
   // CPU per event by thread (us): the main thread, the pool's helpers ("partition-work"),
-  // librdkafka's ("rdk:*"), RocksDB's ("rocksdb:*"), the rest.
+  // librdkafka's ("rdk:*"), RocksDB's ("rocksdb:*"), the rest ("other"), and "exited": the
+  // process's CPU that no live thread accounts for, i.e. threads that ended during the run.
   std::map<std::string, double> cpu_us_by_thread;
   long rss_kb = 0;
 };

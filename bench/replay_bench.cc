@@ -9,9 +9,9 @@
 // Phase A pushes N synthetic persons' events (first contact, a meeting after three days, a
 // test need assessment after ten; first contacts spread over 60 days) through Engine +
 // RocksDbStore the way `replay --state-dir` does: due timers fired before each event, one
-// commit per --batch events (default 1000, as `replay`), the outbox drained after each commit. Phase B is the raw baseline:
+// commit per --batch events (default 10000, as `replay`), the outbox drained after each commit. Phase B is the raw baseline:
 // one Get and one Put per event, same keys in the same order, the values a sample of the records
-// the engine wrote (so they compress as the engine's do), one WriteBatch per 1000 events, same
+// the engine wrote (so they compress as the engine's do), one WriteBatch per --batch events, same
 // options; `--phases B` alone samples them from a small phase A over MemoryStore. Phase C reports peak RSS after
 // phase A and counts the open obligations then held. Phase D gives M persons the same first
 // contact moment and times FireTimersUpTo over the moment their first timers fall due; its
@@ -242,7 +242,7 @@ class MeasuringStore : public fristvagt::state::StateStore {
   double scan_seconds_ = 0;
 };
 
-size_t kEventsPerBatch = 1000;  // as `replay`; --batch
+size_t kEventsPerBatch = 10000;  // as `replay`; --batch
 
 void Drain(fristvagt::state::StateStore* store, uint64_t* sent) {
   std::vector<std::pair<uint64_t, v1::OutboxEntry>> entries;
