@@ -144,7 +144,8 @@ ThreadsResult MeasureThreads(const ThreadsParams& params, const rules::Catalog& 
   }
   // /proc/<pid>/task lists live threads only, while the process's own CPU time keeps what its
   // exited threads used (session 11: per-round threads showed 6.6 us per event missing from
-  // every kind). The rest, not below 0 (clock ticks), is theirs.
+  // every kind). The rest is theirs, plus each live thread's rounding down to a clock tick
+  // (~1-1.5 us per event over 60,000 events with no thread exiting); never below 0.
   r.cpu_us_by_thread["exited"] = std::max(0.0, r.cpu_us_per_event - accounted_us);
   r.rss_kb = p.child->PeakRssKb();
   p.child->Stop(absl::Seconds(15));

@@ -32,7 +32,8 @@ struct ThreadsResult {
   double engine_alone = 0;      // events/s of the partitions' engines alone on `threads`
   // CPU per event by thread (us): the main thread, the pool's helpers ("partition-work"),
   // librdkafka's ("rdk:*"), RocksDB's ("rocksdb:*"), the rest ("other"), and "exited": the
-  // process's CPU that no live thread accounts for, i.e. threads that ended during the run.
+  // process's CPU that no live thread accounts for: threads that ended during the run, and the
+  // live threads' rounding down to whole clock ticks.
   std::map<std::string, double> cpu_us_by_thread;
   long rss_kb = 0;
 };
